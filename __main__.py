@@ -1,0 +1,30 @@
+"""gpu-platform: one Pulumi program, one stack per environment.
+
+Reads the validated stack config, builds the platform and exports a few facts about it. All
+resource logic lives in `stacks/` and `components/`.
+"""
+
+import pulumi
+
+from stacks import config as stack_config
+from stacks.platform import build
+
+config = stack_config.load()
+platform = build(config)
+
+pulumi.export("environment", config.environment)
+pulumi.export("cloud", {"provider": config.cloud.provider, "region": config.cloud.region})
+pulumi.export("clusterName", config.cluster.name)
+pulumi.export(
+    "nodePools",
+    {
+        name: {
+            "gpu": pool.gpu,
+            "gpusPerNode": pool.gpus_per_node,
+            "capacity": pool.capacity,
+            "minNodes": pool.min_nodes,
+            "maxNodes": pool.max_nodes,
+        }
+        for name, pool in config.node_pools.items()
+    },
+)

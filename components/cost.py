@@ -1,0 +1,123 @@
+"""Monthly cost estimate of a stack's GPU capacity, from the catalog's list prices.
+
+Each node pool is priced at its primary machine type (the first it lists, or the catalog's
+cheapest match) for its capacity kind, at its minimum and at its maximum node count, over
+730 hours a month. The cluster's control-plane fee is included when the stack creates the cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from components import catalog
+from components.catalog import Cloud
+from components.pools import NodePoolSpec, resolved_machine_types
+
+
+@dataclass(frozen=True)
+class CostItem:
+    """One line of the estimate: a node pool or the control plane."""
+
+    name: str
+    kind: str
+    machine_type: str | None
+    capacity: str | None
+    nodes_min: int
+    nodes_max: int
+    usd_per_node_hour: float
+    basis: str
+    hours_per_month: int
+
+    @property
+    def monthly_min(self) -> float:
+        return round(self.nodes_min * self.usd_per_node_hour * self.hours_per_month, 2)
+
+    @property
+    def monthly_max(self) -> float:
+        return round(self.nodes_max * self.usd_per_node_hour * self.hours_per_month, 2)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "machineType": self.machine_type,
+            "capacity": self.capacity,
+            "nodesMin": self.nodes_min,
+            "nodesMax": self.nodes_max,
+            "usdPerNodeHour": self.usd_per_node_hour,
+            "basis": self.basis,
+            "monthlyMin": self.monthly_min,
+            "monthlyMax": self.monthly_max,
+        }
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """The whole stack's estimate at minimum and at maximum scale."""
+
+    items: tuple[CostItem, ...]
+    currency: str = catalog.PRICES.currency
+    as_of: str = catalog.PRICES.as_of
+    source: str = catalog.PRICES.source
+
+    @property
+    def monthly_min(self) -> float:
+        return round(sum(i.monthly_min for i in self.items), 2)
+
+    @property
+    def monthly_max(self) -> float:
+        return round(sum(i.monthly_max for i in self.items), 2)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "currency": self.currency,
+            "monthlyMin": self.monthly_min,
+            "monthlyMax": self.monthly_max,
+            "asOf": self.as_of,
+            "source": self.source,
+            "items": [i.as_json() for i in self.items],
+        }
+
+
+def estimate(
+    cloud: Cloud,
+    pools: Mapping[str, NodePoolSpec],
+    *,
+    creates_cluster: bool,
+    spot_discount: float | None = None,
+    overrides: Mapping[str, float] | None = None,
+) -> CostEstimate:
+    """Estimate the monthly cost of `pools` (and the control plane, if the stack creates it)."""
+    hours = catalog.PRICES.hours_per_month
+    items: list[CostItem] = []
+    if creates_cluster:
+        fee = catalog.PRICES.control_plane_usd_per_hour[cloud]
+        kind = "EKS" if cloud == "aws" else "GKE"
+        items.append(
+            CostItem("control-plane", "control-plane", None, None, 1, 1, fee, f"{kind} fee", hours)
+        )
+    for name, pool in pools.items():
+        primary = resolved_machine_types(cloud, pool)[0]
+        price = catalog.hourly_price(
+            cloud,
+            primary,
+            pool.capacity,
+            spot_discount=spot_discount,
+            overrides=dict(overrides or {}),
+        )
+        items.append(
+            CostItem(
+                name,
+                "node-pool",
+                primary,
+                pool.capacity,
+                pool.min_nodes,
+                pool.max_nodes,
+                price.usd,
+                price.basis,
+                hours,
+            )
+        )
+    return CostEstimate(tuple(items))

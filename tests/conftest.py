@@ -1,0 +1,89 @@
+"""Shared test harness: stack configs, the upstream reference data, and runners that execute the
+real program (or any component code) under Pulumi's mock engine and return what it registered.
+
+Every mock run gets a fresh event loop, root stack and Mocks (see tools.mockengine.run_program),
+runs with preview=False so every `apply` resolves, and is asserted on after it finished.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import runpy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stacks.config import CONFIG_KEY, PROJECT
+from tools import stackfile
+from tools.mockengine import PlanMocks, Recording, run_program
+
+ROOT = Path(__file__).resolve().parent.parent
+PLATFORM_KEY = f"{PROJECT}:{CONFIG_KEY}"
+STACK_FILES = {
+    "dev": ROOT / "Pulumi.dev.yaml",
+    "prod": ROOT / "Pulumi.prod.yaml",
+    "gcp-dev": ROOT / "examples" / "gcp-dev.yaml",
+}
+
+
+def shared_dir() -> Path:
+    """`../shared` beside the checkout (or $GPU_PLATFORM_SHARED): facts and upstream data."""
+    candidates = [os.environ.get("GPU_PLATFORM_SHARED"), ROOT.parent / "shared", "/work/shared"]
+    for candidate in filter(None, candidates):
+        if (Path(candidate) / "reference" / "README.md").is_file():
+            return Path(candidate)
+    pytest.fail(
+        "the shared reference data was not found beside the checkout (../shared); set "
+        "GPU_PLATFORM_SHARED to its path"
+    )
+
+
+def stack_file(name: str) -> stackfile.StackFile:
+    return stackfile.read(STACK_FILES[name], PROJECT)
+
+
+def platform_config(name: str) -> dict[str, Any]:
+    """A deep copy of a stack's `gpu-platform:platform` value, safe to mutate in a test."""
+    return copy.deepcopy(stack_file(name).config[PLATFORM_KEY])
+
+
+def run_main(
+    platform: dict[str, Any],
+    *,
+    stack: str = "test",
+    extra_config: dict[str, Any] | None = None,
+    secret_keys: tuple[str, ...] = (),
+    recording: Recording | None = None,
+) -> Recording:
+    """Run the real `__main__.py` with this platform config under the mock engine."""
+    config = {
+        "pulumi:disable-default-providers": ["*"],
+        PLATFORM_KEY: platform,
+        **(extra_config or {}),
+    }
+    cloud = platform.get("cloud", {}) if isinstance(platform, dict) else {}
+    return run_program(
+        lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
+        project=PROJECT,
+        stack=stack,
+        config=config,
+        secret_keys=secret_keys,
+        recording=recording,
+        engine_mocks=PlanMocks(
+            region=cloud.get("region", "us-east-1"), project=cloud.get("project", "mock-project")
+        ),
+    )
+
+
+def run_mocked(program: Callable[[], Any], *, stack: str = "test") -> Recording:
+    """Run arbitrary component code under the mock engine (no stack config)."""
+    return run_program(program, project=PROJECT, stack=stack, config={})
+
+
+@pytest.fixture(params=sorted(STACK_FILES))
+def any_stack(request: pytest.FixtureRequest) -> str:
+    """Each stack file the repository ships, by name."""
+    return request.param

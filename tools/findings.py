@@ -1,0 +1,96 @@
+"""Rules the offline plan checks on what a program registered.
+
+Each rule is a pure function of the recorded registrations (and the stack file's config) that
+returns findings; nothing here talks to Pulumi.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from tools.mockengine import Registration
+
+_PROVIDER_PREFIX = "pulumi:providers:"
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: str
+    resource: str | None
+    message: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "resource": self.resource,
+            "message": self.message,
+        }
+
+
+def explicit_provider(resources: list[Registration], _: dict[str, Any]) -> Iterator[Finding]:
+    """Every custom resource names its provider (default providers are disabled)."""
+    for r in resources:
+        if r.custom and r.provider is None and not r.type.startswith(_PROVIDER_PREFIX):
+            yield Finding(
+                "explicit-provider",
+                "error",
+                r.key,
+                "custom resource has no explicit provider; pass the stack's provider in "
+                "ResourceOptions(provider=...)",
+            )
+
+
+def default_providers_disabled(_: list[Registration], config: dict[str, Any]) -> Iterator[Finding]:
+    """The stack file disables default providers, so no resource reaches an implicit account."""
+    value = config.get("pulumi:disable-default-providers")
+    if not (isinstance(value, list) and "*" in value):
+        yield Finding(
+            "default-providers-disabled",
+            "error",
+            None,
+            'the stack file must set pulumi:disable-default-providers: ["*"]',
+        )
+
+
+def _images(value: Any, path: str = "") -> Iterable[tuple[str, str]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if key == "image" and isinstance(item, str):
+                yield where, item
+            else:
+                yield from _images(item, where)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _images(item, f"{path}[{index}]")
+
+
+def pinned_images(resources: list[Registration], _: dict[str, Any]) -> Iterator[Finding]:
+    """Container images name a tag other than `latest`, or a digest."""
+    for r in resources:
+        for where, image in _images(r.inputs):
+            name, _, tag = image.rpartition(":")
+            untagged = "@sha256:" not in image and (not name or "/" in tag)
+            if untagged or tag == "latest":
+                yield Finding(
+                    "pinned-images",
+                    "error",
+                    r.key,
+                    f"{where} = {image!r} is not pinned; use a release tag or digest",
+                )
+
+
+RULES: tuple[Callable[[list[Registration], dict[str, Any]], Iterator[Finding]], ...] = (
+    explicit_provider,
+    default_providers_disabled,
+    pinned_images,
+)
+
+
+def check(resources: list[Registration], config: dict[str, Any]) -> list[Finding]:
+    """Every finding of every rule."""
+    return [finding for rule in RULES for finding in rule(resources, config)]

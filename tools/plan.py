@@ -1,0 +1,145 @@
+"""Offline plan: run the real `__main__.py` under Pulumi's mock engine and show what a stack would
+create and what it would cost. Needs no cloud, no Pulumi CLI and no network.
+
+    python -m tools.plan --stack dev
+    python -m tools.plan --stack-file examples/gcp-dev.yaml --json plan.json --manifests out/
+
+Exit codes: 0 the program ran; 2 the stack config is invalid (the problems are listed on stderr);
+1 anything else.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated
+
+import pulumi
+import typer
+from rich.console import Console
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from components import cost  # noqa: E402 (needs ROOT on sys.path when run as a script)
+from stacks import config as stack_config  # noqa: E402
+from tools import findings, report, stackfile  # noqa: E402
+from tools.mockengine import PlanMocks, run_program  # noqa: E402
+
+EXIT_OK, EXIT_ERROR, EXIT_INVALID_CONFIG = 0, 1, 2
+
+app = typer.Typer(add_completion=False, help=__doc__.split("\n\n")[0])
+
+
+class InvalidConfig(Exception):
+    """The stack file or its config is invalid; the message is for the user as is."""
+
+
+def _stack_name(stack: str | None, stack_file: Path | None) -> str:
+    if stack:
+        return stack
+    if stack_file is not None:
+        return stack_file.stem.removeprefix("Pulumi.")
+    return "dev"
+
+
+def build_plan(stack: str, path: Path) -> report.Plan:
+    """Run the program for one stack file and collect resources, outputs, cost and findings."""
+    try:
+        stack_file = stackfile.read(path, stack_config.PROJECT)
+    except stackfile.StackFileError as error:
+        raise InvalidConfig(str(error)) from None
+    raw = stack_file.get(f"{stack_config.PROJECT}:{stack_config.CONFIG_KEY}")
+    if raw is None:
+        raise InvalidConfig(
+            f"{path}: missing {stack_config.PROJECT}:{stack_config.CONFIG_KEY}, the stack's "
+            "platform config"
+        )
+    # Validate before running so a bad config stops here with nothing registered; the program
+    # validates again through pulumi.Config exactly as `pulumi up` would.
+    try:
+        config = stack_config.parse(raw)
+    except stack_config.ConfigError as error:
+        raise InvalidConfig(str(error)) from None
+
+    cloud = config.cloud
+    recording = run_program(
+        lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
+        project=stack_config.PROJECT,
+        stack=stack,
+        config=stack_file.config,
+        secret_keys=stack_file.secret_keys,
+        engine_mocks=PlanMocks(
+            region=cloud.region, project=getattr(cloud, "project", None) or "mock-project"
+        ),
+    )
+    estimate = cost.estimate(
+        cloud.provider,
+        config.node_pools,
+        creates_cluster=config.cluster.create,
+        spot_discount=config.pricing.spot_discount,
+        overrides=config.pricing.hourly_usd,
+    )
+    return report.Plan(
+        project=stack_config.PROJECT,
+        stack=stack,
+        recording=recording,
+        cost=estimate,
+        findings=findings.check(recording.resources, stack_file.config),
+    )
+
+
+@app.command()
+def main(
+    stack: Annotated[
+        str | None, typer.Option(help="Stack name; reads Pulumi.<stack>.yaml. Default: dev.")
+    ] = None,
+    stack_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="Read this file (Pulumi stack file format) instead of Pulumi.<stack>.yaml."
+        ),
+    ] = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Also write the plan as JSON to this path.")
+    ] = None,
+    manifests: Annotated[
+        Path | None,
+        typer.Option(help="Write Kubernetes manifests and Helm values files to this directory."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option(help="Do not print the text report.")] = False,
+) -> None:
+    """Show what a stack would create and what it would cost, with no cloud access."""
+    name = _stack_name(stack, stack_file)
+    path = stack_file if stack_file is not None else ROOT / f"Pulumi.{name}.yaml"
+    try:
+        plan = build_plan(name, path)
+    except (InvalidConfig, stack_config.ConfigError) as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(EXIT_INVALID_CONFIG) from None
+    except pulumi.ConfigMissingError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(EXIT_INVALID_CONFIG) from None
+    except Exception:
+        typer.echo(f"offline plan of stack {name} failed:\n{traceback.format_exc()}", err=True)
+        raise typer.Exit(EXIT_ERROR) from None
+
+    if not quiet:
+        out = Console(highlight=False)
+        if not out.is_terminal:
+            out = Console(highlight=False, width=140)
+        report.render_text(plan, out)
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(plan.as_json(), indent=2, sort_keys=False) + "\n")
+    if manifests is not None:
+        written = report.write_manifests(plan.recording, manifests)
+        typer.echo(f"wrote {len(written)} manifest files to {manifests}", err=True)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,191 @@
+"""Renders an offline plan: the text report, the JSON document and the Kubernetes manifests."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
+
+from components.cost import CostEstimate
+from tools.findings import Finding
+from tools.mockengine import Recording, Registration
+
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one offline run produced."""
+
+    project: str
+    stack: str
+    recording: Recording
+    cost: CostEstimate
+    findings: list[Finding]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "stack": self.stack,
+            "resources": [r.as_json() for r in self.recording.resources],
+            "outputs": self.recording.outputs,
+            "cost": self.cost.as_json(),
+            "findings": [f.as_json() for f in self.findings],
+        }
+
+
+def _join(values: Any) -> str:
+    return ",".join(map(str, values)) if isinstance(values, list) else str(values)
+
+
+# Key facts shown next to a resource in the tree: input name -> label. The first table that
+# matches a resource's type wins; the generic keys apply to every type.
+_FACTS_BY_TYPE: dict[str, tuple[tuple[str, str], ...]] = {
+    "pulumi:providers:aws": (("region", "region"),),
+    "pulumi:providers:gcp": (("project", "project"), ("region", "region")),
+    HELM_RELEASE: (("chart", "chart"), ("version", "version"), ("namespace", "namespace")),
+}
+_GENERIC_FACTS = (
+    ("instanceTypes", "types"),
+    ("machineType", "machine"),
+    ("capacityType", "capacity"),
+    ("amiType", "ami"),
+    ("releaseVersion", "release"),
+    ("version", "version"),
+    ("image", "image"),
+)
+
+
+def facts(resource: Registration) -> str:
+    """A one-line summary of the inputs that matter most for a resource."""
+    keys = _FACTS_BY_TYPE.get(resource.type, _GENERIC_FACTS)
+    shown = [
+        f"{label}={_join(resource.inputs[key])}"
+        for key, label in keys
+        if resource.inputs.get(key) not in (None, "", [])
+    ]
+    if resource.options.get("protect"):
+        shown.append("protected")
+    return "  ".join(shown)
+
+
+def render_text(plan: Plan, console: Console) -> None:
+    resources = plan.recording.resources
+    console.print(
+        f"[bold]{plan.project}[/] stack [bold]{plan.stack}[/]: {len(resources)} resources"
+    )
+    root = Tree("resources", guide_style="dim")
+    nodes: dict[str | None, Tree] = {None: root}
+    for r in resources:
+        label = f"[cyan]{r.type}[/] [bold]{r.name}[/]"
+        detail = facts(r)
+        parent = nodes.get(r.parent, root)
+        nodes[r.key] = parent.add(f"{label}  [dim]{detail}[/]" if detail else label)
+    console.print(root)
+
+    counts = Table(title="resources by type", title_justify="left")
+    counts.add_column("type")
+    counts.add_column("count", justify="right")
+    for type_, count in sorted(Counter(r.type for r in resources).items()):
+        counts.add_row(type_, str(count))
+    console.print(counts)
+
+    _render_cost(plan.cost, console)
+
+    if plan.recording.outputs:
+        console.print("[bold]outputs[/]")
+        for name, value in plan.recording.outputs.items():
+            console.print(f"  {name}: {json.dumps(value)}", markup=False, highlight=False)
+
+    if plan.findings:
+        console.print(f"[bold red]findings ({len(plan.findings)})[/]")
+        for f in plan.findings:
+            where = f" {f.resource}" if f.resource else ""
+            console.print(f"  {f.severity} {f.rule}{where}: {f.message}", markup=False)
+    else:
+        console.print("findings: none")
+
+
+def _money(value: float) -> str:
+    return f"{value:,.2f}"
+
+
+def _render_cost(cost: CostEstimate, console: Console) -> None:
+    table = Table(
+        title=f"estimated monthly cost ({cost.currency}, list prices as of {cost.as_of})",
+        title_justify="left",
+    )
+    for column in ("item", "type", "capacity", "nodes", "per node-hour", "min / month"):
+        table.add_column(column, justify="right" if column[0] in "pm" else "left")
+    table.add_column("max / month", justify="right")
+    for item in cost.items:
+        table.add_row(
+            item.name,
+            item.machine_type or "-",
+            item.capacity or "-",
+            f"{item.nodes_min}-{item.nodes_max}",
+            _money(item.usd_per_node_hour),
+            _money(item.monthly_min),
+            _money(item.monthly_max),
+        )
+    table.add_section()
+    table.add_row("total", "", "", "", "", _money(cost.monthly_min), _money(cost.monthly_max))
+    console.print(table)
+    console.print(f"[dim]prices: {cost.source}[/]")
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def _file_name(*parts: str) -> str:
+    return "-".join(_UNSAFE.sub("_", p) for p in parts if p)
+
+
+def _manifest(r: Registration) -> dict[str, Any] | None:
+    if "apiVersion" not in r.inputs or "kind" not in r.inputs:
+        return None
+    return {k: v for k, v in r.inputs.items() if not k.startswith("__")}
+
+
+def _release_values(r: Registration) -> tuple[str, str]:
+    repo = (r.inputs.get("repositoryOpts") or {}).get("repo", "")
+    header = (
+        f"# Helm release {r.inputs.get('name', r.name)} "
+        f"(namespace {r.inputs.get('namespace', 'default')})\n"
+        f"# chart: {r.inputs.get('chart', '')}\n"
+        f"# repo: {repo}\n"
+        f"# version: {r.inputs.get('version', '')}\n"
+    )
+    body = yaml.safe_dump(r.inputs.get("values") or {}, sort_keys=True)
+    return f"{r.inputs.get('name', r.name)}.values.yaml", header + body
+
+
+def write_manifests(recording: Recording, directory: Path) -> list[Path]:
+    """Write each Kubernetes object as YAML and each Helm release's values; return the paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for r in recording.resources:
+        if r.type == HELM_RELEASE:
+            file_name, text = _release_values(r)
+        elif r.type.startswith("kubernetes:") and (manifest := _manifest(r)) is not None:
+            meta = manifest.get("metadata") or {}
+            stem = _file_name(
+                str(manifest["kind"]).lower(),
+                meta.get("namespace") or "",
+                meta.get("name") or r.name,
+            )
+            file_name, text = f"{stem}.yaml", yaml.safe_dump(manifest, sort_keys=False)
+        else:
+            continue
+        path = directory / file_name
+        path.write_text(text)
+        written.append(path)
+    return written
