@@ -14,7 +14,13 @@ platform = build(config)
 
 pulumi.export("environment", config.environment)
 pulumi.export("cloud", {"provider": config.cloud.provider, "region": config.cloud.region})
-pulumi.export("clusterName", config.cluster.name)
+pulumi.export("clusterName", platform.cluster.cluster_name)
+pulumi.export("clusterEndpoint", platform.cluster.endpoint)
+pulumi.export("kubeconfig", platform.cluster.kubeconfig)
+if config.cloud.provider == "aws":
+    pulumi.export("oidcIssuer", platform.cluster.oidc_issuer)
+else:
+    pulumi.export("workloadPool", platform.cluster.workload_pool)
 pulumi.export(
     "nodePools",
     {

@@ -197,6 +197,44 @@ _MACHINE_TYPES: tuple[MachineType, ...] = (
     _gcp("g2-standard-96", "l4", 8, 96, 384, 7.9972, "nvidia-l4"),
 )
 
+# MIG partition sizes GKE accepts in guest_accelerator.gpu_partition_size (GKE's "Running
+# multi-instance GPUs" guide); GKE offers fewer profiles than the GPUs support.
+GKE_PARTITION_SIZES: dict[GpuKey, tuple[str, ...]] = {
+    "a100-40gb": ("1g.5gb", "2g.10gb", "3g.20gb", "7g.40gb"),
+    "a100-80gb": ("1g.10gb", "2g.20gb", "3g.40gb", "7g.80gb"),
+    "h100": ("1g.10gb", "1g.20gb", "2g.20gb", "3g.40gb", "7g.80gb"),
+}
+
+
+@dataclass(frozen=True)
+class CpuMachineType:
+    """A CPU-only type for the system node pool."""
+
+    cloud: Cloud
+    name: str
+    vcpus: int
+    memory_gib: int
+    on_demand_usd_per_hour: float
+
+
+_CPU_MACHINE_TYPES: tuple[CpuMachineType, ...] = (
+    CpuMachineType("aws", "m6i.large", 2, 8, 0.096),
+    CpuMachineType("aws", "m6i.xlarge", 4, 16, 0.192),
+    CpuMachineType("aws", "m6i.2xlarge", 8, 32, 0.384),
+    CpuMachineType("aws", "m7i.xlarge", 4, 16, 0.2016),
+    CpuMachineType("gcp", "e2-standard-4", 4, 16, 0.134),
+    CpuMachineType("gcp", "e2-standard-8", 8, 32, 0.268),
+    CpuMachineType("gcp", "n2-standard-4", 4, 16, 0.1942),
+)
+CPU_MACHINE_TYPES = {(m.cloud, m.name): m for m in _CPU_MACHINE_TYPES}
+SYSTEM_MACHINE_TYPE: dict[Cloud, str] = {"aws": "m6i.xlarge", "gcp": "e2-standard-4"}
+
+
+def cpu_machine_type(cloud: Cloud, name: str) -> CpuMachineType | None:
+    """The catalog entry for a CPU-only type, or None if unknown."""
+    return CPU_MACHINE_TYPES.get((cloud, name))
+
+
 MACHINE_TYPES: dict[tuple[Cloud, str], MachineType] = {(m.cloud, m.name): m for m in _MACHINE_TYPES}
 
 

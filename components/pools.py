@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from components import catalog
+from components import catalog, versions
 from components.catalog import CapacityKind, Cloud, GpuKey
 from components.spec import Problem, Spec, raise_problems
 
@@ -98,6 +98,27 @@ class NodePoolSpec(Spec):
     )
     max_nodes: int = Field(
         ge=1, le=1000, description="Most nodes; at least 1 and at least minNodes."
+    )
+    zones: tuple[str, ...] | None = Field(
+        None,
+        min_length=1,
+        description=(
+            "Zones this pool's nodes may run in; a subset of cloud.zones (default: all of them). "
+            "A pool that consumes a zonal reservation lists exactly its zone."
+        ),
+    )
+    disk_gib: int = Field(
+        200,
+        ge=100,
+        le=16384,
+        description="Root volume size in GiB; inference images are several GB each.",
+    )
+    ami_release_version: str | None = Field(
+        None,
+        description=(
+            "aws only: the EKS AL2023 NVIDIA AMI release, e.g. 1.33.4-20250904. Default: the "
+            "release pinned for the cluster's Kubernetes version."
+        ),
     )
     workload: Workload = Field(
         "inference",
@@ -198,8 +219,11 @@ class NodePoolSpec(Spec):
         return problems
 
 
-def cloud_problems(cloud: Cloud, pool: NodePoolSpec) -> list[Problem]:
-    """Rules a pool must follow on a given cloud; paths are relative to the pool."""
+def cloud_problems(
+    cloud: Cloud, zones: tuple[str, ...], kubernetes_version: str, pool: NodePoolSpec
+) -> list[Problem]:
+    """Rules a pool must follow on a given cloud, zones and Kubernetes version; paths are
+    relative to the pool."""
     problems: list[Problem] = []
     if pool.capacity not in catalog.CAPACITY_BY_CLOUD[cloud]:
         problems.append(
@@ -227,8 +251,81 @@ def cloud_problems(cloud: Cloud, pool: NodePoolSpec) -> list[Problem]:
                 if cloud == "aws"
                 else "a reservation name or projects/<project>/reservations/<name>"
             )
-            problems.append(Problem(("reservation",), f"not a {cloud} reservation: use {expected}"))
+            problems.append(
+                Problem(("reservation",), f"not a valid {cloud} reservation: use {expected}")
+            )
+    problems += _zone_problems(cloud, zones, pool)
+    problems += ami_release_problems(cloud, kubernetes_version, pool.ami_release_version)
+    if cloud == "gcp" and pool.sharing.mode == "mig" and pool.sharing.mig_profile:
+        sizes = catalog.GKE_PARTITION_SIZES.get(pool.gpu, ())
+        if pool.sharing.mig_profile not in sizes:
+            problems.append(
+                Problem(
+                    ("sharing", "migProfile"),
+                    f"GKE does not offer the {pool.sharing.mig_profile} partition on "
+                    f"{pool.gpu}; one of: {', '.join(sizes)}",
+                )
+            )
     return problems
+
+
+def _zone_problems(cloud: Cloud, zones: tuple[str, ...], pool: NodePoolSpec) -> list[Problem]:
+    problems = [
+        Problem(("zones", index), f"{zone} is not one of cloud.zones ({', '.join(zones)})")
+        for index, zone in enumerate(pool.zones or ())
+        if zone not in zones
+    ]
+    effective = pool.zones or zones
+    zonal = pool.reservation is not None and (cloud == "gcp" or pool.reservation.startswith("cr-"))
+    if zonal and len(effective) != 1:
+        problems.append(
+            Problem(
+                ("zones",),
+                f"reservation {pool.reservation} holds capacity in one zone; set zones to that "
+                "zone so nodes are not launched where the reservation cannot serve them",
+            )
+        )
+    return problems
+
+
+_AMI_RELEASE = re.compile(r"^(?P<minor>1\.\d{2})\.\d+-\d{8}$")
+
+
+def ami_release_problems(
+    cloud: Cloud, kubernetes_version: str, release: str | None
+) -> list[Problem]:
+    """Problems with an `amiReleaseVersion` setting (path relative to its parent)."""
+    if cloud == "gcp":
+        if release is not None:
+            return [Problem(("amiReleaseVersion",), "aws only; GKE pins the node image by version")]
+        return []
+    if release is None:
+        if kubernetes_version not in versions.EKS_NVIDIA_AMI_RELEASES:
+            pinned = ", ".join(sorted(versions.EKS_NVIDIA_AMI_RELEASES))
+            return [
+                Problem(
+                    ("amiReleaseVersion",),
+                    f"no AL2023 NVIDIA AMI release is pinned for Kubernetes {kubernetes_version} "
+                    f"(pinned: {pinned}); set amiReleaseVersion, e.g. from SSM "
+                    f"/aws/service/eks/optimized-ami/{kubernetes_version}/amazon-linux-2023/"
+                    "x86_64/nvidia/recommended/release_version",
+                )
+            ]
+        return []
+    match = _AMI_RELEASE.match(release)
+    if match is None:
+        return [
+            Problem(("amiReleaseVersion",), "not an AL2023 AMI release such as 1.33.4-20250904")
+        ]
+    if match["minor"] != kubernetes_version:
+        return [
+            Problem(
+                ("amiReleaseVersion",),
+                f"release {release} is for Kubernetes {match['minor']}, but the cluster runs "
+                f"{kubernetes_version}",
+            )
+        ]
+    return []
 
 
 def _instance_type_problems(
@@ -247,7 +344,7 @@ def _instance_type_problems(
             problems.append(
                 Problem(
                     ("instanceTypes", index),
-                    f"{name} is not a {cloud} GPU type in the catalog; types with {want}: "
+                    f"{name} is not in the catalog of {cloud} GPU types; types with {want}: "
                     f"{matching}",
                 )
             )
@@ -262,6 +359,11 @@ def _instance_type_problems(
     if len(set(names)) != len(names):
         problems.append(Problem(("instanceTypes",), "lists an instance type twice"))
     return problems
+
+
+def ami_release(kubernetes_version: str, release: str | None) -> str:
+    """The EKS AMI release nodes run: their own pin, or the one pinned for the cluster version."""
+    return release or versions.EKS_NVIDIA_AMI_RELEASES[kubernetes_version]
 
 
 def resolved_machine_types(cloud: Cloud, pool: NodePoolSpec) -> tuple[str, ...]:

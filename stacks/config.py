@@ -9,14 +9,16 @@ key path, before any resource is registered.
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import pulumi
 from pydantic import Field, PositiveFloat, ValidationError, field_validator, model_validator
 
-from components import catalog
-from components.pools import NodePoolSpec, PoolName, cloud_problems
+from components import catalog, versions
+from components.cloud import AwsCloudSpec, CloudSpec, ClusterSpec, GcpCloudSpec, check
+from components.pools import NodePoolSpec, PoolName, ami_release_problems, cloud_problems
 from components.spec import Problem, Spec, raise_problems
 from stacks.errors import format_errors
 
@@ -24,11 +26,6 @@ PROJECT = "gpu-platform"
 CONFIG_KEY = "platform"
 
 _ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
-_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
-_K8S_VERSION = re.compile(r"^1\.\d{2}$")
-_AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
-_GCP_REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
-_GCP_PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 
 
 class ConfigError(pulumi.RunError):
@@ -39,115 +36,6 @@ class ConfigError(pulumi.RunError):
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
         listing = "\n".join(f"  - {p}" for p in problems)
         super().__init__(f"invalid stack config {PROJECT}:{CONFIG_KEY} ({count}):\n{listing}")
-
-
-def _check(pattern: re.Pattern[str], value: str, rule: str) -> str:
-    if not pattern.match(value):
-        raise ValueError(rule)
-    return value
-
-
-class AwsCloudSpec(Spec):
-    """Deploy to AWS (EKS)."""
-
-    provider: Literal["aws"] = Field(description="Cloud provider: aws or gcp.")
-    region: str = Field(description="AWS region, e.g. us-east-1.")
-    project: None = Field(
-        None,
-        description=(
-            "Must be absent on aws: the account comes from the AWS credentials pulumi runs with."
-        ),
-    )
-    zones: tuple[str, ...] | None = Field(
-        None,
-        min_length=1,
-        description=(
-            "Availability zones for subnets and GPU nodes, e.g. [us-east-1a, us-east-1b]; "
-            "at least two when production is true. GPU types exist only in some zones."
-        ),
-    )
-
-    @field_validator("project", mode="before")
-    @classmethod
-    def _no_project(cls, value: Any) -> None:
-        if value is not None:
-            raise ValueError(
-                "AWS has no project: remove cloud.project (the account comes from your AWS "
-                "credentials)"
-            )
-
-    @field_validator("region")
-    @classmethod
-    def _region(cls, value: str) -> str:
-        return _check(_AWS_REGION, value, "not an AWS region name such as us-east-1")
-
-
-class GcpCloudSpec(Spec):
-    """Deploy to Google Cloud (GKE)."""
-
-    provider: Literal["gcp"] = Field(description="Cloud provider: aws or gcp.")
-    region: str = Field(description="GCP region, e.g. us-central1.")
-    project: str = Field(description="GCP project id (required on gcp), e.g. my-project.")
-    zones: tuple[str, ...] | None = Field(
-        None,
-        min_length=1,
-        description=(
-            "Zones for GPU nodes (GKE node_locations), e.g. [us-central1-a, us-central1-c]; "
-            "at least two when production is true."
-        ),
-    )
-
-    @field_validator("region")
-    @classmethod
-    def _region(cls, value: str) -> str:
-        return _check(_GCP_REGION, value, "not a GCP region name such as us-central1")
-
-    @field_validator("project")
-    @classmethod
-    def _project(cls, value: str) -> str:
-        return _check(
-            _GCP_PROJECT,
-            value,
-            "not a GCP project id: 6 to 30 lowercase letters, digits and '-', starting with a "
-            "letter",
-        )
-
-
-CloudSpec = Annotated[AwsCloudSpec | GcpCloudSpec, Field(discriminator="provider")]
-
-
-class ClusterSpec(Spec):
-    """The Kubernetes cluster the platform runs on."""
-
-    name: str = Field(
-        description="Cluster name: a DNS-1123 label (lowercase letters, digits, '-'), at most 40."
-    )
-    create: bool = Field(
-        True, description="true: create the cluster; false: adopt an existing cluster of that name."
-    )
-    kubernetes_version: str = Field(
-        "1.33", description='Kubernetes minor version as a quoted string, e.g. "1.33".'
-    )
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        return _check(
-            _DNS_LABEL,
-            value,
-            "not a DNS-1123 label of at most 40 characters: lowercase letters, digits and '-', "
-            "starting with a letter and ending with a letter or digit",
-        )
-
-    @field_validator("kubernetes_version", mode="before")
-    @classmethod
-    def _version(cls, value: Any) -> str:
-        if not isinstance(value, str):
-            raise ValueError(
-                'write the version as a quoted string such as "1.33": YAML reads an unquoted '
-                "1.30 as the number 1.3"
-            )
-        return _check(_K8S_VERSION, value, 'not a Kubernetes minor version such as "1.33"')
 
 
 class PricingSpec(Spec):
@@ -200,7 +88,7 @@ class StackConfig(Spec):
     @field_validator("environment")
     @classmethod
     def _environment(cls, value: str) -> str:
-        return _check(
+        return check(
             _ENVIRONMENT,
             value,
             "must be lowercase letters, digits and '-', starting with a letter, at most 20 "
@@ -213,25 +101,33 @@ class StackConfig(Spec):
         return self
 
     def _problems(self) -> list[Problem]:
-        cloud = self.cloud.provider
-        problems = _zone_problems(self.cloud, self.production)
+        cloud = self.cloud
+        problems = _zone_problems(cloud, self.production, self.cluster.create)
+        problems += _cluster_problems(cloud, self.cluster)
         for name, pool in self.node_pools.items():
-            problems += [
-                Problem(("nodePools", name, *p.path), p.message)
-                for p in cloud_problems(cloud, pool)
-            ]
+            found = cloud_problems(
+                cloud.provider, cloud.zones or (), self.cluster.kubernetes_version, pool
+            )
+            problems += [Problem(("nodePools", name, *p.path), p.message) for p in found]
+        system_type = self.cluster.system_nodes.instance_type
         for type_name in self.pricing.hourly_usd:
-            if catalog.machine_type(cloud, type_name) is None:
+            known = catalog.machine_type(cloud.provider, type_name) or catalog.cpu_machine_type(
+                cloud.provider, type_name
+            )
+            if known is None and type_name != system_type:
                 problems.append(
                     Problem(
                         ("pricing", "hourlyUsd", type_name),
-                        f"{type_name} is not a {cloud} GPU type in the catalog",
+                        f"{type_name} is not in the {cloud.provider} catalog and is not "
+                        "cluster.systemNodes.instanceType",
                     )
                 )
         return problems
 
 
-def _zone_problems(cloud: AwsCloudSpec | GcpCloudSpec, production: bool) -> list[Problem]:
+def _zone_problems(
+    cloud: AwsCloudSpec | GcpCloudSpec, production: bool, creates: bool
+) -> list[Problem]:
     zones = cloud.zones or ()
     problems: list[Problem] = []
     # AWS zones are the region plus a letter (us-east-1a); GCP zones add "-<letter>".
@@ -249,6 +145,79 @@ def _zone_problems(cloud: AwsCloudSpec | GcpCloudSpec, production: bool) -> list
             Problem(
                 ("cloud", "zones"),
                 "production needs at least two zones so nodes and data survive a zone outage",
+            )
+        )
+    elif creates and not zones:
+        problems.append(
+            Problem(
+                ("cloud", "zones"),
+                "list the zones to place subnets and GPU nodes in (GPU types exist only in some "
+                "zones); required when cluster.create is true",
+            )
+        )
+    return problems
+
+
+_GCP_ONLY = ("podsCidr", "servicesCidr", "releaseChannel")
+_AWS_ONLY = ("adminRoleArns", "addonVersions")
+
+
+def _cluster_problems(cloud: AwsCloudSpec | GcpCloudSpec, cluster: ClusterSpec) -> list[Problem]:
+    problems: list[Problem] = []
+    set_keys = cluster.model_dump(by_alias=True, exclude_unset=True)
+    wrong_cloud = _GCP_ONLY if cloud.provider == "aws" else _AWS_ONLY
+    problems += [
+        Problem(("cluster", key), f"not used on {cloud.provider}; remove it")
+        for key in wrong_cloud
+        if key in set_keys
+    ]
+    if cloud.provider == "aws":
+        missing = [a for a in versions.EKS_ADDONS if a not in cluster.eks_addon_versions()]
+        if missing:
+            problems.append(
+                Problem(
+                    ("cluster", "addonVersions"),
+                    f"no EKS add-on versions are pinned for Kubernetes "
+                    f"{cluster.kubernetes_version}; set {', '.join(missing)} (aws eks "
+                    "describe-addon-versions)",
+                )
+            )
+        if ipaddress.IPv4Network(cluster.network_cidr).prefixlen > 20:
+            problems.append(
+                Problem(
+                    ("cluster", "networkCidr"),
+                    "an EKS VPC needs /16 to /20 to hold a private and a public subnet per zone",
+                )
+            )
+    else:
+        ranges = {
+            "networkCidr": cluster.network_cidr,
+            "podsCidr": cluster.effective_pods_cidr,
+            "servicesCidr": cluster.effective_services_cidr,
+        }
+        networks = {k: ipaddress.IPv4Network(v) for k, v in ranges.items()}
+        keys = list(networks)
+        for i, first in enumerate(keys):
+            for second in keys[i + 1 :]:
+                if networks[first].overlaps(networks[second]):
+                    problems.append(
+                        Problem(
+                            ("cluster", second),
+                            f"{ranges[second]} overlaps {first} ({ranges[first]})",
+                        )
+                    )
+    problems += [
+        Problem(("cluster", "systemNodes", *p.path), p.message)
+        for p in ami_release_problems(
+            cloud.provider, cluster.kubernetes_version, cluster.system_nodes.ami_release_version
+        )
+    ]
+    system_type = cluster.system_nodes.instance_type
+    if system_type is not None and catalog.machine_type(cloud.provider, system_type) is not None:
+        problems.append(
+            Problem(
+                ("cluster", "systemNodes", "instanceType"),
+                f"{system_type} is a GPU type; system nodes run CPU-only platform pods",
             )
         )
     return problems

@@ -1,8 +1,9 @@
 """Composes one environment of the platform from its StackConfig.
 
-`build()` creates the root `gpuplatform:index:Platform` component; the component owns the
-explicit cloud provider every cloud resource is created with (both stack files disable default
-providers). No resource logic lives here beyond that wiring.
+`build()` creates the root `gpuplatform:index:Platform` component. It owns the explicit cloud
+provider (both stack files disable default providers), the cluster for the configured cloud and
+the GPU node pools; every later component receives the cluster's Kubernetes provider from here.
+No resource logic lives here beyond that wiring.
 """
 
 from __future__ import annotations
@@ -12,21 +13,20 @@ import pulumi_aws as aws
 import pulumi_gcp as gcp
 
 from components import labels
+from components.aws.cluster import EksCluster, EksClusterArgs
+from components.aws.node_pool import EksGpuNodePool, EksGpuNodePoolArgs
+from components.gcp.cluster import GkeCluster, GkeClusterArgs
+from components.gcp.node_pool import GkeGpuNodePool, GkeGpuNodePoolArgs
+from components.pools import ami_release, resolved_machine_types
 from stacks.config import PROJECT, StackConfig
 
 TOKEN = "gpuplatform:index:Platform"
 
 
 def cloud_provider(
-    config: StackConfig, name: str, opts: pulumi.ResourceOptions
+    config: StackConfig, name: str, tags: dict[str, str], opts: pulumi.ResourceOptions
 ) -> pulumi.ProviderResource:
     """The AWS provider (region) or Google provider (project + region) for this stack."""
-    tags = labels.cloud_tags(
-        config.cloud.provider,
-        environment=config.environment,
-        stack=pulumi.get_stack(),
-        project=PROJECT,
-    )
     if config.cloud.provider == "aws":
         return aws.Provider(
             name,
@@ -48,13 +48,91 @@ class Platform(pulumi.ComponentResource):
 
     cloud_provider: pulumi.ProviderResource
     """Explicit provider for the configured cloud, passed to every cloud resource."""
+    cluster: EksCluster | GkeCluster
+    node_pools: dict[str, EksGpuNodePool | GkeGpuNodePool]
 
     def __init__(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TOKEN, name, None, opts)
-        self.cloud_provider = cloud_provider(
-            config, f"{name}-{config.cloud.provider}", pulumi.ResourceOptions(parent=self)
+        cloud = config.cloud
+        tags = labels.cloud_tags(
+            cloud.provider,
+            environment=config.environment,
+            stack=pulumi.get_stack(),
+            project=PROJECT,
         )
-        self.register_outputs({"cloudProvider": self.cloud_provider.urn})
+        self.cloud_provider = cloud_provider(
+            config, f"{name}-{cloud.provider}", tags, pulumi.ResourceOptions(parent=self)
+        )
+        child = pulumi.ResourceOptions(parent=self)
+        if cloud.provider == "aws":
+            cluster = EksCluster(
+                f"{name}-cluster",
+                EksClusterArgs(
+                    config.environment,
+                    config.production,
+                    cloud,
+                    config.cluster,
+                    self.cloud_provider,
+                ),
+                opts=child,
+            )
+            strategy = labels.mig_strategy(config.node_pools)
+            self.node_pools = {
+                pool_name: EksGpuNodePool(
+                    f"{name}-{pool_name}",
+                    EksGpuNodePoolArgs(
+                        pool_name=pool_name,
+                        pool=pool,
+                        instance_types=resolved_machine_types("aws", pool),
+                        ami_release_version=ami_release(
+                            config.cluster.kubernetes_version, pool.ami_release_version
+                        ),
+                        kubernetes_version=config.cluster.kubernetes_version,
+                        mig_strategy=strategy,
+                        cluster_name=cluster.cluster_name,
+                        node_role_arn=cluster.node_role_arn,
+                        subnet_ids=cluster.subnet_ids(pool.zones or ()),
+                        provider=self.cloud_provider,
+                        depends_on=cluster.node_dependencies,
+                    ),
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+                for pool_name, pool in config.node_pools.items()
+            }
+        else:
+            cluster = GkeCluster(
+                f"{name}-cluster",
+                GkeClusterArgs(
+                    config.environment,
+                    config.production,
+                    cloud,
+                    config.cluster,
+                    self.cloud_provider,
+                    tags,
+                ),
+                opts=child,
+            )
+            self.node_pools = {
+                pool_name: GkeGpuNodePool(
+                    f"{name}-{pool_name}",
+                    GkeGpuNodePoolArgs(
+                        pool_name=pool_name,
+                        pool=pool,
+                        machine_type=resolved_machine_types("gcp", pool)[0],
+                        zones=pool.zones or cloud.zones or (),
+                        project=cloud.project,
+                        region=cloud.region,
+                        cluster_id=cluster.cluster_id,
+                        service_account=cluster.node_service_account,
+                        resource_labels=tags,
+                        provider=self.cloud_provider,
+                    ),
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+                for pool_name, pool in config.node_pools.items()
+            }
+        self.cluster = cluster
+        self.register_outputs({"clusterName": cluster.cluster_name, "endpoint": cluster.endpoint})
 
 
 def build(config: StackConfig) -> Platform:

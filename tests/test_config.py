@@ -169,13 +169,13 @@ BAD_CONFIGS = [
         "instance-type-unknown",
         "dev",
         {(*DEV_POOL, "instanceTypes"): ["g5.xlarge"]},
-        "nodePools.l4-spot.instanceTypes[0]: g5.xlarge is not a aws GPU type in the catalog",
+        "nodePools.l4-spot.instanceTypes[0]: g5.xlarge is not in the catalog of aws GPU types",
     ),
     (
         "instance-type-other-cloud",
         "dev",
         {(*DEV_POOL, "instanceTypes"): ["g2-standard-4"]},
-        "nodePools.l4-spot.instanceTypes[0]: g2-standard-4 is not a aws GPU type",
+        "nodePools.l4-spot.instanceTypes[0]: g2-standard-4 is not in the catalog of aws GPU types",
     ),
     (
         "gcp-two-machine-types",
@@ -215,7 +215,7 @@ BAD_CONFIGS = [
             (*DEV_POOL, "reservation"): "my-reservation",
             (*DEV_POOL, "instanceTypes"): ["g6.xlarge"],
         },
-        "nodePools.l4-spot.reservation: not a aws reservation",
+        "nodePools.l4-spot.reservation: not a valid aws reservation",
     ),
     (
         "reserved-two-types",
@@ -305,7 +305,7 @@ BAD_CONFIGS = [
         "pricing-unknown-type",
         "dev",
         {("pricing",): {"hourlyUsd": {"p9.huge": 1.0}}},
-        'pricing.hourlyUsd["p9.huge"]: p9.huge is not a aws GPU type in the catalog',
+        'pricing.hourlyUsd["p9.huge"]: p9.huge is not in the aws catalog',
     ),
     (
         "pricing-negative",
@@ -440,9 +440,10 @@ def test_any_catalog_pool_validates(choice: tuple, min_nodes: int, extra: int) -
         "minNodes": min_nodes,
         "maxNodes": max(1, min_nodes + extra),
     }
+    raw = platform_config("gcp-dev" if cloud == "gcp" else "dev")
     if capacity in ("reserved", "capacity-block"):
         pool["reservation"] = "cr-0123456789abcdef0" if cloud == "aws" else "gpu-reservation"
-    raw = platform_config("gcp-dev" if cloud == "gcp" else "dev")
+        pool["zones"] = raw["cloud"]["zones"][:1]
     raw["nodePools"] = {"pool": pool}
     config = parse(raw)
     for name in resolved_machine_types(cloud, config.node_pools["pool"]):

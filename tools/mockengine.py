@@ -99,6 +99,8 @@ def _redact(value: Any) -> Any:
         return {k: _redact(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_redact(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # the wire carries every number as a double
     if isinstance(value, pulumi.Resource):
         return "<resource>"
     if isinstance(value, pulumi.Asset | pulumi.Archive):
@@ -179,6 +181,9 @@ def _digest(*parts: str, length: int = 8) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
 
 
+_MOCK_CA = "bW9jay1jbHVzdGVyLWNh"  # base64 of "mock-cluster-ca"
+
+
 def _fake_kubeconfig(name: str, endpoint: str) -> str:
     return json.dumps(
         {
@@ -220,13 +225,17 @@ class PlanMocks(mocks.Mocks):
         return (handler(self, args) if handler else dict(args.args)), None
 
 
+def _eks_endpoint(m: PlanMocks, name: str) -> str:
+    return f"https://{_digest(name, length=32).upper()}.gr7.{m.region}.eks.amazonaws.com"
+
+
 def _eks_cluster(m: PlanMocks, args: mocks.MockResourceArgs) -> dict:
-    endpoint = f"https://{_digest(args.name, length=32).upper()}.gr7.{m.region}.eks.amazonaws.com"
+    endpoint = _eks_endpoint(m, args.name)
     issuer = f"https://oidc.eks.{m.region}.amazonaws.com/id/{_digest(args.name, length=32).upper()}"
     return {
         "name": args.inputs.get("name", args.name),
         "endpoint": endpoint,
-        "certificateAuthority": {"data": "bW9jay1jYQ=="},
+        "certificateAuthority": {"data": _MOCK_CA},
         "identities": [{"oidcs": [{"issuer": issuer}]}],
         "kubeconfig": _fake_kubeconfig(args.name, endpoint),
     }
@@ -236,14 +245,42 @@ def _gke_cluster(m: PlanMocks, args: mocks.MockResourceArgs) -> dict:
     return {
         "name": args.inputs.get("name", args.name),
         "endpoint": "203.0.113.10",
-        "masterAuth": {"clusterCaCertificate": "bW9jay1jYQ=="},
+        "masterAuth": {"clusterCaCertificate": _MOCK_CA},
         "workloadIdentityConfig": {"workloadPool": f"{m.project}.svc.id.goog"},
     }
 
 
+def _node_group(_m: PlanMocks, args: mocks.MockResourceArgs) -> dict:
+    group = args.inputs.get("nodeGroupName", args.name)
+    return {
+        "resources": [
+            {
+                "autoscalingGroups": [{"name": f"eks-{group}-{_digest(args.name, length=36)}"}],
+                "remoteAccessSecurityGroupId": "",
+            }
+        ],
+        "status": "ACTIVE",
+    }
+
+
+def _iam_role(_m: PlanMocks, args: mocks.MockResourceArgs) -> dict:
+    role = args.inputs.get("name", args.name)
+    return {"name": role, "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{role}"}
+
+
+def _gcp_service_account(m: PlanMocks, args: mocks.MockResourceArgs) -> dict:
+    email = f"{args.inputs.get('accountId', args.name)}@{m.project}.iam.gserviceaccount.com"
+    return {"email": email, "member": f"serviceAccount:{email}"}
+
+
 _EXTRA_OUTPUTS: dict[str, tuple[Callable[[PlanMocks, mocks.MockResourceArgs], dict], ...]] = {
     "aws:eks/cluster:Cluster": (_eks_cluster,),
+    "aws:eks/nodeGroup:NodeGroup": (_node_group,),
+    "aws:iam/role:Role": (_iam_role,),
+    "aws:ec2/launchTemplate:LaunchTemplate": (lambda _m, _a: {"latestVersion": 1},),
+    "aws:kms/key:Key": (lambda _m, a: {"keyId": _digest(a.name, length=32)},),
     "gcp:container/cluster:Cluster": (_gke_cluster,),
+    "gcp:serviceaccount/account:Account": (_gcp_service_account,),
 }
 
 _CALLS: dict[str, Callable[[PlanMocks, mocks.MockCallArgs], dict]] = {
@@ -257,6 +294,28 @@ _CALLS: dict[str, Callable[[PlanMocks, mocks.MockCallArgs], dict]] = {
     "aws:index/getPartition:getPartition": lambda _m, _a: {
         "partition": "aws",
         "dnsSuffix": "amazonaws.com",
+    },
+    "aws:eks/getCluster:getCluster": lambda m, a: {
+        "name": a.args["name"],
+        "id": a.args["name"],
+        "endpoint": _eks_endpoint(m, a.args["name"]),
+        "certificateAuthorities": [{"data": _MOCK_CA}],
+        "identities": [
+            {"oidcs": [{"issuer": f"https://oidc.eks.{m.region}.amazonaws.com/id/MOCK"}]}
+        ],
+        "vpcConfig": {"vpcId": "vpc-0mock", "subnetIds": ["subnet-0mock1", "subnet-0mock2"]},
+        "version": "1.33",
+    },
+    "aws:ec2/getSubnets:getSubnets": lambda _m, a: {
+        "ids": [f"subnet-{_digest(str(a.args), str(i))}" for i in range(2)],
+        "id": "subnets",
+    },
+    "gcp:container/getCluster:getCluster": lambda _m, a: {
+        "name": a.args["name"],
+        "id": f"projects/{a.args.get('project')}/locations/{a.args.get('location')}/clusters/"
+        f"{a.args['name']}",
+        "endpoint": "203.0.113.20",
+        "masterAuths": [{"clusterCaCertificate": _MOCK_CA}],
     },
     "gcp:organizations/getClientConfig:getClientConfig": lambda m, _a: {
         "project": m.project,

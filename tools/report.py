@@ -46,32 +46,69 @@ def _join(values: Any) -> str:
     return ",".join(map(str, values)) if isinstance(values, list) else str(values)
 
 
-# Key facts shown next to a resource in the tree: input name -> label. The first table that
-# matches a resource's type wins; the generic keys apply to every type.
+# Key facts shown next to a resource in the tree: (input path, label). Paths are dotted;
+# numbers index lists. Types without an entry show the generic keys.
 _FACTS_BY_TYPE: dict[str, tuple[tuple[str, str], ...]] = {
     "pulumi:providers:aws": (("region", "region"),),
     "pulumi:providers:gcp": (("project", "project"), ("region", "region")),
+    "aws:eks/cluster:Cluster": (("version", "k8s"), ("upgradePolicy.supportType", "support")),
+    "aws:eks/addon:Addon": (("addonVersion", "version"),),
+    "aws:eks/nodeGroup:NodeGroup": (
+        ("instanceTypes", "types"),
+        ("capacityType", "capacity"),
+        ("scalingConfig.minSize", "min"),
+        ("scalingConfig.maxSize", "max"),
+        ("amiType", "ami"),
+        ("releaseVersion", "release"),
+    ),
+    "aws:ec2/launchTemplate:LaunchTemplate": (
+        ("instanceType", "type"),
+        ("instanceMarketOptions.marketType", "market"),
+        (
+            "capacityReservationSpecification.capacityReservationTarget.capacityReservationId",
+            "reservation",
+        ),
+        ("blockDeviceMappings.0.ebs.volumeSize", "diskGiB"),
+        ("metadataOptions.httpTokens", "imds"),
+    ),
+    "gcp:container/cluster:Cluster": (
+        ("minMasterVersion", "k8s"),
+        ("releaseChannel.channel", "channel"),
+    ),
+    "gcp:container/nodePool:NodePool": (
+        ("nodeConfig.machineType", "machine"),
+        ("nodeConfig.guestAccelerators.0.type", "gpu"),
+        ("nodeConfig.guestAccelerators.0.count", "count"),
+        ("nodeConfig.guestAccelerators.0.gpuPartitionSize", "mig"),
+        ("nodeConfig.guestAccelerators.0.gpuSharingConfig.maxSharedClientsPerGpu", "shared"),
+        ("nodeConfig.spot", "spot"),
+        ("nodeConfig.reservationAffinity.values", "reservation"),
+        ("autoscaling.totalMinNodeCount", "min"),
+        ("autoscaling.totalMaxNodeCount", "max"),
+    ),
     HELM_RELEASE: (("chart", "chart"), ("version", "version"), ("namespace", "namespace")),
 }
-_GENERIC_FACTS = (
-    ("instanceTypes", "types"),
-    ("machineType", "machine"),
-    ("capacityType", "capacity"),
-    ("amiType", "ami"),
-    ("releaseVersion", "release"),
-    ("version", "version"),
-    ("image", "image"),
-)
+_GENERIC_FACTS = (("version", "version"), ("image", "image"))
+
+
+def _dig(value: Any, path: str) -> Any:
+    for part in path.split("."):
+        if isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        elif isinstance(value, dict):
+            value = value.get(part)
+        else:
+            return None
+    return value
 
 
 def facts(resource: Registration) -> str:
     """A one-line summary of the inputs that matter most for a resource."""
-    keys = _FACTS_BY_TYPE.get(resource.type, _GENERIC_FACTS)
-    shown = [
-        f"{label}={_join(resource.inputs[key])}"
-        for key, label in keys
-        if resource.inputs.get(key) not in (None, "", [])
-    ]
+    shown = []
+    for path, label in _FACTS_BY_TYPE.get(resource.type, _GENERIC_FACTS):
+        value = _dig(resource.inputs, path)
+        if value is not None and value is not False and value not in ("", []):
+            shown.append(f"{label}={_join(value)}")
     if resource.options.get("protect"):
         shown.append("protected")
     return "  ".join(shown)

@@ -1,0 +1,376 @@
+"""EksCluster: an EKS cluster ready for GPU node pools, or an existing one adopted by name.
+
+Created clusters get their own VPC, IAM roles, a KMS key for envelope encryption of secrets,
+control-plane logs, access entries for admin roles, a small on-demand system node group, the core
+managed add-ons, a default gp3 StorageClass and the Pod Identity roles cluster-autoscaler and the
+EBS CSI driver use. Either way the component exposes a Kubernetes provider that authenticates with
+`aws eks get-token`, so no long-lived credential is stored in state.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components import kubeconfig, labels, versions
+from components.aws import iam
+from components.aws.launch_template import render_launch_template
+from components.aws.network import EksNetwork, EksNetworkArgs
+from components.catalog import SYSTEM_MACHINE_TYPE
+from components.cloud import AwsCloudSpec, ClusterSpec
+from components.pools import ami_release
+
+TOKEN = "gpuplatform:compute:EksCluster"
+LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+# Nodes cannot become Ready without the CNI and kube-proxy; pods on them need the identity agent.
+PRE_NODE_ADDONS = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
+# These run as Deployments and need nodes to schedule on.
+POST_NODE_ADDONS = ("coredns", "aws-ebs-csi-driver")
+AUTOSCALER_NAMESPACE = "kube-system"
+AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler"
+EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
+LOG_RETENTION_DAYS = 90
+
+
+def render_addon_configuration(addon: str) -> str | None:
+    """Add-on settings: the VPC CNI enforces NetworkPolicy (model servers rely on it)."""
+    if addon == "vpc-cni":
+        return json.dumps({"enableNetworkPolicy": "true"})
+    return None
+
+
+def render_upgrade_support(production: bool) -> str:
+    """Production stays on EXTENDED support so EKS never force-upgrades its control plane (at a
+    higher fee once the version leaves standard support); other stacks use STANDARD and are
+    upgraded automatically instead of paying that fee."""
+    return "EXTENDED" if production else "STANDARD"
+
+
+def render_storage_class() -> dict:
+    """The default StorageClass: encrypted gp3, bound where the pod lands, expandable."""
+    return {
+        "metadata": {
+            "name": "gp3",
+            "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+        },
+        "provisioner": "ebs.csi.aws.com",
+        "parameters": {"type": "gp3", "encrypted": "true", "fsType": "ext4"},
+        "volume_binding_mode": "WaitForFirstConsumer",
+        "allow_volume_expansion": True,
+        "reclaim_policy": "Delete",
+    }
+
+
+@dataclass(frozen=True)
+class EksClusterArgs:
+    environment: str
+    production: bool
+    cloud: AwsCloudSpec
+    cluster: ClusterSpec
+    provider: pulumi.ProviderResource
+
+
+class EksCluster(pulumi.ComponentResource):
+    """An EKS cluster (created or adopted) and the Kubernetes provider built from it."""
+
+    cluster_name: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    oidc_issuer: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    """Kubeconfig with exec-based credentials (secret)."""
+    k8s_provider: k8s.Provider
+    node_role_arn: pulumi.Output[str]
+    node_dependencies: list[pulumi.Resource]
+    """What GPU node groups must wait for (the add-ons nodes need to become Ready)."""
+    autoscaler_role_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(TOKEN, name, None, opts)
+        self._args = args
+        self._name = name
+        partition = args.cloud.partition
+        self.node_role_arn = self._role(
+            "node", iam.service_trust_policy("ec2.amazonaws.com"), iam.NODE_POLICIES
+        ).arn
+        self.node_dependencies = []
+        ca_data = self._create(partition) if args.cluster.create else self._adopt()
+
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(self.cluster_name, self.endpoint, ca_data).apply(
+                lambda v: kubeconfig.render_eks(v[0], v[1], v[2], args.cloud.region)
+            )
+        )
+        self.k8s_provider = k8s.Provider(
+            f"{name}-k8s", kubeconfig=self.kubeconfig, opts=pulumi.ResourceOptions(parent=self)
+        )
+        if args.cluster.create:
+            k8s.storage.v1.StorageClass(
+                f"{name}-gp3",
+                **render_storage_class(),
+                opts=pulumi.ResourceOptions(
+                    parent=self, provider=self.k8s_provider, depends_on=[self._ebs_csi]
+                ),
+            )
+        autoscaler = self._role(
+            "cluster-autoscaler",
+            iam.pod_identity_trust_policy(),
+            (),
+            inline=self.cluster_name.apply(iam.cluster_autoscaler_policy),
+        )
+        aws.eks.PodIdentityAssociation(
+            f"{name}-cluster-autoscaler",
+            cluster_name=self.cluster_name,
+            namespace=AUTOSCALER_NAMESPACE,
+            service_account=AUTOSCALER_SERVICE_ACCOUNT,
+            role_arn=autoscaler.arn,
+            opts=self._opts(depends_on=self.node_dependencies),
+        )
+        self.autoscaler_role_arn = autoscaler.arn
+        self.register_outputs(
+            {
+                "clusterName": self.cluster_name,
+                "endpoint": self.endpoint,
+                "oidcIssuer": self.oidc_issuer,
+                "kubeconfig": self.kubeconfig,
+            }
+        )
+
+    def _opts(self, **kwargs) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, provider=self._args.provider, **kwargs)
+
+    def _role(
+        self,
+        purpose: str,
+        trust: str,
+        managed: tuple[str, ...],
+        inline: pulumi.Input[str] | None = None,
+    ) -> aws.iam.Role:
+        cluster = self._args.cluster.name
+        role = aws.iam.Role(
+            f"{self._name}-{purpose}",
+            name=f"{cluster}-{purpose}",
+            assume_role_policy=trust,
+            opts=self._opts(),
+        )
+        for policy in managed:
+            aws.iam.RolePolicyAttachment(
+                f"{self._name}-{purpose}-{policy.rsplit('/', 1)[-1]}",
+                role=role.name,
+                policy_arn=iam.managed_policy_arn(self._args.cloud.partition, policy),
+                opts=self._opts(),
+            )
+        if inline is not None:
+            aws.iam.RolePolicy(
+                f"{self._name}-{purpose}", role=role.id, policy=inline, opts=self._opts()
+            )
+        return role
+
+    def _create(self, partition: str) -> pulumi.Output[str]:
+        args, name, spec = self._args, self._name, self._args.cluster
+        protect = args.production
+        network = EksNetwork(
+            f"{name}-network",
+            EksNetworkArgs(
+                spec.name, spec.network_cidr, args.cloud.zones or (), args.production, args.provider
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.private_subnet_ids = network.private_subnet_ids
+        cluster_role = self._role(
+            "cluster", iam.service_trust_policy("eks.amazonaws.com"), iam.CLUSTER_POLICIES
+        )
+        key = aws.kms.Key(
+            f"{name}-secrets",
+            description=f"Envelope encryption of Kubernetes secrets in EKS cluster {spec.name}",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            opts=self._opts(protect=protect),
+        )
+        aws.kms.Alias(
+            f"{name}-secrets",
+            name=f"alias/{spec.name}-eks-secrets",
+            target_key_id=key.key_id,
+            opts=self._opts(),
+        )
+        # Created up front so the log group has a retention; EKS would create one keeping logs
+        # forever.
+        logs = aws.cloudwatch.LogGroup(
+            f"{name}-control-plane",
+            name=f"/aws/eks/{spec.name}/cluster",
+            retention_in_days=LOG_RETENTION_DAYS,
+            opts=self._opts(),
+        )
+        cluster = aws.eks.Cluster(
+            f"{name}-cluster",
+            name=spec.name,
+            version=spec.kubernetes_version,
+            role_arn=cluster_role.arn,
+            vpc_config=aws.eks.ClusterVpcConfigArgs(
+                subnet_ids=list(network.private_subnet_ids.values()),
+                endpoint_private_access=True,
+                endpoint_public_access=True,
+                public_access_cidrs=list(spec.public_access_cidrs),
+            ),
+            access_config=aws.eks.ClusterAccessConfigArgs(
+                authentication_mode="API",
+                bootstrap_cluster_creator_admin_permissions=True,
+            ),
+            encryption_config=aws.eks.ClusterEncryptionConfigArgs(
+                provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=key.arn),
+                resources=["secrets"],
+            ),
+            enabled_cluster_log_types=list(LOG_TYPES),
+            bootstrap_self_managed_addons=False,
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(
+                support_type=render_upgrade_support(args.production)
+            ),
+            deletion_protection=args.production,
+            opts=self._opts(protect=protect, depends_on=[logs]),
+        )
+        self.cluster_name = cluster.name
+        self.endpoint = cluster.endpoint
+        self.oidc_issuer = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
+        self.vpc_id = network.vpc_id
+
+        for arn in spec.admin_role_arns:
+            slug = arn.rsplit("/", 1)[-1]
+            entry = aws.eks.AccessEntry(
+                f"{name}-admin-{slug}",
+                cluster_name=cluster.name,
+                principal_arn=arn,
+                type="STANDARD",
+                opts=self._opts(),
+            )
+            aws.eks.AccessPolicyAssociation(
+                f"{name}-admin-{slug}",
+                cluster_name=cluster.name,
+                principal_arn=arn,
+                policy_arn=iam.access_policy_arn(partition, iam.ADMIN_ACCESS_POLICY),
+                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                opts=self._opts(depends_on=[entry]),
+            )
+
+        addon_versions = spec.eks_addon_versions()
+        self.node_dependencies = [
+            self._addon(cluster, addon, addon_versions[addon]) for addon in PRE_NODE_ADDONS
+        ]
+        system = self._system_nodes(cluster)
+        ebs_role = self._role("ebs-csi", iam.pod_identity_trust_policy(), (iam.EBS_CSI_POLICY,))
+        post = [
+            self._addon(
+                cluster,
+                addon,
+                addon_versions[addon],
+                depends_on=[system],
+                pod_identity=(
+                    [
+                        aws.eks.AddonPodIdentityAssociationArgs(
+                            role_arn=ebs_role.arn, service_account=EBS_CSI_SERVICE_ACCOUNT
+                        )
+                    ]
+                    if addon == "aws-ebs-csi-driver"
+                    else None
+                ),
+            )
+            for addon in POST_NODE_ADDONS
+        ]
+        self._ebs_csi = post[-1]
+        return cluster.certificate_authority.apply(lambda ca: ca.data)
+
+    def _addon(
+        self,
+        cluster: aws.eks.Cluster,
+        addon: str,
+        version: str,
+        depends_on: list[pulumi.Resource] | None = None,
+        pod_identity: list | None = None,
+    ) -> aws.eks.Addon:
+        return aws.eks.Addon(
+            f"{self._name}-{addon}",
+            cluster_name=cluster.name,
+            addon_name=addon,
+            addon_version=version,
+            configuration_values=render_addon_configuration(addon),
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="PRESERVE",
+            pod_identity_associations=pod_identity,
+            opts=self._opts(depends_on=depends_on),
+        )
+
+    def _system_nodes(self, cluster: aws.eks.Cluster) -> aws.eks.NodeGroup:
+        spec = self._args.cluster
+        system = spec.system_nodes
+        template = render_launch_template(disk_gib=system.disk_gib, hop_limit=2)
+        lt = aws.ec2.LaunchTemplate(
+            f"{self._name}-system",
+            name_prefix=f"{spec.name}-system-",
+            update_default_version=True,
+            opts=self._opts(),
+            **template,
+        )
+        return aws.eks.NodeGroup(
+            f"{self._name}-system",
+            cluster_name=cluster.name,
+            node_group_name=labels.SYSTEM_POOL,
+            node_role_arn=self.node_role_arn,
+            subnet_ids=list(self.private_subnet_ids.values()),
+            ami_type=versions.EKS_SYSTEM_AMI_TYPE,
+            release_version=ami_release(spec.kubernetes_version, system.ami_release_version),
+            version=spec.kubernetes_version,
+            capacity_type="ON_DEMAND",
+            instance_types=[system.instance_type or SYSTEM_MACHINE_TYPE["aws"]],
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                min_size=system.min_nodes, max_size=system.max_nodes, desired_size=system.min_nodes
+            ),
+            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                id=lt.id, version=lt.latest_version.apply(str)
+            ),
+            labels=labels.system_labels(),
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
+            opts=self._opts(
+                depends_on=self.node_dependencies,
+                ignore_changes=["scalingConfig.desiredSize"],
+            ),
+        )
+
+    def _adopt(self) -> pulumi.Output[str]:
+        spec = self._args.cluster
+        found = aws.eks.get_cluster_output(
+            name=spec.name,
+            opts=pulumi.InvokeOutputOptions(provider=self._args.provider, parent=self),
+        )
+        self.cluster_name = found.name
+        self.endpoint = found.endpoint
+        self.oidc_issuer = found.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
+        self.vpc_id = found.vpc_config.vpc_id
+        self.private_subnet_ids = {}
+        return found.certificate_authorities.apply(lambda cas: cas[0].data)
+
+    def subnet_ids(self, zones: tuple[str, ...]) -> pulumi.Output[list[str]]:
+        """Private subnets in these zones (all private subnets when `zones` is empty)."""
+        if self.private_subnet_ids:
+            chosen = zones or tuple(self.private_subnet_ids)
+            return pulumi.Output.all(*(self.private_subnet_ids[z] for z in chosen))
+
+        # An adopted cluster's subnets are found by the tags EKS load balancing relies on.
+        def lookup(vpc_id: str) -> pulumi.Output[list[str]]:
+            filters = [
+                aws.ec2.GetSubnetsFilterArgs(name="vpc-id", values=[vpc_id]),
+                aws.ec2.GetSubnetsFilterArgs(
+                    name="tag:kubernetes.io/role/internal-elb", values=["1"]
+                ),
+            ]
+            if zones:
+                filters.append(
+                    aws.ec2.GetSubnetsFilterArgs(name="availability-zone", values=list(zones))
+                )
+            return aws.ec2.get_subnets_output(
+                filters=filters,
+                opts=pulumi.InvokeOutputOptions(provider=self._args.provider, parent=self),
+            ).ids
+
+        return self.vpc_id.apply(lookup)

@@ -1,0 +1,37 @@
+"""Launch template settings shared by the system and GPU node groups (pure data).
+
+IMDSv2 is required; the hop limit decides whether pods (one hop further than the node) can reach
+instance metadata at all. The root volume is encrypted gp3, sized for multi-GB inference images.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ROOT_DEVICE = "/dev/xvda"  # AL2023 EKS AMIs boot from /dev/xvda
+
+
+def render_launch_template(*, disk_gib: int, hop_limit: int) -> dict[str, Any]:
+    """Keyword arguments for `aws.ec2.LaunchTemplate` common to every node group."""
+    return {
+        "metadata_options": {
+            "http_endpoint": "enabled",
+            "http_tokens": "required",
+            "http_put_response_hop_limit": hop_limit,
+            "instance_metadata_tags": "disabled",
+        },
+        "block_device_mappings": [
+            {
+                "device_name": ROOT_DEVICE,
+                "ebs": {
+                    "volume_size": disk_gib,
+                    "volume_type": "gp3",
+                    "iops": 3000,
+                    "throughput": 250,
+                    "encrypted": "true",
+                    "delete_on_termination": "true",
+                },
+            }
+        ],
+        "monitoring": {"enabled": True},
+    }

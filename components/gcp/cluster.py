@@ -1,0 +1,244 @@
+"""GkeCluster: a regional GKE Standard cluster ready for GPU node pools, or an existing one
+adopted by name.
+
+Created clusters get a VPC-native network with secondary ranges for pods and services, private
+nodes with Cloud NAT for egress, Workload Identity, shielded nodes, Dataplane V2 (which enforces
+NetworkPolicy), a release channel, a least-privilege node service account and a small system node
+pool in place of the default one. The component exposes a Kubernetes provider that authenticates
+with `gke-gcloud-auth-plugin`, so no long-lived credential is stored in state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
+
+from components import kubeconfig, labels, versions
+from components.catalog import SYSTEM_MACHINE_TYPE
+from components.cloud import ClusterSpec, GcpCloudSpec
+
+TOKEN = "gpuplatform:compute:GkeCluster"
+# What nodes need to write logs and metrics and pull images; nothing more.
+NODE_ROLES = (
+    "roles/logging.logWriter",
+    "roles/monitoring.metricWriter",
+    "roles/monitoring.viewer",
+    "roles/stackdriver.resourceMetadata.writer",
+    "roles/artifactregistry.reader",
+)
+OAUTH_SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
+PODS_RANGE, SERVICES_RANGE = "pods", "services"
+
+
+def render_node_basics(disk_gib: int) -> dict:
+    """Node settings every pool shares: COS, Workload Identity metadata, shielded boot."""
+    return {
+        "image_type": versions.GKE_IMAGE_TYPE,
+        "disk_size_gb": disk_gib,
+        "disk_type": "pd-balanced",
+        "oauth_scopes": OAUTH_SCOPES,
+        "workload_metadata_config": {"mode": "GKE_METADATA"},
+        "shielded_instance_config": {
+            "enable_secure_boot": True,
+            "enable_integrity_monitoring": True,
+        },
+        "metadata": {"disable-legacy-endpoints": "true"},
+    }
+
+
+def render_authorized_networks(cidrs: tuple[str, ...]) -> dict:
+    return {
+        "cidr_blocks": [
+            {"cidr_block": cidr, "display_name": f"allowed-{i}"} for i, cidr in enumerate(cidrs)
+        ]
+    }
+
+
+@dataclass(frozen=True)
+class GkeClusterArgs:
+    environment: str
+    production: bool
+    cloud: GcpCloudSpec
+    cluster: ClusterSpec
+    provider: pulumi.ProviderResource
+    resource_labels: dict[str, str]
+
+
+class GkeCluster(pulumi.ComponentResource):
+    """A GKE cluster (created or adopted) and the Kubernetes provider built from it."""
+
+    cluster_name: pulumi.Output[str]
+    cluster_id: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    workload_pool: str
+    kubeconfig: pulumi.Output[str]
+    k8s_provider: k8s.Provider
+    node_service_account: pulumi.Output[str]
+    node_dependencies: list[pulumi.Resource]
+
+    def __init__(self, name: str, args: GkeClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(TOKEN, name, None, opts)
+        self._args, self._name = args, name
+        spec, cloud = args.cluster, args.cloud
+        self.workload_pool = f"{cloud.project}.svc.id.goog"
+        account = gcp.serviceaccount.Account(
+            f"{name}-nodes",
+            account_id=f"{spec.name[:24]}-nodes",
+            display_name=f"GKE nodes of {spec.name}",
+            project=cloud.project,
+            opts=self._opts(),
+        )
+        for role in NODE_ROLES:
+            gcp.projects.IAMMember(
+                f"{name}-nodes-{role.rsplit('/', 1)[-1]}",
+                project=cloud.project,
+                role=role,
+                member=account.member,
+                opts=self._opts(),
+            )
+        self.node_service_account = account.email
+        self.node_dependencies = []
+        ca_data = self._create() if spec.create else self._adopt()
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(self.cluster_name, self.endpoint, ca_data).apply(
+                lambda v: kubeconfig.render_gke(v[0], v[1], v[2])
+            )
+        )
+        self.k8s_provider = k8s.Provider(
+            f"{name}-k8s", kubeconfig=self.kubeconfig, opts=pulumi.ResourceOptions(parent=self)
+        )
+        self.register_outputs(
+            {
+                "clusterName": self.cluster_name,
+                "endpoint": self.endpoint,
+                "workloadPool": self.workload_pool,
+                "kubeconfig": self.kubeconfig,
+            }
+        )
+
+    def _opts(self, **kwargs) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, provider=self._args.provider, **kwargs)
+
+    def _create(self) -> pulumi.Output[str]:
+        args, name, spec, cloud = self._args, self._name, self._args.cluster, self._args.cloud
+        network = gcp.compute.Network(
+            f"{name}-network",
+            name=spec.name,
+            auto_create_subnetworks=False,
+            routing_mode="REGIONAL",
+            project=cloud.project,
+            opts=self._opts(),
+        )
+        subnet = gcp.compute.Subnetwork(
+            f"{name}-nodes",
+            name=f"{spec.name}-nodes",
+            region=cloud.region,
+            project=cloud.project,
+            network=network.id,
+            ip_cidr_range=spec.network_cidr,
+            private_ip_google_access=True,
+            secondary_ip_ranges=[
+                {"range_name": PODS_RANGE, "ip_cidr_range": spec.effective_pods_cidr},
+                {"range_name": SERVICES_RANGE, "ip_cidr_range": spec.effective_services_cidr},
+            ],
+            opts=self._opts(),
+        )
+        router = gcp.compute.Router(
+            f"{name}-router",
+            name=spec.name,
+            region=cloud.region,
+            project=cloud.project,
+            network=network.id,
+            opts=self._opts(),
+        )
+        # Private nodes have no external IPs; Cloud NAT gives them egress (image pulls, hubs).
+        gcp.compute.RouterNat(
+            f"{name}-nat",
+            name=spec.name,
+            router=router.name,
+            region=cloud.region,
+            project=cloud.project,
+            nat_ip_allocate_option="AUTO_ONLY",
+            source_subnetwork_ip_ranges_to_nat="ALL_SUBNETWORKS_ALL_IP_RANGES",
+            log_config={"enable": True, "filter": "ERRORS_ONLY"},
+            opts=self._opts(),
+        )
+        cluster = gcp.container.Cluster(
+            f"{name}-cluster",
+            name=spec.name,
+            project=cloud.project,
+            location=cloud.region,
+            network=network.id,
+            subnetwork=subnet.id,
+            min_master_version=spec.kubernetes_version,
+            release_channel={"channel": spec.effective_release_channel},
+            remove_default_node_pool=True,
+            initial_node_count=1,
+            workload_identity_config={"workload_pool": self.workload_pool},
+            private_cluster_config={"enable_private_nodes": True, "enable_private_endpoint": False},
+            ip_allocation_policy={
+                "cluster_secondary_range_name": PODS_RANGE,
+                "services_secondary_range_name": SERVICES_RANGE,
+            },
+            datapath_provider="ADVANCED_DATAPATH",
+            master_authorized_networks_config=render_authorized_networks(spec.public_access_cidrs),
+            enable_shielded_nodes=True,
+            addons_config={
+                "gce_persistent_disk_csi_driver_config": {"enabled": True},
+                "gcs_fuse_csi_driver_config": {"enabled": True},
+            },
+            # Scale idle GPU nodes down sooner than the default profile does.
+            cluster_autoscaling={"autoscaling_profile": "OPTIMIZE_UTILIZATION"},
+            logging_config={"enable_components": ["SYSTEM_COMPONENTS", "WORKLOADS"]},
+            resource_labels=args.resource_labels,
+            deletion_protection=args.production,
+            opts=self._opts(protect=args.production),
+        )
+        system = spec.system_nodes
+        zones = list(cloud.zones or ())
+        self.node_dependencies = [
+            gcp.container.NodePool(
+                f"{name}-system",
+                name=labels.SYSTEM_POOL,
+                cluster=cluster.id,
+                location=cloud.region,
+                project=cloud.project,
+                node_locations=zones,
+                initial_node_count=1,
+                autoscaling={
+                    "total_min_node_count": system.min_nodes,
+                    "total_max_node_count": system.max_nodes,
+                    "location_policy": "BALANCED",
+                },
+                node_config={
+                    **render_node_basics(system.disk_gib),
+                    "machine_type": system.instance_type or SYSTEM_MACHINE_TYPE["gcp"],
+                    "service_account": self.node_service_account,
+                    "labels": labels.system_labels(),
+                    "resource_labels": args.resource_labels,
+                },
+                management={"auto_repair": True, "auto_upgrade": True},
+                upgrade_settings={"max_surge": 1, "max_unavailable": 0},
+                opts=self._opts(ignore_changes=["initialNodeCount"]),
+            )
+        ]
+        self.cluster_name = cluster.name
+        self.cluster_id = cluster.id
+        self.endpoint = cluster.endpoint
+        return cluster.master_auth.apply(lambda auth: auth.cluster_ca_certificate)
+
+    def _adopt(self) -> pulumi.Output[str]:
+        spec, cloud = self._args.cluster, self._args.cloud
+        found = gcp.container.get_cluster_output(
+            name=spec.name,
+            location=cloud.region,
+            project=cloud.project,
+            opts=pulumi.InvokeOutputOptions(provider=self._args.provider, parent=self),
+        )
+        self.cluster_name = found.name
+        self.cluster_id = found.id
+        self.endpoint = found.endpoint
+        return found.master_auths.apply(lambda auths: auths[0].cluster_ca_certificate)
