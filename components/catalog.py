@@ -104,6 +104,9 @@ class PriceBook:
     """Default fraction below on-demand for spot capacity (0.6 means 60 % cheaper)."""
     hours_per_month: int
     control_plane_usd_per_hour: dict[Cloud, float]
+    eks_extended_support_usd_per_hour: float
+    nat_gateway_usd_per_hour: dict[Cloud, float]
+    """AWS NAT gateways bill per hour; GKE's Cloud NAT bills per VM and is left out."""
 
 
 _A100_40GB_MIG = (
@@ -143,6 +146,8 @@ PRICES = PriceBook(
     spot_discount=0.6,
     hours_per_month=730,
     control_plane_usd_per_hour={"aws": 0.10, "gcp": 0.10},
+    eks_extended_support_usd_per_hour=0.60,
+    nat_gateway_usd_per_hour={"aws": 0.045, "gcp": 0.0},
 )
 
 

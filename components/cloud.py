@@ -121,7 +121,9 @@ class SystemNodesSpec(Spec):
     )
     min_nodes: int = Field(2, ge=1, le=20, description="Fewest system nodes (at least 1).")
     max_nodes: int = Field(4, ge=1, le=50, description="Most system nodes.")
-    disk_gib: int = Field(100, ge=50, le=2000, description="Root disk size in GiB.")
+    disk_gib: int = Field(
+        100, alias="diskGiB", ge=50, le=2000, description="Root disk size in GiB."
+    )
     ami_release_version: str | None = Field(
         None,
         description=(

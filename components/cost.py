@@ -81,32 +81,88 @@ class CostEstimate:
         }
 
 
+@dataclass(frozen=True)
+class ClusterCosts:
+    """The fixed costs of a cluster the stack creates."""
+
+    extended_support: bool
+    """EKS: the Kubernetes version is past standard support and bills the extended rate."""
+    system_machine_type: str
+    system_min: int
+    system_max: int
+    nat_gateways: int
+
+
+def _price(
+    cloud: Cloud, name: str, capacity: str, spot_discount: float | None, overrides: dict
+) -> catalog.HourlyPrice:
+    if catalog.machine_type(cloud, name) is not None:
+        return catalog.hourly_price(
+            cloud, name, capacity, spot_discount=spot_discount, overrides=overrides
+        )
+    if name in overrides:
+        return catalog.HourlyPrice(overrides[name], "on-demand (stack override)")
+    cpu = catalog.cpu_machine_type(cloud, name)
+    if cpu is not None:
+        return catalog.HourlyPrice(cpu.on_demand_usd_per_hour, "on-demand (catalog list price)")
+    return catalog.HourlyPrice(0.0, f"no list price for {name}: set pricing.hourlyUsd")
+
+
 def estimate(
     cloud: Cloud,
     pools: Mapping[str, NodePoolSpec],
     *,
-    creates_cluster: bool,
+    cluster: ClusterCosts | None,
     spot_discount: float | None = None,
     overrides: Mapping[str, float] | None = None,
 ) -> CostEstimate:
-    """Estimate the monthly cost of `pools` (and the control plane, if the stack creates it)."""
+    """Estimate the monthly cost of `pools`, plus the cluster's fixed costs when the stack
+    creates the cluster (`cluster` is None for an adopted one)."""
     hours = catalog.PRICES.hours_per_month
+    prices = dict(overrides or {})
     items: list[CostItem] = []
-    if creates_cluster:
-        fee = catalog.PRICES.control_plane_usd_per_hour[cloud]
-        kind = "EKS" if cloud == "aws" else "GKE"
+    if cluster is not None:
+        fee, basis = catalog.PRICES.control_plane_usd_per_hour[cloud], "control-plane fee"
+        if cloud == "aws" and cluster.extended_support:
+            fee, basis = (
+                catalog.PRICES.eks_extended_support_usd_per_hour,
+                ("EKS extended support fee (version past standard support)"),
+            )
         items.append(
-            CostItem("control-plane", "control-plane", None, None, 1, 1, fee, f"{kind} fee", hours)
+            CostItem("control-plane", "control-plane", None, None, 1, 1, fee, basis, hours)
         )
+        system = _price(cloud, cluster.system_machine_type, "on-demand", None, prices)
+        items.append(
+            CostItem(
+                "system-nodes",
+                "system-nodes",
+                cluster.system_machine_type,
+                "on-demand",
+                cluster.system_min,
+                cluster.system_max,
+                system.usd,
+                system.basis,
+                hours,
+            )
+        )
+        if cluster.nat_gateways:
+            nat = catalog.PRICES.nat_gateway_usd_per_hour[cloud]
+            items.append(
+                CostItem(
+                    "nat-gateways",
+                    "network",
+                    None,
+                    None,
+                    cluster.nat_gateways,
+                    cluster.nat_gateways,
+                    nat,
+                    "hourly charge per gateway; data processed is extra",
+                    hours,
+                )
+            )
     for name, pool in pools.items():
         primary = resolved_machine_types(cloud, pool)[0]
-        price = catalog.hourly_price(
-            cloud,
-            primary,
-            pool.capacity,
-            spot_discount=spot_discount,
-            overrides=dict(overrides or {}),
-        )
+        price = _price(cloud, primary, pool.capacity, spot_discount, prices)
         items.append(
             CostItem(
                 name,

@@ -109,6 +109,7 @@ class NodePoolSpec(Spec):
     )
     disk_gib: int = Field(
         200,
+        alias="diskGiB",
         ge=100,
         le=16384,
         description="Root volume size in GiB; inference images are several GB each.",

@@ -20,6 +20,14 @@ EKS_NVIDIA_AMI_RELEASES: dict[str, str] = {
 EKS_AMI_TYPE = "AL2023_x86_64_NVIDIA"
 EKS_SYSTEM_AMI_TYPE = "AL2023_x86_64_STANDARD"
 
+# Last day of EKS standard support per Kubernetes minor version (AWS's EKS version calendar);
+# after it the control plane bills the extended-support rate.
+EKS_STANDARD_SUPPORT_END: dict[str, str] = {
+    "1.32": "2026-03-23",
+    "1.33": "2026-07-29",
+    "1.34": "2026-12-02",
+}
+
 # EKS managed add-ons per Kubernetes minor version. Stacks on another version set
 # cluster.addonVersions for all of them.
 EKS_ADDONS = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns", "aws-ebs-csi-driver")

@@ -319,6 +319,136 @@ BAD_CONFIGS = [
         {("pricing",): {"spotDiscount": 1.5}},
         "pricing.spotDiscount: Input should be less than 1",
     ),
+    # Compute: zones, reservations, images, add-ons, networks, system nodes.
+    (
+        "pool-zone-unknown",
+        "dev",
+        {(*DEV_POOL, "zones"): ["us-east-1c"]},
+        "nodePools.l4-spot.zones[0]: us-east-1c is not one of cloud.zones",
+    ),
+    (
+        "reservation-needs-one-zone",
+        "prod",
+        {("nodePools", "h100-reserved", "zones"): DELETE},
+        "nodePools.h100-reserved.zones: reservation cr-0a1b2c3d4e5f60718 holds capacity in one "
+        "zone",
+    ),
+    (
+        "zones-required-to-create",
+        "dev",
+        {("cloud", "zones"): DELETE},
+        "cloud.zones: list the zones to place subnets and GPU nodes in",
+    ),
+    (
+        "ami-for-other-version",
+        "dev",
+        {(*DEV_POOL, "amiReleaseVersion"): "1.32.13-20260818"},
+        "nodePools.l4-spot.amiReleaseVersion: release 1.32.13-20260818 is for Kubernetes 1.32",
+    ),
+    (
+        "ami-format",
+        "dev",
+        {(*DEV_POOL, "amiReleaseVersion"): "latest"},
+        "nodePools.l4-spot.amiReleaseVersion: not an AL2023 AMI release",
+    ),
+    (
+        "ami-on-gcp",
+        "gcp-dev",
+        {(*GCP_POOL, "amiReleaseVersion"): "1.33.13-20260923"},
+        "nodePools.l4-spot.amiReleaseVersion: aws only",
+    ),
+    (
+        "k8s-version-without-pins",
+        "dev",
+        {("cluster", "kubernetesVersion"): "1.36"},
+        "nodePools.l4-spot.amiReleaseVersion: no AL2023 NVIDIA AMI release is pinned for "
+        "Kubernetes 1.36",
+    ),
+    (
+        "addons-without-pins",
+        "dev",
+        {("cluster", "kubernetesVersion"): "1.36"},
+        "cluster.addonVersions: no EKS add-on versions are pinned for Kubernetes 1.36",
+    ),
+    (
+        "addon-unknown",
+        "dev",
+        {("cluster", "addonVersions"): {"istio": "v1.0.0-eksbuild.1"}},
+        "cluster.addonVersions.istio: unknown EKS add-on",
+    ),
+    (
+        "addon-version-format",
+        "dev",
+        {("cluster", "addonVersions"): {"coredns": "latest"}},
+        "cluster.addonVersions.coredns: latest is not an add-on version",
+    ),
+    (
+        "gcp-key-on-aws",
+        "dev",
+        {("cluster", "releaseChannel"): "STABLE"},
+        "cluster.releaseChannel: not used on aws",
+    ),
+    (
+        "aws-key-on-gcp",
+        "gcp-dev",
+        {("cluster", "adminRoleArns"): ["arn:aws:iam::123456789012:role/x"]},
+        "cluster.adminRoleArns: not used on gcp",
+    ),
+    (
+        "admin-arn-not-a-role",
+        "dev",
+        {("cluster", "adminRoleArns"): ["arn:aws:iam::123456789012:user/x"]},
+        "cluster.adminRoleArns: arn:aws:iam::123456789012:user/x is not an IAM role ARN",
+    ),
+    (
+        "network-cidr-prefix",
+        "dev",
+        {("cluster", "networkCidr"): "10.0.0.0/8"},
+        "cluster.networkCidr: prefix length must be /16 to /24",
+    ),
+    (
+        "eks-vpc-too-small",
+        "dev",
+        {("cluster", "networkCidr"): "10.0.0.0/22"},
+        "cluster.networkCidr: an EKS VPC needs /16 to /20",
+    ),
+    (
+        "gke-ranges-overlap",
+        "gcp-dev",
+        {("cluster", "podsCidr"): "10.0.0.0/14"},
+        "cluster.podsCidr: 10.0.0.0/14 overlaps networkCidr",
+    ),
+    (
+        "public-cidr-invalid",
+        "dev",
+        {("cluster", "publicAccessCidrs"): ["everyone"]},
+        "cluster.publicAccessCidrs: not an IPv4 CIDR block",
+    ),
+    (
+        "system-nodes-gpu-type",
+        "dev",
+        {("cluster", "systemNodes"): {"instanceType": "g6.xlarge"}},
+        "cluster.systemNodes.instanceType: g6.xlarge is a GPU type",
+    ),
+    (
+        "system-nodes-min-over-max",
+        "dev",
+        {("cluster", "systemNodes"): {"minNodes": 5, "maxNodes": 2}},
+        "cluster.systemNodes.minNodes: minNodes (5) is greater than maxNodes (2)",
+    ),
+    (
+        "gke-partition-unsupported",
+        "gcp-dev",
+        {("nodePools", "a100-mig", "sharing", "migProfile"): "4g.20gb"},
+        "nodePools.a100-mig.sharing.migProfile: GKE does not offer the 4g.20gb partition on "
+        "a100-40gb",
+    ),
+    (
+        "disk-too-small",
+        "dev",
+        {(*DEV_POOL, "diskGiB"): 20},
+        "nodePools.l4-spot.diskGiB: Input should be greater than or equal to 100",
+    ),
 ]
 
 

@@ -2,37 +2,55 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from conftest import platform_config
 
 from components import catalog, cost
 from stacks.config import parse
+from stacks.estimate import estimate, past_standard_support
 
 HOURS = catalog.PRICES.hours_per_month
+IN_SUPPORT = datetime.date(2026, 6, 1)  # 1.33 still in EKS standard support
+PAST_SUPPORT = datetime.date(2026, 11, 23)
 
 
-def _estimate(name: str, **changes) -> cost.CostEstimate:
-    config = parse({**platform_config(name), **changes})
-    return cost.estimate(
-        config.cloud.provider,
-        config.node_pools,
-        creates_cluster=config.cluster.create,
-        spot_discount=config.pricing.spot_discount,
-        overrides=config.pricing.hourly_usd,
-    )
+def _estimate(name: str, today: datetime.date = IN_SUPPORT, **changes) -> cost.CostEstimate:
+    return estimate(parse({**platform_config(name), **changes}), today)
 
 
-def test_dev_scales_to_zero_so_min_is_the_control_plane_fee() -> None:
-    estimate = _estimate("dev")
-    fee = catalog.PRICES.control_plane_usd_per_hour["aws"] * HOURS
-    assert estimate.monthly_min == pytest.approx(fee)
+def _items(result: cost.CostEstimate) -> dict[str, cost.CostItem]:
+    return {i.name: i for i in result.items}
+
+
+def test_dev_scales_to_zero_so_min_is_the_fixed_cost() -> None:
+    items = _items(_estimate("dev"))
+    fixed = (0.10 + 2 * 0.192 + 0.045) * HOURS  # control plane, 2 system nodes, 1 NAT gateway
+    assert sum(i.monthly_min for i in items.values()) == pytest.approx(fixed, abs=0.05)
+    assert items["nat-gateways"].nodes_min == 1
+    assert (items["system-nodes"].nodes_min, items["system-nodes"].nodes_max) == (2, 4)
     spot_g6 = 0.8048 * (1 - catalog.PRICES.spot_discount)
     # l4-spot: 4 nodes max, l4-batch-spot: 2 nodes max, both priced at g6.xlarge spot.
-    assert estimate.monthly_max == pytest.approx(fee + 6 * spot_g6 * HOURS, abs=0.05)
+    gpu_max = items["l4-spot"].monthly_max + items["l4-batch-spot"].monthly_max
+    assert gpu_max == pytest.approx(6 * spot_g6 * HOURS, abs=0.05)
+
+
+def test_extended_support_fee_applies_after_standard_support_ends() -> None:
+    assert not past_standard_support("1.33", IN_SUPPORT)
+    assert past_standard_support("1.33", PAST_SUPPORT)
+    assert not past_standard_support("1.99", PAST_SUPPORT), "unknown versions are not guessed"
+    before = _items(_estimate("dev", IN_SUPPORT))["control-plane"]
+    after = _items(_estimate("dev", PAST_SUPPORT))["control-plane"]
+    assert before.usd_per_node_hour == 0.10
+    assert after.usd_per_node_hour == 0.60 and "extended support" in after.basis
+    # GKE has no such fee in the estimate.
+    gke = _items(_estimate("gcp-dev", PAST_SUPPORT))["control-plane"]
+    assert gke.usd_per_node_hour == 0.10
 
 
 def test_prod_prices_each_capacity_kind() -> None:
-    items = {i.name: i for i in _estimate("prod").items}
+    items = _items(_estimate("prod"))
     reserved = items["h100-reserved"]
     assert (reserved.machine_type, reserved.capacity) == ("p5.48xlarge", "reserved")
     assert reserved.usd_per_node_hour == 55.04
@@ -41,33 +59,37 @@ def test_prod_prices_each_capacity_kind() -> None:
     assert items["h100-spot"].usd_per_node_hour == pytest.approx(55.04 * 0.4)
     assert items["a100-mig"].machine_type == "p4de.24xlarge"
     assert items["l4-batch-spot"].machine_type == "g6.12xlarge"
+    assert items["nat-gateways"].nodes_max == 3, "one NAT gateway per zone in production"
 
 
 def test_totals_are_the_sum_of_items() -> None:
-    estimate = _estimate("prod")
-    assert estimate.monthly_min == pytest.approx(sum(i.monthly_min for i in estimate.items))
-    assert estimate.monthly_max == pytest.approx(sum(i.monthly_max for i in estimate.items))
-    assert estimate.monthly_max > estimate.monthly_min > 0
+    result = _estimate("prod")
+    assert result.monthly_min == pytest.approx(sum(i.monthly_min for i in result.items))
+    assert result.monthly_max == pytest.approx(sum(i.monthly_max for i in result.items))
+    assert result.monthly_max > result.monthly_min > 0
 
 
 def test_overrides_and_adopted_cluster() -> None:
     raw = platform_config("dev")
     raw["cluster"]["create"] = False
     raw["pricing"] = {"spotDiscount": 0.5, "hourlyUsd": {"g6.xlarge": 1.0}}
-    config = parse(raw)
-    estimate = cost.estimate(
-        "aws",
-        config.node_pools,
-        creates_cluster=False,
-        spot_discount=config.pricing.spot_discount,
-        overrides=config.pricing.hourly_usd,
-    )
-    assert [i.kind for i in estimate.items] == ["node-pool", "node-pool"]
-    assert estimate.monthly_max == pytest.approx(6 * 0.5 * HOURS)
+    result = estimate(parse(raw), IN_SUPPORT)
+    assert [i.kind for i in result.items] == ["node-pool", "node-pool"]
+    assert result.monthly_max == pytest.approx(6 * 0.5 * HOURS)
+
+
+def test_system_nodes_priced_from_override_or_flagged() -> None:
+    raw = platform_config("dev")
+    raw["cluster"]["systemNodes"] = {"instanceType": "c7i.2xlarge"}
+    unknown = _items(estimate(parse(raw), IN_SUPPORT))["system-nodes"]
+    assert unknown.usd_per_node_hour == 0 and "pricing.hourlyUsd" in unknown.basis
+    raw["pricing"] = {"hourlyUsd": {"c7i.2xlarge": 0.357}}
+    known = _items(estimate(parse(raw), IN_SUPPORT))["system-nodes"]
+    assert known.usd_per_node_hour == 0.357
 
 
 def test_capacity_block_uses_the_block_rate() -> None:
     raw = platform_config("prod")
     raw["nodePools"]["h100-reserved"]["capacity"] = "capacity-block"
-    items = {i.name: i for i in _estimate("prod", nodePools=raw["nodePools"]).items}
+    items = _items(_estimate("prod", nodePools=raw["nodePools"]))
     assert items["h100-reserved"].usd_per_node_hour == 39.33

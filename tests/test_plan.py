@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import subprocess
@@ -40,7 +41,7 @@ def test_plan_runs_each_stack(tmp_path: Path, stack: str) -> None:
     document = json.loads((tmp_path / "p.json").read_text())
     assert set(document) == {"project", "stack", "resources", "outputs", "cost", "findings"}
     assert (document["project"], document["stack"]) == ("gpu-platform", stack)
-    assert document["findings"] == []
+    assert [f for f in document["findings"] if f["severity"] == "error"] == []
     keys = {f"{r['type']}::{r['name']}" for r in document["resources"]}
     for resource in document["resources"]:
         assert set(resource) == RESOURCE_KEYS
@@ -55,7 +56,7 @@ def test_plan_cost_matches_the_catalog(tmp_path: Path) -> None:
     hours = catalog.PRICES.hours_per_month
     items = {i["name"]: i for i in document["cost"]["items"]}
     pools = platform_config("prod")["nodePools"]
-    assert set(items) == {"control-plane", *pools}
+    assert set(items) == {"control-plane", "system-nodes", "nat-gateways", *pools}
     for name, pool in pools.items():
         item = items[name]
         assert (item["nodesMin"], item["nodesMax"]) == (pool.get("minNodes", 0), pool["maxNodes"])
@@ -220,6 +221,15 @@ def test_findings_catch_implicit_providers_and_unpinned_images() -> None:
         ("pinned-images", "kubernetes:apps/v1:Deployment::d"),
         ("pinned-images", "kubernetes:apps/v1:Deployment::e"),
     ]
+
+
+def test_eks_support_finding_follows_the_calendar() -> None:
+    cluster = _reg("aws:eks/cluster:Cluster", "c", {"version": "1.33"}, provider="p::p")
+    config = {"pulumi:disable-default-providers": ["*"]}
+    assert check([cluster], config, today=datetime.date(2026, 7, 1)) == []
+    (finding,) = check([cluster], config, today=datetime.date(2026, 11, 23))
+    assert finding.rule == "eks-standard-support" and finding.severity == "warning"
+    assert "2026-07-29" in finding.message
 
 
 def test_recorder_keeps_resource_options() -> None:

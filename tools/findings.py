@@ -6,10 +6,12 @@ returns findings; nothing here talks to Pulumi.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from components import versions
 from tools.mockengine import Registration
 
 _PROVIDER_PREFIX = "pulumi:providers:"
@@ -31,7 +33,15 @@ class Finding:
         }
 
 
-def explicit_provider(resources: list[Registration], _: dict[str, Any]) -> Iterator[Finding]:
+@dataclass(frozen=True)
+class Context:
+    """What rules may look at besides the registrations."""
+
+    config: dict[str, Any]
+    today: datetime.date
+
+
+def explicit_provider(resources: list[Registration], _: Context) -> Iterator[Finding]:
     """Every custom resource names its provider (default providers are disabled)."""
     for r in resources:
         if r.custom and r.provider is None and not r.type.startswith(_PROVIDER_PREFIX):
@@ -44,9 +54,9 @@ def explicit_provider(resources: list[Registration], _: dict[str, Any]) -> Itera
             )
 
 
-def default_providers_disabled(_: list[Registration], config: dict[str, Any]) -> Iterator[Finding]:
+def default_providers_disabled(_: list[Registration], context: Context) -> Iterator[Finding]:
     """The stack file disables default providers, so no resource reaches an implicit account."""
-    value = config.get("pulumi:disable-default-providers")
+    value = context.config.get("pulumi:disable-default-providers")
     if not (isinstance(value, list) and "*" in value):
         yield Finding(
             "default-providers-disabled",
@@ -69,7 +79,7 @@ def _images(value: Any, path: str = "") -> Iterable[tuple[str, str]]:
             yield from _images(item, f"{path}[{index}]")
 
 
-def pinned_images(resources: list[Registration], _: dict[str, Any]) -> Iterator[Finding]:
+def pinned_images(resources: list[Registration], _: Context) -> Iterator[Finding]:
     """Container images name a tag other than `latest`, or a digest."""
     for r in resources:
         for where, image in _images(r.inputs):
@@ -84,13 +94,34 @@ def pinned_images(resources: list[Registration], _: dict[str, Any]) -> Iterator[
                 )
 
 
-RULES: tuple[Callable[[list[Registration], dict[str, Any]], Iterator[Finding]], ...] = (
+def eks_standard_support(resources: list[Registration], context: Context) -> Iterator[Finding]:
+    """EKS versions past standard support bill six times the control-plane fee."""
+    for r in resources:
+        if r.type != "aws:eks/cluster:Cluster":
+            continue
+        version = str(r.inputs.get("version", ""))
+        end = versions.EKS_STANDARD_SUPPORT_END.get(version)
+        if end is not None and context.today > datetime.date.fromisoformat(end):
+            yield Finding(
+                "eks-standard-support",
+                "warning",
+                r.key,
+                f"Kubernetes {version} left EKS standard support on {end}: the control plane "
+                "bills the extended-support rate until cluster.kubernetesVersion is upgraded",
+            )
+
+
+RULES: tuple[Callable[[list[Registration], Context], Iterator[Finding]], ...] = (
     explicit_provider,
     default_providers_disabled,
     pinned_images,
+    eks_standard_support,
 )
 
 
-def check(resources: list[Registration], config: dict[str, Any]) -> list[Finding]:
+def check(
+    resources: list[Registration], config: dict[str, Any], today: datetime.date | None = None
+) -> list[Finding]:
     """Every finding of every rule."""
-    return [finding for rule in RULES for finding in rule(resources, config)]
+    context = Context(config, today or datetime.date.today())
+    return [finding for rule in RULES for finding in rule(resources, context)]

@@ -222,7 +222,7 @@ class PlanMocks(mocks.Mocks):
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict, list | None]:
         handler = _CALLS.get(args.token)
-        return (handler(self, args) if handler else dict(args.args)), None
+        return (handler(self, args) if handler else dict(args.args)), []
 
 
 def _eks_endpoint(m: PlanMocks, name: str) -> str:

@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from components import cost  # noqa: E402 (needs ROOT on sys.path when run as a script)
-from stacks import config as stack_config  # noqa: E402
+from stacks import config as stack_config  # noqa: E402 (needs ROOT on sys.path as a script)
+from stacks import estimate as stack_estimate  # noqa: E402
 from tools import findings, report, stackfile  # noqa: E402
 from tools.mockengine import PlanMocks, run_program  # noqa: E402
 
@@ -77,13 +77,7 @@ def build_plan(stack: str, path: Path) -> report.Plan:
             region=cloud.region, project=getattr(cloud, "project", None) or "mock-project"
         ),
     )
-    estimate = cost.estimate(
-        cloud.provider,
-        config.node_pools,
-        creates_cluster=config.cluster.create,
-        spot_discount=config.pricing.spot_discount,
-        overrides=config.pricing.hourly_usd,
-    )
+    estimate = stack_estimate.estimate(config)
     return report.Plan(
         project=stack_config.PROJECT,
         stack=stack,

@@ -43,11 +43,10 @@ def render_addon_configuration(addon: str) -> str | None:
     return None
 
 
-def render_upgrade_support(production: bool) -> str:
-    """Production stays on EXTENDED support so EKS never force-upgrades its control plane (at a
-    higher fee once the version leaves standard support); other stacks use STANDARD and are
-    upgraded automatically instead of paying that fee."""
-    return "EXTENDED" if production else "STANDARD"
+# With STANDARD support EKS upgrades a control plane by itself once its version leaves standard
+# support, behind Pulumi's back (the next `pulumi up` would try to downgrade it). EXTENDED keeps
+# the version until the stack changes it; the offline plan shows the higher fee and a finding.
+UPGRADE_SUPPORT = "EXTENDED"
 
 
 def render_storage_class() -> dict:
@@ -93,10 +92,12 @@ class EksCluster(pulumi.ComponentResource):
         self._args = args
         self._name = name
         partition = args.cloud.partition
+        self._attachments: dict[str, list[pulumi.Resource]] = {}
         self.node_role_arn = self._role(
             "node", iam.service_trust_policy("ec2.amazonaws.com"), iam.NODE_POLICIES
         ).arn
-        self.node_dependencies = []
+        # Nodes cannot join before their role carries its policies.
+        self.node_dependencies = list(self._attachments["node"])
         ca_data = self._create(partition) if args.cluster.create else self._adopt()
 
         self.kubeconfig = pulumi.Output.secret(
@@ -156,13 +157,15 @@ class EksCluster(pulumi.ComponentResource):
             assume_role_policy=trust,
             opts=self._opts(),
         )
-        for policy in managed:
+        self._attachments[purpose] = [
             aws.iam.RolePolicyAttachment(
                 f"{self._name}-{purpose}-{policy.rsplit('/', 1)[-1]}",
                 role=role.name,
                 policy_arn=iam.managed_policy_arn(self._args.cloud.partition, policy),
                 opts=self._opts(),
             )
+            for policy in managed
+        ]
         if inline is not None:
             aws.iam.RolePolicy(
                 f"{self._name}-{purpose}", role=role.id, policy=inline, opts=self._opts()
@@ -225,11 +228,9 @@ class EksCluster(pulumi.ComponentResource):
             ),
             enabled_cluster_log_types=list(LOG_TYPES),
             bootstrap_self_managed_addons=False,
-            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(
-                support_type=render_upgrade_support(args.production)
-            ),
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=UPGRADE_SUPPORT),
             deletion_protection=args.production,
-            opts=self._opts(protect=protect, depends_on=[logs]),
+            opts=self._opts(protect=protect, depends_on=[logs, *self._attachments["cluster"]]),
         )
         self.cluster_name = cluster.name
         self.endpoint = cluster.endpoint
@@ -255,7 +256,7 @@ class EksCluster(pulumi.ComponentResource):
             )
 
         addon_versions = spec.eks_addon_versions()
-        self.node_dependencies = [
+        self.node_dependencies += [
             self._addon(cluster, addon, addon_versions[addon]) for addon in PRE_NODE_ADDONS
         ]
         system = self._system_nodes(cluster)
@@ -265,7 +266,7 @@ class EksCluster(pulumi.ComponentResource):
                 cluster,
                 addon,
                 addon_versions[addon],
-                depends_on=[system],
+                depends_on=[system, *self._attachments["ebs-csi"]],
                 pod_identity=(
                     [
                         aws.eks.AddonPodIdentityAssociationArgs(

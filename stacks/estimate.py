@@ -1,0 +1,40 @@
+"""The monthly cost estimate of one stack: its StackConfig mapped onto `components.cost`."""
+
+from __future__ import annotations
+
+import datetime
+
+from components import catalog, cost, versions
+from components.aws.network import render_nat_zones
+from stacks.config import StackConfig
+
+
+def past_standard_support(kubernetes_version: str, today: datetime.date) -> bool:
+    """Whether an EKS version has left standard support (and bills the extended rate)."""
+    end = versions.EKS_STANDARD_SUPPORT_END.get(kubernetes_version)
+    return end is not None and today > datetime.date.fromisoformat(end)
+
+
+def estimate(config: StackConfig, today: datetime.date | None = None) -> cost.CostEstimate:
+    """What the stack costs per month at minimum and maximum scale, as of `today`."""
+    today = today or datetime.date.today()
+    cloud, cluster = config.cloud, config.cluster
+    fixed = None
+    if cluster.create:
+        nat = len(render_nat_zones(cloud.zones or (), config.production))
+        fixed = cost.ClusterCosts(
+            extended_support=cloud.provider == "aws"
+            and past_standard_support(cluster.kubernetes_version, today),
+            system_machine_type=cluster.system_nodes.instance_type
+            or catalog.SYSTEM_MACHINE_TYPE[cloud.provider],
+            system_min=cluster.system_nodes.min_nodes,
+            system_max=cluster.system_nodes.max_nodes,
+            nat_gateways=nat if cloud.provider == "aws" else 0,
+        )
+    return cost.estimate(
+        cloud.provider,
+        config.node_pools,
+        cluster=fixed,
+        spot_discount=config.pricing.spot_discount,
+        overrides=config.pricing.hourly_usd,
+    )

@@ -1,0 +1,370 @@
+"""EKS under the mock engine: cluster, network, identities, GPU node groups per capacity."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+
+import pytest
+from conftest import platform_config, run_main
+from hypothesis import given
+from hypothesis import strategies as st
+
+from components import versions
+from components.aws.network import render_subnets
+from components.aws.node_pool import NODE_TEMPLATE
+from tools.mockengine import Recording
+
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+ASG_TAG = "aws:autoscaling/tag:Tag"
+
+CAPACITY_POOLS = {
+    "od": {"gpu": "l4", "gpusPerNode": 4, "capacity": "on-demand", "minNodes": 1, "maxNodes": 2},
+    "spot": {"gpu": "l4", "gpusPerNode": 1, "capacity": "spot", "maxNodes": 3},
+    "odcr": {
+        "gpu": "h100",
+        "gpusPerNode": 8,
+        "capacity": "reserved",
+        "reservation": "cr-0123456789abcdef0",
+        "zones": ["us-east-1b"],
+        "maxNodes": 2,
+    },
+    "block": {
+        "gpu": "h100",
+        "gpusPerNode": 8,
+        "capacity": "capacity-block",
+        "reservation": "cr-0fedcba9876543210",
+        "zones": ["us-east-1a"],
+        "maxNodes": 1,
+    },
+    "rg": {
+        "gpu": "a100-40gb",
+        "gpusPerNode": 8,
+        "capacity": "reserved",
+        "reservation": "arn:aws:resource-groups:us-east-1:123456789012:group/gpu-odcrs",
+        "maxNodes": 1,
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def capacity_stack() -> Recording:
+    config = platform_config("dev")
+    config["nodePools"] = CAPACITY_POOLS
+    return run_main(config, stack="capacity")
+
+
+def _group(recording: Recording, pool: str):
+    return recording.one(NODE_GROUP, f"dev-{pool}-ng")
+
+
+def _template(recording: Recording, pool: str):
+    return recording.one(LAUNCH_TEMPLATE, f"dev-{pool}-lt")
+
+
+def _asg_tags(recording: Recording, pool: str) -> dict[str, str]:
+    return {
+        r.inputs["tag"]["key"]: r.inputs["tag"]["value"]
+        for r in recording.of_type(ASG_TAG)
+        if r.parent == f"gpuplatform:compute:EksGpuNodePool::dev-{pool}"
+    }
+
+
+def test_on_demand_pool(capacity_stack: Recording) -> None:
+    group = _group(capacity_stack, "od")
+    assert group.inputs["capacityType"] == "ON_DEMAND"
+    assert group.inputs["instanceTypes"] == ["g6.12xlarge"]
+    assert group.inputs["scalingConfig"] == {"minSize": 1, "maxSize": 2, "desiredSize": 1}
+    template = _template(capacity_stack, "od").inputs
+    assert "capacityReservationSpecification" not in template
+    assert "instanceMarketOptions" not in template
+
+
+def test_spot_pool_diversifies_across_every_matching_type(capacity_stack: Recording) -> None:
+    group = _group(capacity_stack, "spot")
+    assert group.inputs["capacityType"] == "SPOT"
+    assert group.inputs["instanceTypes"] == [
+        "g6.xlarge",
+        "g6.2xlarge",
+        "g6.4xlarge",
+        "g6.8xlarge",
+        "g6.16xlarge",
+    ]
+    assert {"key": "gpuplatform.io/spot", "value": "true", "effect": "NO_SCHEDULE"} in group.inputs[
+        "taints"
+    ]
+
+
+def test_reserved_pool_targets_its_reservation_in_its_zone(capacity_stack: Recording) -> None:
+    group = _group(capacity_stack, "odcr")
+    assert group.inputs["capacityType"] == "ON_DEMAND"
+    assert group.inputs["instanceTypes"] == ["p5.48xlarge"]
+    # Only the private subnet of the reservation's zone (mock ids start with the resource name).
+    (subnet,) = group.inputs["subnetIds"]
+    assert subnet.startswith("dev-cluster-network-private-us-east-1b-")
+    spec = _template(capacity_stack, "odcr").inputs["capacityReservationSpecification"]
+    assert spec == {"capacityReservationTarget": {"capacityReservationId": "cr-0123456789abcdef0"}}
+    rg = _template(capacity_stack, "rg").inputs["capacityReservationSpecification"]
+    assert rg["capacityReservationTarget"] == {
+        "capacityReservationResourceGroupArn": (
+            "arn:aws:resource-groups:us-east-1:123456789012:group/gpu-odcrs"
+        )
+    }
+
+
+def test_capacity_block_pool_moves_the_type_into_the_launch_template(
+    capacity_stack: Recording,
+) -> None:
+    group = _group(capacity_stack, "block")
+    assert group.inputs["capacityType"] == "CAPACITY_BLOCK"
+    assert not group.inputs.get("instanceTypes")
+    template = _template(capacity_stack, "block").inputs
+    assert template["instanceType"] == "p5.48xlarge"
+    assert template["instanceMarketOptions"] == {"marketType": "capacity-block"}
+    assert template["capacityReservationSpecification"]["capacityReservationTarget"] == {
+        "capacityReservationId": "cr-0fedcba9876543210"
+    }
+
+
+def test_launch_templates_require_imdsv2_and_a_large_gp3_root(capacity_stack: Recording) -> None:
+    for pool in CAPACITY_POOLS:
+        template = _template(capacity_stack, pool).inputs
+        assert template["metadataOptions"]["httpTokens"] == "required"
+        assert template["metadataOptions"]["httpPutResponseHopLimit"] == 1
+        (root,) = template["blockDeviceMappings"]
+        assert root["deviceName"] == "/dev/xvda"
+        assert root["ebs"]["volumeType"] == "gp3"
+        assert root["ebs"]["volumeSize"] >= 200
+        assert root["ebs"]["encrypted"] == "true"
+        assert template["monitoring"] == {"enabled": True}
+
+
+def test_node_groups_use_the_pinned_nvidia_ami(capacity_stack: Recording) -> None:
+    for pool in CAPACITY_POOLS:
+        group = _group(capacity_stack, pool).inputs
+        assert group["amiType"] == "AL2023_x86_64_NVIDIA"
+        assert group["releaseVersion"] == versions.EKS_NVIDIA_AMI_RELEASES["1.33"]
+        assert group["version"] == "1.33"
+
+
+def test_autoscaling_does_not_fight_pulumi_over_desired_size(capacity_stack: Recording) -> None:
+    for group in capacity_stack.of_type(NODE_GROUP):
+        assert group.options["ignoreChanges"] == ["scalingConfig.desiredSize"]
+
+
+def test_asg_carries_scale_from_zero_tags(capacity_stack: Recording) -> None:
+    tags = _asg_tags(capacity_stack, "spot")
+    assert tags == {
+        f"{NODE_TEMPLATE}/label/gpuplatform.io/pool": "spot",
+        f"{NODE_TEMPLATE}/label/gpuplatform.io/gpu": "l4",
+        f"{NODE_TEMPLATE}/label/gpuplatform.io/capacity": "spot",
+        f"{NODE_TEMPLATE}/label/gpuplatform.io/workload": "inference",
+        f"{NODE_TEMPLATE}/taint/nvidia.com/gpu": "true:NoSchedule",
+        f"{NODE_TEMPLATE}/taint/gpuplatform.io/spot": "true:NoSchedule",
+        f"{NODE_TEMPLATE}/resources/nvidia.com/gpu": "1",
+    }
+    assert _asg_tags(capacity_stack, "odcr")[f"{NODE_TEMPLATE}/resources/nvidia.com/gpu"] == "8"
+    for tag in capacity_stack.of_type(ASG_TAG):
+        assert tag.inputs["tag"]["propagateAtLaunch"] is False
+        assert tag.inputs["autoscalingGroupName"].startswith("eks-")
+
+
+def test_asg_tags_describe_mig_and_time_slicing_nodes() -> None:
+    prod = run_main(platform_config("prod"), stack="prod")
+    mig = {
+        r.inputs["tag"]["key"]: r.inputs["tag"]["value"]
+        for r in prod.of_type(ASG_TAG)
+        if r.parent == "gpuplatform:compute:EksGpuNodePool::prod-a100-mig"
+    }
+    # One MIG profile in the stack: single strategy, 8 GPUs x 2 slices of 3g.40gb.
+    assert mig[f"{NODE_TEMPLATE}/resources/nvidia.com/gpu"] == "16"
+    assert mig[f"{NODE_TEMPLATE}/label/nvidia.com/mig.config"] == "all-3g.40gb"
+    dev = run_main(platform_config("dev"), stack="dev")
+    shared = {
+        r.inputs["tag"]["key"]: r.inputs["tag"]["value"]
+        for r in dev.of_type(ASG_TAG)
+        if r.parent == "gpuplatform:compute:EksGpuNodePool::dev-l4-batch-spot"
+    }
+    assert shared[f"{NODE_TEMPLATE}/resources/nvidia.com/gpu"] == "4"
+    assert shared[f"{NODE_TEMPLATE}/label/nvidia.com/device-plugin.config"] == "l4-batch-spot"
+
+
+def test_mixed_mig_profiles_advertise_per_profile_resources() -> None:
+    config = platform_config("prod")
+    config["nodePools"]["h100-mig"] = {
+        "gpu": "h100",
+        "gpusPerNode": 8,
+        "capacity": "on-demand",
+        "maxNodes": 1,
+        "sharing": {"mode": "mig", "migProfile": "1g.10gb"},
+    }
+    recording = run_main(config, stack="prod")
+    tags = {
+        r.inputs["tag"]["key"]: r.inputs["tag"]["value"]
+        for r in recording.of_type(ASG_TAG)
+        if r.parent == "gpuplatform:compute:EksGpuNodePool::prod-h100-mig"
+    }
+    assert tags[f"{NODE_TEMPLATE}/resources/nvidia.com/mig-1g.10gb"] == "56"
+    assert f"{NODE_TEMPLATE}/resources/nvidia.com/gpu" not in tags
+
+
+def test_cluster_is_private_encrypted_logged_and_pinned() -> None:
+    recording = run_main(platform_config("prod"), stack="prod")
+    cluster = recording.one("aws:eks/cluster:Cluster")
+    inputs = cluster.inputs
+    assert inputs["name"] == "gp-prod" and inputs["version"] == "1.33"
+    assert inputs["vpcConfig"]["endpointPrivateAccess"] is True
+    assert inputs["vpcConfig"]["endpointPublicAccess"] is True
+    assert inputs["accessConfig"]["authenticationMode"] == "API"
+    assert inputs["encryptionConfig"]["resources"] == ["secrets"]
+    key = recording.one("aws:kms/key:Key")
+    assert key.inputs["enableKeyRotation"] is True
+    assert set(inputs["enabledClusterLogTypes"]) == {
+        "api",
+        "audit",
+        "authenticator",
+        "controllerManager",
+        "scheduler",
+    }
+    assert recording.one("aws:cloudwatch/logGroup:LogGroup").inputs["retentionInDays"] == 90
+    assert inputs["bootstrapSelfManagedAddons"] is False
+    assert inputs["upgradePolicy"] == {"supportType": "EXTENDED"}
+    # Production protects what cannot be recreated without downtime or data loss.
+    assert cluster.options["protect"] and inputs["deletionProtection"] is True
+    assert key.options["protect"]
+    dev_cluster = run_main(platform_config("dev")).one("aws:eks/cluster:Cluster")
+    assert not dev_cluster.options["protect"]
+
+
+def test_addons_are_pinned_and_ordered_around_the_system_nodes() -> None:
+    recording = run_main(platform_config("dev"), stack="dev")
+    addons = {r.inputs["addonName"]: r for r in recording.of_type("aws:eks/addon:Addon")}
+    assert set(addons) == set(versions.EKS_ADDONS)
+    for name, addon in addons.items():
+        assert addon.inputs["addonVersion"] == versions.EKS_ADDON_VERSIONS["1.33"][name]
+    assert json.loads(addons["vpc-cni"].inputs["configurationValues"]) == {
+        "enableNetworkPolicy": "true"
+    }
+    system = recording.one(NODE_GROUP, "dev-cluster-system")
+    for before in ("vpc-cni", "kube-proxy", "eks-pod-identity-agent"):
+        assert f"aws:eks/addon:Addon::dev-cluster-{before}" in system.options["dependsOn"]
+    for after in ("coredns", "aws-ebs-csi-driver"):
+        assert (
+            "aws:eks/nodeGroup:NodeGroup::dev-cluster-system" in addons[after].options["dependsOn"]
+        )
+    assert (
+        addons["aws-ebs-csi-driver"].inputs["podIdentityAssociations"][0]["serviceAccount"]
+        == "ebs-csi-controller-sa"
+    )
+    gpu = recording.one(NODE_GROUP, "dev-l4-spot-ng")
+    assert "aws:eks/addon:Addon::dev-cluster-vpc-cni" in gpu.options["dependsOn"]
+    assert (
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment::dev-cluster-node-AmazonEKSWorkerNodePolicy"
+        in gpu.options["dependsOn"]
+    )
+
+
+def test_system_node_group_is_small_on_demand_and_labelled() -> None:
+    system = run_main(platform_config("dev")).one(NODE_GROUP, "dev-cluster-system").inputs
+    assert system["capacityType"] == "ON_DEMAND"
+    assert system["instanceTypes"] == ["m6i.xlarge"]
+    assert system["amiType"] == "AL2023_x86_64_STANDARD"
+    assert system["labels"] == {
+        "gpuplatform.io/pool": "system",
+        "gpuplatform.io/workload": "system",
+    }
+    assert not system.get("taints")
+
+
+def test_identities_for_autoscaler_and_ebs_csi() -> None:
+    recording = run_main(platform_config("dev"), stack="dev")
+    association = recording.one("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+    assert (association.inputs["namespace"], association.inputs["serviceAccount"]) == (
+        "kube-system",
+        "cluster-autoscaler",
+    )
+    policy = json.loads(recording.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    resize = next(s for s in policy["Statement"] if s["Sid"] == "ResizeOwnNodeGroups")
+    assert resize["Condition"]["StringEquals"] == {
+        "aws:ResourceTag/k8s.io/cluster-autoscaler/gp-dev": "owned"
+    }
+    trust = json.loads(
+        recording.one("aws:iam/role:Role", "dev-cluster-cluster-autoscaler").inputs[
+            "assumeRolePolicy"
+        ]
+    )
+    assert trust["Statement"][0]["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+
+
+def test_admin_roles_get_access_entries() -> None:
+    config = platform_config("dev")
+    config["cluster"]["adminRoleArns"] = ["arn:aws:iam::123456789012:role/platform-admins"]
+    recording = run_main(config)
+    entry = recording.one("aws:eks/accessEntry:AccessEntry")
+    assert entry.inputs["principalArn"] == "arn:aws:iam::123456789012:role/platform-admins"
+    policy = recording.one("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+    assert policy.inputs["policyArn"].endswith(":cluster-access-policy/AmazonEKSClusterAdminPolicy")
+    assert policy.inputs["accessScope"] == {"type": "cluster"}
+
+
+def test_network_nat_per_zone_in_production_one_in_dev() -> None:
+    prod = run_main(platform_config("prod"), stack="prod")
+    dev = run_main(platform_config("dev"), stack="dev")
+    assert len(prod.of_type("aws:ec2/natGateway:NatGateway")) == 3
+    assert len(dev.of_type("aws:ec2/natGateway:NatGateway")) == 1
+    subnets = dev.of_type("aws:ec2/subnet:Subnet")
+    public = [s for s in subnets if "public" in s.name]
+    private = [s for s in subnets if "private" in s.name]
+    assert all(s.inputs["tags"]["kubernetes.io/role/elb"] == "1" for s in public)
+    assert all(s.inputs["tags"]["kubernetes.io/role/internal-elb"] == "1" for s in private)
+    assert all(s.inputs["tags"]["kubernetes.io/cluster/gp-dev"] == "shared" for s in subnets)
+
+
+@given(
+    prefix=st.integers(16, 20),
+    count=st.integers(1, 7),
+)
+def test_subnet_plan_fits_and_never_overlaps(prefix: int, count: int) -> None:
+    vpc = ipaddress.IPv4Network(f"10.0.0.0/{prefix}")
+    zones = tuple(f"us-east-1{chr(ord('a') + i)}" for i in range(count))
+    plan = render_subnets(str(vpc), zones)
+    blocks = [ipaddress.IPv4Network(c) for p in plan for c in (p.private_cidr, p.public_cidr)]
+    assert all(b.subnet_of(vpc) for b in blocks)
+    assert not any(a.overlaps(b) for i, a in enumerate(blocks) for b in blocks[i + 1 :])
+    assert [p.zone for p in plan] == list(zones)
+
+
+def test_kubernetes_provider_uses_exec_credentials_and_is_secret() -> None:
+    recording = run_main(platform_config("dev"), stack="dev")
+    provider = recording.one("pulumi:providers:kubernetes")
+    assert provider.inputs["kubeconfig"] == "[secret]"
+    assert recording.outputs["kubeconfig"] == "[secret]"
+    for r in recording.resources:
+        if r.type.startswith("kubernetes:"):
+            assert r.provider == "pulumi:providers:kubernetes::dev-cluster-k8s"
+    storage = recording.one("kubernetes:storage.k8s.io/v1:StorageClass")
+    assert storage.inputs["provisioner"] == "ebs.csi.aws.com"
+    assert storage.inputs["parameters"]["type"] == "gp3"
+    assert storage.inputs["metadata"]["annotations"] == {
+        "storageclass.kubernetes.io/is-default-class": "true"
+    }
+
+
+def test_adopted_cluster_registers_no_cluster() -> None:
+    config = platform_config("dev")
+    config["cluster"]["create"] = False
+    recording = run_main(config)
+    for absent in (
+        "aws:eks/cluster:Cluster",
+        "aws:ec2/vpc:Vpc",
+        "aws:kms/key:Key",
+        "aws:eks/addon:Addon",
+        "kubernetes:storage.k8s.io/v1:StorageClass",
+    ):
+        assert recording.of_type(absent) == [], absent
+    group = recording.one(NODE_GROUP, "dev-l4-spot-ng")
+    assert group.inputs["clusterName"] == "gp-dev"
+    assert group.inputs["subnetIds"], "node groups land in the adopted cluster's subnets"
+    assert recording.outputs["clusterEndpoint"].endswith(".eks.amazonaws.com")
+    assert recording.one("pulumi:providers:kubernetes").inputs["kubeconfig"] == "[secret]"

@@ -1,0 +1,183 @@
+"""GKE under the mock engine: private regional cluster and GPU node pools."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import platform_config, run_main
+
+from components import versions
+from tools.mockengine import Recording
+
+NODE_POOL = "gcp:container/nodePool:NodePool"
+
+POOLS = {
+    "l4-spot": {
+        "gpu": "l4",
+        "gpusPerNode": 1,
+        "instanceTypes": ["g2-standard-8"],
+        "capacity": "spot",
+        "maxNodes": 4,
+    },
+    "a100-mig": {
+        "gpu": "a100-40gb",
+        "gpusPerNode": 1,
+        "capacity": "on-demand",
+        "maxNodes": 2,
+        "sharing": {"mode": "mig", "migProfile": "1g.5gb"},
+    },
+    "l4-shared": {
+        "gpu": "l4",
+        "gpusPerNode": 2,
+        "capacity": "on-demand",
+        "minNodes": 2,
+        "maxNodes": 4,
+        "sharing": {"mode": "time-slicing", "replicas": 4},
+    },
+    "h100-reserved": {
+        "gpu": "h100",
+        "gpusPerNode": 8,
+        "capacity": "reserved",
+        "reservation": "h100-block",
+        "zones": ["us-central1-c"],
+        "minNodes": 1,
+        "maxNodes": 1,
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def gke() -> Recording:
+    config = platform_config("gcp-dev")
+    config["nodePools"] = POOLS
+    return run_main(config, stack="gcp-dev")
+
+
+def _pool(recording: Recording, name: str) -> dict:
+    return recording.one(NODE_POOL, f"gcp-dev-{name}-np").inputs
+
+
+def test_accelerators_per_pool(gke: Recording) -> None:
+    l4 = _pool(gke, "l4-spot")["nodeConfig"]
+    assert l4["machineType"] == "g2-standard-8"
+    (accelerator,) = l4["guestAccelerators"]
+    assert accelerator["type"] == "nvidia-l4" and accelerator["count"] == 1
+    assert accelerator["gpuDriverInstallationConfig"] == {
+        "gpuDriverVersion": versions.GKE_GPU_DRIVER_VERSION
+    }
+    assert "gpuPartitionSize" not in accelerator and "gpuSharingConfig" not in accelerator
+
+    mig = _pool(gke, "a100-mig")["nodeConfig"]["guestAccelerators"][0]
+    assert mig["type"] == "nvidia-tesla-a100"
+    assert mig["gpuPartitionSize"] == "1g.5gb"
+
+    shared = _pool(gke, "l4-shared")["nodeConfig"]
+    assert shared["machineType"] == "g2-standard-24"
+    assert shared["guestAccelerators"][0]["gpuSharingConfig"] == {
+        "gpuSharingStrategy": "TIME_SHARING",
+        "maxSharedClientsPerGpu": 4,
+    }
+
+
+def test_spot_and_reservations(gke: Recording) -> None:
+    spot = _pool(gke, "l4-spot")
+    assert spot["nodeConfig"]["spot"] is True
+    assert spot["autoscaling"]["locationPolicy"] == "ANY"
+    assert spot["nodeConfig"]["reservationAffinity"] == {"consumeReservationType": "NO_RESERVATION"}
+    assert spot["nodeConfig"]["taints"] == [
+        {"key": "gpuplatform.io/spot", "value": "true", "effect": "NO_SCHEDULE"}
+    ]
+    reserved = _pool(gke, "h100-reserved")
+    assert reserved["nodeConfig"]["spot"] is False
+    assert reserved["nodeConfig"]["reservationAffinity"] == {
+        "consumeReservationType": "SPECIFIC_RESERVATION",
+        "key": "compute.googleapis.com/reservation-name",
+        "values": ["h100-block"],
+    }
+    assert reserved["nodeLocations"] == ["us-central1-c"]
+    assert reserved["upgradeSettings"] == {"maxSurge": 0, "maxUnavailable": 1}
+    assert reserved["autoscaling"]["locationPolicy"] == "BALANCED"
+
+
+def test_autoscaling_uses_totals_and_zones(gke: Recording) -> None:
+    shared = _pool(gke, "l4-shared")
+    assert shared["autoscaling"]["totalMinNodeCount"] == 2
+    assert shared["autoscaling"]["totalMaxNodeCount"] == 4
+    assert shared["nodeLocations"] == ["us-central1-a", "us-central1-c"]
+    assert shared["initialNodeCount"] == 1  # per zone: 2 nodes over 2 zones
+    assert _pool(gke, "l4-spot")["initialNodeCount"] == 0
+    for pool in gke.of_type(NODE_POOL):
+        assert "initialNodeCount" in pool.options["ignoreChanges"]
+
+
+def test_gpu_nodes_are_hardened_and_labelled(gke: Recording) -> None:
+    for name in POOLS:
+        config = _pool(gke, name)["nodeConfig"]
+        assert config["imageType"] == "COS_CONTAINERD"
+        assert config["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
+        assert config["shieldedInstanceConfig"] == {
+            "enableSecureBoot": True,
+            "enableIntegrityMonitoring": True,
+        }
+        assert config["serviceAccount"].endswith("@my-gpu-project.iam.gserviceaccount.com")
+        assert config["labels"]["gpuplatform.io/pool"] == name
+        assert config["labels"]["gpuplatform.io/gpu"] == POOLS[name]["gpu"]
+        # GKE partitions and shares GPUs itself: no GPU Operator labels on GKE nodes.
+        assert not [k for k in config["labels"] if k.startswith("nvidia.com/")]
+        # GKE taints GPU nodes nvidia.com/gpu=present itself; a second value would be rejected.
+        assert not [t for t in config.get("taints", []) if t["key"] == "nvidia.com/gpu"]
+
+
+def test_cluster_is_private_regional_and_locked_down(gke: Recording) -> None:
+    cluster = gke.one("gcp:container/cluster:Cluster").inputs
+    assert cluster["location"] == "us-central1"
+    assert cluster["minMasterVersion"] == "1.33"
+    assert cluster["releaseChannel"] == {"channel": "REGULAR"}
+    assert cluster["removeDefaultNodePool"] is True
+    assert cluster["workloadIdentityConfig"] == {"workloadPool": "my-gpu-project.svc.id.goog"}
+    assert cluster["privateClusterConfig"]["enablePrivateNodes"] is True
+    assert cluster["datapathProvider"] == "ADVANCED_DATAPATH"
+    assert cluster["enableShieldedNodes"] is True
+    assert cluster["ipAllocationPolicy"] == {
+        "clusterSecondaryRangeName": "pods",
+        "servicesSecondaryRangeName": "services",
+    }
+    subnet = gke.one("gcp:compute/subnetwork:Subnetwork").inputs
+    ranges = {r["rangeName"]: r["ipCidrRange"] for r in subnet["secondaryIpRanges"]}
+    assert ranges == {"pods": "10.64.0.0/14", "services": "10.68.0.0/20"}
+    assert subnet["privateIpGoogleAccess"] is True
+    nat = gke.one("gcp:compute/routerNat:RouterNat").inputs
+    assert nat["sourceSubnetworkIpRangesToNat"] == "ALL_SUBNETWORKS_ALL_IP_RANGES"
+    system = gke.one(NODE_POOL, "gcp-dev-cluster-system").inputs
+    assert system["nodeConfig"]["machineType"] == "e2-standard-4"
+    assert "guestAccelerators" not in system["nodeConfig"]
+    assert gke.outputs["workloadPool"] == "my-gpu-project.svc.id.goog"
+    assert gke.outputs["kubeconfig"] == "[secret]"
+
+
+def test_node_service_account_has_only_what_nodes_need(gke: Recording) -> None:
+    roles = {r.inputs["role"] for r in gke.of_type("gcp:projects/iAMMember:IAMMember")}
+    assert roles == {
+        "roles/logging.logWriter",
+        "roles/monitoring.metricWriter",
+        "roles/monitoring.viewer",
+        "roles/stackdriver.resourceMetadata.writer",
+        "roles/artifactregistry.reader",
+    }
+
+
+def test_production_gke_cluster_is_protected() -> None:
+    config = platform_config("gcp-dev")
+    config["production"] = True
+    cluster = run_main(config).one("gcp:container/cluster:Cluster")
+    assert cluster.options["protect"] and cluster.inputs["deletionProtection"] is True
+
+
+def test_adopted_gke_cluster_registers_no_cluster() -> None:
+    config = platform_config("gcp-dev")
+    config["cluster"]["create"] = False
+    recording = run_main(config)
+    for absent in ("gcp:container/cluster:Cluster", "gcp:compute/network:Network"):
+        assert recording.of_type(absent) == []
+    pool = recording.one(NODE_POOL, "gcp-dev-l4-spot-np").inputs
+    assert pool["cluster"].endswith("/clusters/gp-gcp-dev")
+    assert recording.outputs["clusterEndpoint"] == "203.0.113.20"
