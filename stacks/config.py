@@ -18,7 +18,8 @@ from pydantic import Field, PositiveFloat, ValidationError, field_validator, mod
 
 from components import catalog, versions
 from components.cloud import AwsCloudSpec, CloudSpec, ClusterSpec, GcpCloudSpec, check
-from components.pools import NodePoolSpec, PoolName, ami_release_problems, cloud_problems
+from components.pool_rules import ami_release_problems, cloud_problems
+from components.pools import NodePoolSpec, PoolName
 from components.spec import Problem, Spec, raise_problems
 from stacks.errors import format_errors
 

@@ -18,7 +18,8 @@ import pytest
 
 from stacks.config import CONFIG_KEY, PROJECT
 from tools import stackfile
-from tools.mockengine import PlanMocks, Recording, run_program
+from tools.mockdata import PlanMocks
+from tools.mockengine import Recording, run_program
 
 ROOT = Path(__file__).resolve().parent.parent
 PLATFORM_KEY = f"{PROJECT}:{CONFIG_KEY}"

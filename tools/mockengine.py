@@ -2,8 +2,7 @@
 
 Used by the offline plan (`tools/plan.py`) and the test suite. No Pulumi CLI, cloud credentials
 or network are needed: a recording resource monitor sees every registration with its options,
-and `PlanMocks` answers with outputs plausible enough for the program to run (ids, ARNs,
-endpoints, kubeconfig-shaped values).
+and `tools.mockdata.PlanMocks` answers with outputs plausible enough for the program to run.
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
-import hashlib
 import json
 import threading
 from collections.abc import Callable
@@ -21,8 +19,9 @@ from typing import Any
 import pulumi
 from pulumi.runtime import mocks, rpc, settings
 
+from tools import mockdata
+
 SECRET = "[secret]"
-ACCOUNT_ID = "123456789012"
 _STACK_TYPE = "pulumi:pulumi:Stack"
 
 
@@ -177,154 +176,6 @@ class RecordingMonitor(mocks.MockMonitor):
         return response
 
 
-def _digest(*parts: str, length: int = 8) -> str:
-    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
-
-
-_MOCK_CA = "bW9jay1jbHVzdGVyLWNh"  # base64 of "mock-cluster-ca"
-
-
-def _fake_kubeconfig(name: str, endpoint: str) -> str:
-    return json.dumps(
-        {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [{"name": name, "cluster": {"server": endpoint}}],
-            "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
-            "current-context": name,
-            "users": [{"name": name, "user": {}}],
-        }
-    )
-
-
-class PlanMocks(mocks.Mocks):
-    """Answers registrations and invokes with deterministic, plausible values."""
-
-    def __init__(self, region: str = "us-east-1", project: str = "mock-project"):
-        self.region = region
-        self.project = project
-
-    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict]:
-        outputs = dict(args.inputs)
-        package = args.typ.split(":")[0]
-        resource_id = args.resource_id or f"{args.name}-{_digest(args.typ, args.name)}"
-        if package == "aws":
-            module = args.typ.split(":")[1].split("/")[0]
-            outputs.setdefault(
-                "arn", f"arn:aws:{module}:{self.region}:{ACCOUNT_ID}:{module}/{resource_id}"
-            )
-        if package == "gcp":
-            outputs.setdefault("selfLink", f"https://mock.googleapis.com/{args.typ}/{resource_id}")
-        outputs.setdefault("id", resource_id)
-        for extra in _EXTRA_OUTPUTS.get(args.typ, ()):
-            outputs.update(extra(self, args))
-        return resource_id, outputs
-
-    def call(self, args: mocks.MockCallArgs) -> tuple[dict, list | None]:
-        handler = _CALLS.get(args.token)
-        return (handler(self, args) if handler else dict(args.args)), []
-
-
-def _eks_endpoint(m: PlanMocks, name: str) -> str:
-    return f"https://{_digest(name, length=32).upper()}.gr7.{m.region}.eks.amazonaws.com"
-
-
-def _eks_cluster(m: PlanMocks, args: mocks.MockResourceArgs) -> dict:
-    endpoint = _eks_endpoint(m, args.name)
-    issuer = f"https://oidc.eks.{m.region}.amazonaws.com/id/{_digest(args.name, length=32).upper()}"
-    return {
-        "name": args.inputs.get("name", args.name),
-        "endpoint": endpoint,
-        "certificateAuthority": {"data": _MOCK_CA},
-        "identities": [{"oidcs": [{"issuer": issuer}]}],
-        "kubeconfig": _fake_kubeconfig(args.name, endpoint),
-    }
-
-
-def _gke_cluster(m: PlanMocks, args: mocks.MockResourceArgs) -> dict:
-    return {
-        "name": args.inputs.get("name", args.name),
-        "endpoint": "203.0.113.10",
-        "masterAuth": {"clusterCaCertificate": _MOCK_CA},
-        "workloadIdentityConfig": {"workloadPool": f"{m.project}.svc.id.goog"},
-    }
-
-
-def _node_group(_m: PlanMocks, args: mocks.MockResourceArgs) -> dict:
-    group = args.inputs.get("nodeGroupName", args.name)
-    return {
-        "resources": [
-            {
-                "autoscalingGroups": [{"name": f"eks-{group}-{_digest(args.name, length=36)}"}],
-                "remoteAccessSecurityGroupId": "",
-            }
-        ],
-        "status": "ACTIVE",
-    }
-
-
-def _iam_role(_m: PlanMocks, args: mocks.MockResourceArgs) -> dict:
-    role = args.inputs.get("name", args.name)
-    return {"name": role, "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{role}"}
-
-
-def _gcp_service_account(m: PlanMocks, args: mocks.MockResourceArgs) -> dict:
-    email = f"{args.inputs.get('accountId', args.name)}@{m.project}.iam.gserviceaccount.com"
-    return {"email": email, "member": f"serviceAccount:{email}"}
-
-
-_EXTRA_OUTPUTS: dict[str, tuple[Callable[[PlanMocks, mocks.MockResourceArgs], dict], ...]] = {
-    "aws:eks/cluster:Cluster": (_eks_cluster,),
-    "aws:eks/nodeGroup:NodeGroup": (_node_group,),
-    "aws:iam/role:Role": (_iam_role,),
-    "aws:ec2/launchTemplate:LaunchTemplate": (lambda _m, _a: {"latestVersion": 1},),
-    "aws:kms/key:Key": (lambda _m, a: {"keyId": _digest(a.name, length=32)},),
-    "gcp:container/cluster:Cluster": (_gke_cluster,),
-    "gcp:serviceaccount/account:Account": (_gcp_service_account,),
-}
-
-_CALLS: dict[str, Callable[[PlanMocks, mocks.MockCallArgs], dict]] = {
-    "aws:index/getCallerIdentity:getCallerIdentity": lambda _m, _a: {
-        "accountId": ACCOUNT_ID,
-        "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/plan",
-        "userId": "AIDAPLAN",
-        "id": ACCOUNT_ID,
-    },
-    "aws:index/getRegion:getRegion": lambda m, _a: {"name": m.region, "region": m.region},
-    "aws:index/getPartition:getPartition": lambda _m, _a: {
-        "partition": "aws",
-        "dnsSuffix": "amazonaws.com",
-    },
-    "aws:eks/getCluster:getCluster": lambda m, a: {
-        "name": a.args["name"],
-        "id": a.args["name"],
-        "endpoint": _eks_endpoint(m, a.args["name"]),
-        "certificateAuthorities": [{"data": _MOCK_CA}],
-        "identities": [
-            {"oidcs": [{"issuer": f"https://oidc.eks.{m.region}.amazonaws.com/id/MOCK"}]}
-        ],
-        "vpcConfig": {"vpcId": "vpc-0mock", "subnetIds": ["subnet-0mock1", "subnet-0mock2"]},
-        "version": "1.33",
-    },
-    "aws:ec2/getSubnets:getSubnets": lambda _m, a: {
-        "ids": [f"subnet-{_digest(str(a.args), str(i))}" for i in range(2)],
-        "id": "subnets",
-    },
-    "gcp:container/getCluster:getCluster": lambda _m, a: {
-        "name": a.args["name"],
-        "id": f"projects/{a.args.get('project')}/locations/{a.args.get('location')}/clusters/"
-        f"{a.args['name']}",
-        "endpoint": "203.0.113.20",
-        "masterAuths": [{"clusterCaCertificate": _MOCK_CA}],
-    },
-    "gcp:organizations/getClientConfig:getClientConfig": lambda m, _a: {
-        "project": m.project,
-        "region": m.region,
-        "accessToken": "mock-token",
-    },
-}
-
-
 def _replace_event_loop() -> None:
     """Close whatever loop this thread has (the SDK creates one on import) and start a new one."""
     policy = asyncio.get_event_loop_policy()
@@ -355,7 +206,7 @@ def run_program(
     Pass `recording` to keep what was registered even when the program raises.
     """
     recording = Recording() if recording is None else recording
-    engine_mocks = engine_mocks or PlanMocks()
+    engine_mocks = engine_mocks or mockdata.PlanMocks()
     _replace_event_loop()
     settings.ROOT.set(None)
     mocks.set_mocks(

@@ -28,7 +28,8 @@ if str(ROOT) not in sys.path:
 from stacks import config as stack_config  # noqa: E402 (needs ROOT on sys.path as a script)
 from stacks import estimate as stack_estimate  # noqa: E402
 from tools import findings, report, stackfile  # noqa: E402
-from tools.mockengine import PlanMocks, run_program  # noqa: E402
+from tools.mockdata import PlanMocks  # noqa: E402
+from tools.mockengine import run_program  # noqa: E402
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID_CONFIG = 0, 1, 2
 

@@ -9,7 +9,6 @@ EBS CSI driver use. Either way the component exposes a Kubernetes provider that 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import pulumi
@@ -18,6 +17,15 @@ import pulumi_kubernetes as k8s
 
 from components import kubeconfig, labels, versions
 from components.aws import iam
+from components.aws.addons import (
+    AUTOSCALER_NAMESPACE,
+    AUTOSCALER_SERVICE_ACCOUNT,
+    EBS_CSI_SERVICE_ACCOUNT,
+    POST_NODE_ADDONS,
+    PRE_NODE_ADDONS,
+    render_addon_configuration,
+    render_storage_class,
+)
 from components.aws.launch_template import render_launch_template
 from components.aws.network import EksNetwork, EksNetworkArgs
 from components.catalog import SYSTEM_MACHINE_TYPE
@@ -26,42 +34,11 @@ from components.pools import ami_release
 
 TOKEN = "gpuplatform:compute:EksCluster"
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
-# Nodes cannot become Ready without the CNI and kube-proxy; pods on them need the identity agent.
-PRE_NODE_ADDONS = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
-# These run as Deployments and need nodes to schedule on.
-POST_NODE_ADDONS = ("coredns", "aws-ebs-csi-driver")
-AUTOSCALER_NAMESPACE = "kube-system"
-AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler"
-EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
 LOG_RETENTION_DAYS = 90
-
-
-def render_addon_configuration(addon: str) -> str | None:
-    """Add-on settings: the VPC CNI enforces NetworkPolicy (model servers rely on it)."""
-    if addon == "vpc-cni":
-        return json.dumps({"enableNetworkPolicy": "true"})
-    return None
-
-
 # With STANDARD support EKS upgrades a control plane by itself once its version leaves standard
 # support, behind Pulumi's back (the next `pulumi up` would try to downgrade it). EXTENDED keeps
 # the version until the stack changes it; the offline plan shows the higher fee and a finding.
 UPGRADE_SUPPORT = "EXTENDED"
-
-
-def render_storage_class() -> dict:
-    """The default StorageClass: encrypted gp3, bound where the pod lands, expandable."""
-    return {
-        "metadata": {
-            "name": "gp3",
-            "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
-        },
-        "provisioner": "ebs.csi.aws.com",
-        "parameters": {"type": "gp3", "encrypted": "true", "fsType": "ext4"},
-        "volume_binding_mode": "WaitForFirstConsumer",
-        "allow_volume_expansion": True,
-        "reclaim_policy": "Delete",
-    }
 
 
 @dataclass(frozen=True)
@@ -150,13 +127,8 @@ class EksCluster(pulumi.ComponentResource):
         managed: tuple[str, ...],
         inline: pulumi.Input[str] | None = None,
     ) -> aws.iam.Role:
-        cluster = self._args.cluster.name
-        role = aws.iam.Role(
-            f"{self._name}-{purpose}",
-            name=f"{cluster}-{purpose}",
-            assume_role_policy=trust,
-            opts=self._opts(),
-        )
+        # Auto-named: IAM is global, so a fixed name would collide between regions.
+        role = aws.iam.Role(f"{self._name}-{purpose}", assume_role_policy=trust, opts=self._opts())
         self._attachments[purpose] = [
             aws.iam.RolePolicyAttachment(
                 f"{self._name}-{purpose}-{policy.rsplit('/', 1)[-1]}",
@@ -237,23 +209,7 @@ class EksCluster(pulumi.ComponentResource):
         self.oidc_issuer = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
         self.vpc_id = network.vpc_id
 
-        for arn in spec.admin_role_arns:
-            slug = arn.rsplit("/", 1)[-1]
-            entry = aws.eks.AccessEntry(
-                f"{name}-admin-{slug}",
-                cluster_name=cluster.name,
-                principal_arn=arn,
-                type="STANDARD",
-                opts=self._opts(),
-            )
-            aws.eks.AccessPolicyAssociation(
-                f"{name}-admin-{slug}",
-                cluster_name=cluster.name,
-                principal_arn=arn,
-                policy_arn=iam.access_policy_arn(partition, iam.ADMIN_ACCESS_POLICY),
-                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
-                opts=self._opts(depends_on=[entry]),
-            )
+        self._admin_access(cluster, partition)
 
         addon_versions = spec.eks_addon_versions()
         self.node_dependencies += [
@@ -281,6 +237,26 @@ class EksCluster(pulumi.ComponentResource):
         ]
         self._ebs_csi = post[-1]
         return cluster.certificate_authority.apply(lambda ca: ca.data)
+
+    def _admin_access(self, cluster: aws.eks.Cluster, partition: str) -> None:
+        """Cluster-admin access entries for the configured IAM roles."""
+        for arn in self._args.cluster.admin_role_arns:
+            slug = arn.rsplit("/", 1)[-1]
+            entry = aws.eks.AccessEntry(
+                f"{self._name}-admin-{slug}",
+                cluster_name=cluster.name,
+                principal_arn=arn,
+                type="STANDARD",
+                opts=self._opts(),
+            )
+            aws.eks.AccessPolicyAssociation(
+                f"{self._name}-admin-{slug}",
+                cluster_name=cluster.name,
+                principal_arn=arn,
+                policy_arn=iam.access_policy_arn(partition, iam.ADMIN_ACCESS_POLICY),
+                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                opts=self._opts(depends_on=[entry]),
+            )
 
     def _addon(
         self,

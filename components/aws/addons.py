@@ -1,0 +1,36 @@
+"""What EKS clusters run besides the control plane: managed add-ons, the default StorageClass and
+the service accounts that get AWS identities (pure data)."""
+
+from __future__ import annotations
+
+import json
+
+# Nodes cannot become Ready without the CNI and kube-proxy; pods on them need the identity agent.
+PRE_NODE_ADDONS = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
+# These run as Deployments and need nodes to schedule on.
+POST_NODE_ADDONS = ("coredns", "aws-ebs-csi-driver")
+AUTOSCALER_NAMESPACE = "kube-system"
+AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler"
+EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
+
+
+def render_addon_configuration(addon: str) -> str | None:
+    """Add-on settings: the VPC CNI enforces NetworkPolicy (model servers rely on it)."""
+    if addon == "vpc-cni":
+        return json.dumps({"enableNetworkPolicy": "true"})
+    return None
+
+
+def render_storage_class() -> dict:
+    """The default StorageClass: encrypted gp3, bound where the pod lands, expandable."""
+    return {
+        "metadata": {
+            "name": "gp3",
+            "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+        },
+        "provisioner": "ebs.csi.aws.com",
+        "parameters": {"type": "gp3", "encrypted": "true", "fsType": "ext4"},
+        "volume_binding_mode": "WaitForFirstConsumer",
+        "allow_volume_expansion": True,
+        "reclaim_policy": "Delete",
+    }
