@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from components import versions
-from components.spec import Problem, Spec, raise_problems
+from components.spec import Problem, Spec, check, raise_problems
 
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
 _K8S_VERSION = re.compile(r"^1\.\d{2}$")
@@ -21,13 +21,6 @@ _ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
 _IAM_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 
 ReleaseChannel = Literal["RAPID", "REGULAR", "STABLE"]
-
-
-def check(pattern: re.Pattern[str], value: str, rule: str) -> str:
-    """Return `value` if it matches, else raise ValueError(rule) for pydantic to report."""
-    if not pattern.match(value):
-        raise ValueError(rule)
-    return value
 
 
 class AwsCloudSpec(Spec):

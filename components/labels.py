@@ -31,6 +31,10 @@ DEVICE_PLUGIN_CONFIG_LABEL = "nvidia.com/device-plugin.config"
 # Set by GKE on partitioned (MIG) GPU nodes.
 GKE_PARTITION_LABEL = "cloud.google.com/gke-gpu-partition-size"
 SYSTEM_POOL = "system"
+PART_OF_LABEL = "app.kubernetes.io/part-of"
+# The label every ServiceMonitor and PodMonitor of the platform carries; the stack's Prometheus
+# selects monitors by it.
+PROMETHEUS_SELECTOR = {f"{DOMAIN}/prometheus": "platform"}
 
 MigStrategy = Literal["none", "single", "mixed"]
 Effect = Literal["NoSchedule", "NoExecute", "PreferNoSchedule"]
@@ -87,15 +91,20 @@ def pool_taints(cloud: Cloud, pool: NodePoolSpec) -> tuple[Taint, ...]:
     does not add its own there). Spot nodes also carry `gpuplatform.io/spot=true:NoSchedule` so
     only workloads that accept interruption are scheduled on them.
     """
-    gpu = (
-        Taint(GPU_TAINT_KEY, "present", set_by_cloud=True)
-        if cloud == "gcp"
-        else Taint(GPU_TAINT_KEY, "true")
-    )
-    taints = [gpu]
+    taints = [gpu_taint(cloud)]
     if pool.capacity == "spot":
-        taints.append(Taint(SPOT_TAINT_KEY, "true"))
+        taints.append(SPOT_TAINT)
     return tuple(taints)
+
+
+def gpu_taint(cloud: Cloud) -> Taint:
+    """The taint every GPU node carries on this cloud."""
+    if cloud == "gcp":
+        return Taint(GPU_TAINT_KEY, "present", set_by_cloud=True)
+    return Taint(GPU_TAINT_KEY, "true")
+
+
+SPOT_TAINT = Taint(SPOT_TAINT_KEY, "true")
 
 
 def tolerations(taints: tuple[Taint, ...]) -> list[dict[str, str]]:
@@ -132,6 +141,11 @@ def tolerates(toleration: Mapping[str, str], taint: Taint) -> bool:
 def node_selector(name: str) -> dict[str, str]:
     """Selects the nodes of one pool."""
     return {POOL_LABEL: name}
+
+
+def gpu_node_tolerations(cloud: Cloud) -> list[dict[str, str]]:
+    """Tolerations for node agents that must run on every GPU node, spot nodes included."""
+    return tolerations((gpu_taint(cloud), SPOT_TAINT))
 
 
 def mig_strategy(pools: Mapping[str, NodePoolSpec]) -> MigStrategy:

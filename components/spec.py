@@ -6,6 +6,7 @@ keys are rejected, and input values are kept out of error messages (they may hol
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -25,6 +26,13 @@ class Spec(BaseModel):
         validate_default=True,
         use_attribute_docstrings=False,
     )
+
+
+def check(pattern: re.Pattern[str], value: str, rule: str) -> str:
+    """Return `value` if it matches, else raise ValueError(rule) for pydantic to report."""
+    if not pattern.match(value):
+        raise ValueError(rule)
+    return value
 
 
 KeyPath = tuple[str | int, ...]

@@ -46,3 +46,20 @@ EKS_ADDON_VERSIONS: dict[str, dict[str, str]] = {
 # recreates every GPU node pool.
 GKE_GPU_DRIVER_VERSION = "DEFAULT"
 GKE_IMAGE_TYPE = "COS_CONTAINERD"
+
+
+# Helm charts: (chart, version, repository). Stacks may override a version in
+# addons.chartVersions; the values the platform renders are checked against these versions.
+GPU_OPERATOR_CHART = ("gpu-operator", "v26.7.0", "https://helm.ngc.nvidia.com/nvidia")
+KEDA_CHART = ("keda", "2.20.2", "https://kedacore.github.io/charts")
+DCGM_EXPORTER_CHART = (
+    "dcgm-exporter",
+    "4.8.2",
+    "https://nvidia.github.io/dcgm-exporter/helm-charts",
+)
+CLUSTER_AUTOSCALER_REPO = "https://kubernetes.github.io/autoscaler"
+# cluster-autoscaler's minor version must match the cluster's; chart version by Kubernetes minor.
+CLUSTER_AUTOSCALER_CHARTS: dict[str, str] = {
+    "1.33": "9.51.0",  # cluster-autoscaler 1.33.0
+    "1.34": "9.53.0",  # cluster-autoscaler 1.34.2
+}

@@ -17,10 +17,11 @@ import pulumi
 from pydantic import Field, PositiveFloat, ValidationError, field_validator, model_validator
 
 from components import catalog, versions
-from components.cloud import AwsCloudSpec, CloudSpec, ClusterSpec, GcpCloudSpec, check
+from components.addons.spec import AddonsSpec
+from components.cloud import AwsCloudSpec, CloudSpec, ClusterSpec, GcpCloudSpec
 from components.pool_rules import ami_release_problems, cloud_problems
 from components.pools import NodePoolSpec, PoolName
-from components.spec import Problem, Spec, raise_problems
+from components.spec import Problem, Spec, check, raise_problems
 from stacks.errors import format_errors
 
 PROJECT = "gpu-platform"
@@ -82,6 +83,10 @@ class StackConfig(Spec):
             "characters); at least one."
         ),
     )
+    addons: AddonsSpec = Field(
+        default_factory=AddonsSpec,
+        description="Cluster add-ons: chart versions, GPU quotas, cluster-autoscaler.",
+    )
     pricing: PricingSpec = Field(
         default_factory=PricingSpec, description="Price overrides for the cost estimate."
     )
@@ -105,6 +110,7 @@ class StackConfig(Spec):
         cloud = self.cloud
         problems = _zone_problems(cloud, self.production, self.cluster.create)
         problems += _cluster_problems(cloud, self.cluster)
+        problems += _addon_problems(cloud.provider, self.cluster.kubernetes_version, self.addons)
         for name, pool in self.node_pools.items():
             found = cloud_problems(
                 cloud.provider, cloud.zones or (), self.cluster.kubernetes_version, pool
@@ -219,6 +225,39 @@ def _cluster_problems(cloud: AwsCloudSpec | GcpCloudSpec, cluster: ClusterSpec) 
             Problem(
                 ("cluster", "systemNodes", "instanceType"),
                 f"{system_type} is a GPU type; system nodes run CPU-only platform pods",
+            )
+        )
+    return problems
+
+
+def _addon_problems(cloud: str, kubernetes_version: str, addons: AddonsSpec) -> list[Problem]:
+    charts = addons.chart_versions.model_dump(by_alias=True, exclude_unset=True)
+    wrong = ({"gpuOperator", "clusterAutoscaler"} if cloud == "gcp" else {"dcgmExporter"}) & set(
+        charts
+    )
+    problems = [
+        Problem(("addons", "chartVersions", key), f"not installed on {cloud}; remove it")
+        for key in sorted(wrong)
+    ]
+    if cloud == "gcp" and "clusterAutoscaler" in addons.model_dump(
+        by_alias=True, exclude_unset=True
+    ):
+        problems.append(
+            Problem(
+                ("addons", "clusterAutoscaler"),
+                "GKE autoscales node pools itself; remove it for provider gcp",
+            )
+        )
+    if (
+        cloud == "aws"
+        and addons.chart_versions.cluster_autoscaler is None
+        and kubernetes_version not in versions.CLUSTER_AUTOSCALER_CHARTS
+    ):
+        problems.append(
+            Problem(
+                ("addons", "chartVersions", "clusterAutoscaler"),
+                f"no cluster-autoscaler chart is pinned for Kubernetes {kubernetes_version}; set "
+                "the chart version whose app version matches it",
             )
         )
     return problems

@@ -13,6 +13,10 @@ import pulumi_aws as aws
 import pulumi_gcp as gcp
 
 from components import labels
+from components.addons.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
+from components.addons.gpu_operator import GpuOperator, GpuOperatorArgs
+from components.addons.keda import Keda, KedaArgs
+from components.addons.platform_base import PlatformBase, PlatformBaseArgs
 from components.aws.cluster import EksCluster, EksClusterArgs
 from components.aws.node_pool import EksGpuNodePool, EksGpuNodePoolArgs
 from components.gcp.cluster import GkeCluster, GkeClusterArgs
@@ -132,7 +136,70 @@ class Platform(pulumi.ComponentResource):
                 for pool_name, pool in config.node_pools.items()
             }
         self.cluster = cluster
+        self._addons(name, config)
         self.register_outputs({"clusterName": cluster.cluster_name, "endpoint": cluster.endpoint})
+
+    def _addons(self, name: str, config: StackConfig) -> None:
+        """Namespaces, GPU Operator (or DCGM exporter), KEDA and, on EKS, cluster-autoscaler."""
+        cloud, addons, cluster = config.cloud, config.addons, self.cluster
+        version = config.cluster.kubernetes_version
+        strategy = labels.mig_strategy(config.node_pools)
+        provider = cluster.k8s_provider
+        ready = list(cluster.system_ready)
+        pools = list(self.node_pools.values())
+        child = pulumi.ResourceOptions(parent=self)
+        self.base = PlatformBase(
+            f"{name}-base",
+            PlatformBaseArgs(
+                cloud.provider,
+                version,
+                config.node_pools,
+                strategy,
+                addons.gpu_quota,
+                provider,
+                ready,
+            ),
+            opts=child,
+        )
+        self.gpu_operator = GpuOperator(
+            f"{name}-gpu",
+            GpuOperatorArgs(
+                cloud=cloud.provider,
+                kubernetes_version=version,
+                pools=config.node_pools,
+                mig_strategy=strategy,
+                k8s_provider=provider,
+                chart_version=(
+                    addons.chart_versions.gpu_operator
+                    if cloud.provider == "aws"
+                    else addons.chart_versions.dcgm_exporter
+                ),
+                # No Prometheus (and so no ServiceMonitor CRD) in the stack yet.
+                service_monitor=False,
+                depends_on=[*ready, *pools],
+            ),
+            opts=child,
+        )
+        self.keda = Keda(
+            f"{name}-keda",
+            KedaArgs(version, provider, addons.chart_versions.keda, ready),
+            opts=child,
+        )
+        if cloud.provider == "aws":
+            ClusterAutoscaler(
+                f"{name}-autoscaler",
+                ClusterAutoscalerArgs(
+                    cluster_name=cluster.cluster_name,
+                    region=cloud.region,
+                    kubernetes_version=version,
+                    pools=config.node_pools,
+                    spec=addons.cluster_autoscaler,
+                    k8s_provider=provider,
+                    chart_version=addons.chart_versions.cluster_autoscaler,
+                    depends_on=[*ready, *pools],
+                ),
+                opts=child,
+            )
 
 
 def build(config: StackConfig) -> Platform:

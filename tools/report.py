@@ -187,9 +187,12 @@ def _file_name(*parts: str) -> str:
 
 
 def _manifest(r: Registration) -> dict[str, Any] | None:
+    """The object as kubectl would show it: apiVersion, kind, metadata, then the rest."""
     if "apiVersion" not in r.inputs or "kind" not in r.inputs:
         return None
-    return {k: v for k, v in r.inputs.items() if not k.startswith("__")}
+    head = ("apiVersion", "kind", "metadata")
+    rest = sorted(k for k in r.inputs if k not in head and not k.startswith("__"))
+    return {k: r.inputs[k] for k in (*head, *rest) if k in r.inputs}
 
 
 def _release_values(r: Registration) -> tuple[str, str]:

@@ -63,6 +63,8 @@ class EksCluster(pulumi.ComponentResource):
     node_dependencies: list[pulumi.Resource]
     """What GPU node groups must wait for (the add-ons nodes need to become Ready)."""
     autoscaler_role_arn: pulumi.Output[str]
+    system_ready: list[pulumi.Resource]
+    """What cluster add-ons must wait for: system nodes and the add-ons running on them."""
 
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TOKEN, name, None, opts)
@@ -75,6 +77,7 @@ class EksCluster(pulumi.ComponentResource):
         ).arn
         # Nodes cannot join before their role carries its policies.
         self.node_dependencies = list(self._attachments["node"])
+        self.system_ready = []
         ca_data = self._create(partition) if args.cluster.create else self._adopt()
 
         self.kubeconfig = pulumi.Output.secret(
@@ -236,6 +239,7 @@ class EksCluster(pulumi.ComponentResource):
             for addon in POST_NODE_ADDONS
         ]
         self._ebs_csi = post[-1]
+        self.system_ready = [system, *post]
         return cluster.certificate_authority.apply(lambda ca: ca.data)
 
     def _admin_access(self, cluster: aws.eks.Cluster, partition: str) -> None:

@@ -77,7 +77,8 @@ class GkeCluster(pulumi.ComponentResource):
     kubeconfig: pulumi.Output[str]
     k8s_provider: k8s.Provider
     node_service_account: pulumi.Output[str]
-    node_dependencies: list[pulumi.Resource]
+    system_ready: list[pulumi.Resource]
+    """What cluster add-ons must wait for: the system node pool."""
 
     def __init__(self, name: str, args: GkeClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TOKEN, name, None, opts)
@@ -100,7 +101,7 @@ class GkeCluster(pulumi.ComponentResource):
                 opts=self._opts(),
             )
         self.node_service_account = account.email
-        self.node_dependencies = []
+        self.system_ready = []
         ca_data = self._create() if spec.create else self._adopt()
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(self.cluster_name, self.endpoint, ca_data).apply(
@@ -199,7 +200,7 @@ class GkeCluster(pulumi.ComponentResource):
         )
         system = spec.system_nodes
         zones = list(cloud.zones or ())
-        self.node_dependencies = [
+        self.system_ready = [
             gcp.container.NodePool(
                 f"{name}-system",
                 name=labels.SYSTEM_POOL,

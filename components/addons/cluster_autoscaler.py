@@ -1,0 +1,128 @@
+"""ClusterAutoscaler (EKS): cluster-autoscaler from its chart, discovering the cluster's node
+groups by tag and choosing between them with the priority expander: reserved capacity first
+(already paid for), then spot, then on-demand.
+
+GKE runs its own autoscaler, configured on each node pool.
+
+Scale-down suits GPU nodes: pods with emptyDir volumes (every model server's /dev/shm) do not
+pin a node forever, DaemonSet pods (the GPU agents) do not count as utilisation, and
+PodDisruptionBudgets are respected, so a model server is not evicted below its budget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+
+from components import labels, versions
+from components.addons.spec import ClusterAutoscalerSpec
+from components.aws.addons import AUTOSCALER_NAMESPACE, AUTOSCALER_SERVICE_ACCOUNT
+from components.pools import NodePoolSpec
+
+TOKEN = "gpuplatform:addons:ClusterAutoscaler"
+PRIORITY_CONFIGMAP = "cluster-autoscaler-priority-expander"
+# Higher wins. Reserved capacity and capacity blocks bill whether used or not.
+PRIORITY_BY_CAPACITY = {"reserved": 50, "capacity-block": 50, "spot": 30, "on-demand": 10}
+SYSTEM_PRIORITY = 1
+
+
+def _asg_pattern(node_group: str) -> str:
+    # EKS names a managed node group's Auto Scaling group eks-<node group>-<uuid>.
+    return f"^eks-{node_group}-[0-9a-f-]+$"
+
+
+def render_priority_expander(pools: Mapping[str, NodePoolSpec]) -> dict:
+    """The ConfigMap the priority expander reads: ASG name patterns by priority."""
+    priorities: dict[int, list[str]] = {SYSTEM_PRIORITY: [_asg_pattern(labels.SYSTEM_POOL)]}
+    for name, pool in sorted(pools.items()):
+        priorities.setdefault(PRIORITY_BY_CAPACITY[pool.capacity], []).append(_asg_pattern(name))
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": PRIORITY_CONFIGMAP, "namespace": AUTOSCALER_NAMESPACE},
+        "data": {"priorities": yaml.safe_dump(dict(sorted(priorities.items())), sort_keys=False)},
+    }
+
+
+def render_cluster_autoscaler_values(
+    cluster_name: str, region: str, spec: ClusterAutoscalerSpec
+) -> dict[str, Any]:
+    return {
+        "cloudProvider": "aws",
+        "awsRegion": region,
+        "autoDiscovery": {"clusterName": cluster_name},
+        "fullnameOverride": AUTOSCALER_SERVICE_ACCOUNT,
+        # The EKS Pod Identity association names this service account.
+        "rbac": {"serviceAccount": {"create": True, "name": AUTOSCALER_SERVICE_ACCOUNT}},
+        "extraArgs": {
+            "expander": "priority",
+            "balance-similar-node-groups": True,
+            "skip-nodes-with-local-storage": False,
+            "ignore-daemonsets-utilization": True,
+            "scale-down-unneeded-time": spec.scale_down_unneeded_time,
+            "scale-down-delay-after-add": spec.scale_down_delay_after_add,
+            "max-node-provision-time": spec.max_node_provision_time,
+        },
+        "priorityClassName": "system-cluster-critical",
+        "nodeSelector": labels.node_selector(labels.SYSTEM_POOL),
+        "resources": {"requests": {"cpu": "100m", "memory": "300Mi"}, "limits": {"memory": "1Gi"}},
+        "podDisruptionBudget": {"maxUnavailable": 1},
+    }
+
+
+@dataclass(frozen=True)
+class ClusterAutoscalerArgs:
+    cluster_name: pulumi.Input[str]
+    region: str
+    kubernetes_version: str
+    pools: Mapping[str, NodePoolSpec]
+    spec: ClusterAutoscalerSpec
+    k8s_provider: k8s.Provider
+    chart_version: str | None = None
+    depends_on: list[pulumi.Resource] = field(default_factory=list)
+
+
+class ClusterAutoscaler(pulumi.ComponentResource):
+    """cluster-autoscaler and its priority expander configuration."""
+
+    def __init__(
+        self, name: str, args: ClusterAutoscalerArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__(TOKEN, name, None, opts)
+
+        def child(depends_on: list[pulumi.Resource]) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(
+                parent=self, provider=args.k8s_provider, depends_on=depends_on
+            )
+
+        expander = render_priority_expander(args.pools)
+        config_map = k8s.core.v1.ConfigMap(
+            f"{name}-priorities",
+            metadata=expander["metadata"],
+            data=expander["data"],
+            opts=child(args.depends_on),
+        )
+        version = args.chart_version or versions.CLUSTER_AUTOSCALER_CHARTS[args.kubernetes_version]
+        values = pulumi.Output.from_input(args.cluster_name).apply(
+            lambda cluster: render_cluster_autoscaler_values(cluster, args.region, args.spec)
+        )
+        k8s.helm.v3.Release(
+            f"{name}-release",
+            name=AUTOSCALER_SERVICE_ACCOUNT,
+            chart="cluster-autoscaler",
+            version=version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.CLUSTER_AUTOSCALER_REPO),
+            namespace=AUTOSCALER_NAMESPACE,
+            values=values,
+            atomic=True,
+            cleanup_on_fail=True,
+            max_history=10,
+            timeout=600,
+            opts=child([config_map, *args.depends_on]),
+        )
+        self.register_outputs({"chartVersion": version})

@@ -1,0 +1,236 @@
+"""GpuOperator: the NVIDIA GPU stack on top of what the cloud already provides, never twice.
+
+- EKS: the AL2023 NVIDIA AMI ships the driver and container toolkit, so the GPU Operator runs
+  with both off and supplies the device plugin, GPU feature discovery, node feature discovery,
+  the MIG manager (when a pool uses MIG) and the DCGM exporter. Time-slicing pools get a
+  device-plugin config each, selected by the node label `nvidia.com/device-plugin.config`.
+- GKE: GKE installs the driver and runs its own device plugin, MIG partitioning and time-sharing
+  (see `components/gcp/node_pool.py`), so a GPU Operator would only double-install them. Only
+  the DCGM exporter is added, reading the driver GKE installed under /home/kubernetes/bin/nvidia.
+  GKE admits system-node-critical pods outside kube-system only up to a ResourceQuota scoped to
+  that priority, so its namespace gets one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+
+from components import labels, versions
+from components.addons.platform_base import render_namespace
+from components.catalog import Cloud
+from components.labels import MigStrategy
+from components.pools import NodePoolSpec
+
+TOKEN = "gpuplatform:addons:GpuOperator"
+NAMESPACE = {"aws": "gpu-operator", "gcp": "dcgm-exporter"}
+DEVICE_PLUGIN_CONFIG = "device-plugin-config"
+GKE_DRIVER_DIR = "/home/kubernetes/bin/nvidia"
+GKE_ACCELERATOR_LABEL = "cloud.google.com/gke-accelerator"
+_DCGM_METRICS_MOUNT = {  # the chart's own default mount, kept when adding ours
+    "name": "exporter-metrics-volume",
+    "mountPath": "/etc/dcgm-exporter/default-counters.csv",
+    "subPath": "default-counters.csv",
+}
+
+
+def _device_plugin_config(strategy: MigStrategy, replicas: int | None = None) -> str:
+    config: dict[str, Any] = {"version": "v1", "flags": {"migStrategy": strategy}}
+    if replicas is not None:
+        config["flags"]["migStrategy"] = "none"
+        config["sharing"] = {
+            "timeSlicing": {
+                "renameByDefault": False,
+                # A pod asking for 2 shared GPUs could get 2 slices of one GPU; refuse instead.
+                "failRequestsGreaterThanOne": True,
+                "resources": [{"name": labels.GPU_RESOURCE, "replicas": replicas}],
+            }
+        }
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def render_time_slicing_config(
+    pools: Mapping[str, NodePoolSpec], strategy: MigStrategy
+) -> dict | None:
+    """The device-plugin ConfigMap: `default` for ordinary nodes plus one entry per time-slicing
+    pool (its nodes carry `nvidia.com/device-plugin.config=<pool>`). None without such pools."""
+    shared = {
+        name: pool.sharing.replicas
+        for name, pool in pools.items()
+        if pool.sharing.mode == "time-slicing"
+    }
+    if not shared:
+        return None
+    data = {"default": _device_plugin_config(strategy)}
+    data |= {name: _device_plugin_config(strategy, replicas) for name, replicas in shared.items()}
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": DEVICE_PLUGIN_CONFIG, "namespace": NAMESPACE["aws"]},
+        "data": data,
+    }
+
+
+def render_gpu_operator_values(
+    pools: Mapping[str, NodePoolSpec], strategy: MigStrategy
+) -> dict[str, Any]:
+    """Helm values of the GPU Operator on EKS with the AL2023 NVIDIA AMI."""
+    tolerations = labels.gpu_node_tolerations("aws")
+    values: dict[str, Any] = {
+        # The AMI ships both; installing them again would fight the host's.
+        "driver": {"enabled": False},
+        "toolkit": {"enabled": False},
+        "mig": {"strategy": "single" if strategy == "none" else strategy},
+        "migManager": {"enabled": strategy != "none"},
+        "dcgmExporter": {
+            "enabled": True,
+            "serviceMonitor": {
+                "enabled": True,
+                "additionalLabels": dict(labels.PROMETHEUS_SELECTOR),
+            },
+        },
+        # Operands run on every GPU node, spot nodes included.
+        "daemonsets": {"tolerations": tolerations},
+        "operator": {"nodeSelector": labels.node_selector(labels.SYSTEM_POOL)},
+        "node-feature-discovery": {
+            "worker": {"tolerations": tolerations},
+            "master": {"nodeSelector": labels.node_selector(labels.SYSTEM_POOL)},
+            "gc": {"nodeSelector": labels.node_selector(labels.SYSTEM_POOL)},
+        },
+    }
+    if render_time_slicing_config(pools, strategy) is not None:
+        values["devicePlugin"] = {
+            "config": {"create": False, "name": DEVICE_PLUGIN_CONFIG, "default": "default"}
+        }
+    return values
+
+
+def render_dcgm_exporter_values(service_monitor: bool) -> dict[str, Any]:
+    """Helm values of the standalone DCGM exporter on GKE GPU nodes."""
+    return {
+        "tolerations": labels.gpu_node_tolerations("gcp"),
+        "affinity": {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [
+                        {"matchExpressions": [{"key": GKE_ACCELERATOR_LABEL, "operator": "Exists"}]}
+                    ]
+                }
+            }
+        },
+        # GKE's driver lives on the host, outside any container image.
+        "extraHostVolumes": [{"name": "nvidia-install-dir-host", "hostPath": GKE_DRIVER_DIR}],
+        "extraVolumeMounts": [
+            _DCGM_METRICS_MOUNT,
+            {"name": "nvidia-install-dir-host", "mountPath": "/usr/local/nvidia", "readOnly": True},
+        ],
+        "extraEnv": [{"name": "LD_LIBRARY_PATH", "value": "/usr/local/nvidia/lib64"}],
+        # Without a device plugin allocation the exporter sees the GPUs only as a privileged pod.
+        "securityContext": {"privileged": True},
+        "serviceMonitor": {
+            "enabled": service_monitor,
+            "additionalLabels": dict(labels.PROMETHEUS_SELECTOR),
+        },
+    }
+
+
+def render_critical_pods_quota(namespace: str) -> dict:
+    """GKE admits system-node-critical pods outside kube-system only within such a quota."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "metadata": {"name": "critical-pods", "namespace": namespace},
+        "spec": {
+            "hard": {"pods": "1000"},
+            "scopeSelector": {
+                "matchExpressions": [
+                    {
+                        "scopeName": "PriorityClass",
+                        "operator": "In",
+                        "values": ["system-node-critical", "system-cluster-critical"],
+                    }
+                ]
+            },
+        },
+    }
+
+
+@dataclass(frozen=True)
+class GpuOperatorArgs:
+    cloud: Cloud
+    kubernetes_version: str
+    pools: Mapping[str, NodePoolSpec]
+    mig_strategy: MigStrategy
+    k8s_provider: k8s.Provider
+    chart_version: str | None = None
+    service_monitor: bool = True
+    """GKE: whether the ServiceMonitor CRD exists (the chart's template needs it)."""
+    depends_on: list[pulumi.Resource] = field(default_factory=list)
+
+
+class GpuOperator(pulumi.ComponentResource):
+    """NVIDIA GPU Operator (EKS) or DCGM exporter (GKE), with its namespace and configuration."""
+
+    release: k8s.helm.v3.Release
+
+    def __init__(
+        self, name: str, args: GpuOperatorArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__(TOKEN, name, None, opts)
+
+        def child(depends_on: list[pulumi.Resource]) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(
+                parent=self, provider=args.k8s_provider, depends_on=depends_on
+            )
+
+        # Node agents need host access: the namespace is privileged.
+        manifest = render_namespace(NAMESPACE[args.cloud], "privileged", args.kubernetes_version)
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-ns", metadata=manifest["metadata"], opts=child(args.depends_on)
+        )
+        ready: list[pulumi.Resource] = [namespace, *args.depends_on]
+        if args.cloud == "aws":
+            chart, version, repo = versions.GPU_OPERATOR_CHART
+            values = render_gpu_operator_values(args.pools, args.mig_strategy)
+            config = render_time_slicing_config(args.pools, args.mig_strategy)
+            if config is not None:
+                ready.append(
+                    k8s.core.v1.ConfigMap(
+                        f"{name}-device-plugin-config",
+                        metadata=config["metadata"],
+                        data=config["data"],
+                        opts=child([namespace]),
+                    )
+                )
+        else:
+            chart, version, repo = versions.DCGM_EXPORTER_CHART
+            values = render_dcgm_exporter_values(args.service_monitor)
+            quota = render_critical_pods_quota(NAMESPACE["gcp"])
+            ready.append(
+                k8s.core.v1.ResourceQuota(
+                    f"{name}-critical-pods",
+                    metadata=quota["metadata"],
+                    spec=quota["spec"],
+                    opts=child([namespace]),
+                )
+            )
+        self.release = k8s.helm.v3.Release(
+            f"{name}-release",
+            name=chart,
+            chart=chart,
+            version=args.chart_version or version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=repo),
+            namespace=NAMESPACE[args.cloud],
+            values=values,
+            atomic=True,
+            cleanup_on_fail=True,
+            max_history=10,
+            timeout=900,
+            opts=child(ready),
+        )
+        self.register_outputs({"namespace": NAMESPACE[args.cloud], "chart": chart})

@@ -1,0 +1,317 @@
+"""Cluster add-ons: Helm values checked against the upstream charts, Kubernetes objects against
+the 1.33 schemas, and the wiring per cloud under the mock engine."""
+
+from __future__ import annotations
+
+import jsonschema
+import pytest
+import yaml
+from conftest import platform_config, run_main
+from upstream import (
+    chart_values,
+    chart_version,
+    charts_dir,
+    k8s_errors,
+    k8s_schema,
+    merge,
+    unknown_keys,
+)
+
+from components import labels, versions
+from components.addons.gpu_operator import render_dcgm_exporter_values
+from components.pools import NodePoolSpec
+from tools.mockengine import Recording
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+# Reference folder of each chart the platform installs; cluster-autoscaler has none in
+# ../shared/reference, so its values cannot be checked against upstream here.
+REFERENCE_CHART = {"gpu-operator": "gpu-operator", "keda": "keda", "dcgm-exporter": "dcgm-exporter"}
+
+
+@pytest.fixture(scope="module")
+def stacks() -> dict[str, Recording]:
+    return {
+        name: run_main(platform_config(name), stack=name) for name in ("dev", "prod", "gcp-dev")
+    }
+
+
+def _release(recording: Recording, chart: str):
+    (release,) = [r for r in recording.of_type(RELEASE) if r.inputs["chart"] == chart]
+    return release
+
+
+def test_pinned_chart_versions_match_the_reference() -> None:
+    assert versions.KEDA_CHART[1] == chart_version("keda") == "2.20.2"
+    assert versions.DCGM_EXPORTER_CHART[1] == chart_version("dcgm-exporter") == "4.8.2"
+    # The repository's Chart.yaml carries placeholders; the published chart is v26.7.0.
+    assert versions.GPU_OPERATOR_CHART[1] == "v26.7.0"
+    assert versions.CLUSTER_AUTOSCALER_CHARTS["1.33"] == "9.51.0"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod", "gcp-dev"])
+def test_every_values_key_exists_upstream(stacks: dict[str, Recording], stack: str) -> None:
+    checked = 0
+    for release in stacks[stack].of_type(RELEASE):
+        chart = release.inputs["chart"]
+        assert release.inputs["version"] in {
+            versions.GPU_OPERATOR_CHART[1],
+            versions.KEDA_CHART[1],
+            versions.DCGM_EXPORTER_CHART[1],
+            versions.CLUSTER_AUTOSCALER_CHARTS["1.33"],
+        }
+        if chart not in REFERENCE_CHART:
+            continue
+        values = dict(release.inputs["values"])
+        nfd = values.pop("node-feature-discovery", None)
+        assert unknown_keys(values, chart_values(REFERENCE_CHART[chart])) == [], chart
+        if nfd is not None:
+            subchart = yaml.safe_load(
+                (
+                    charts_dir() / "gpu-operator/charts/node-feature-discovery/values.yaml"
+                ).read_text()
+            )
+            assert unknown_keys(nfd, subchart) == []
+        checked += 1
+    assert checked == 2, "two reference-checked releases per stack"
+
+
+def test_nfd_values_pass_the_subchart_schema(stacks: dict[str, Recording]) -> None:
+    nfd_dir = charts_dir() / "gpu-operator/charts/node-feature-discovery"
+    schema = yaml.safe_load((nfd_dir / "values.schema.json").read_text())
+    defaults = yaml.safe_load((nfd_dir / "values.yaml").read_text())
+    parent = chart_values("gpu-operator")["node-feature-discovery"]
+    ours = _release(stacks["dev"], "gpu-operator").inputs["values"]["node-feature-discovery"]
+    jsonschema.validate(merge(merge(defaults, parent), ours), schema)
+
+
+def test_eks_operator_leaves_driver_and_toolkit_to_the_ami(stacks: dict[str, Recording]) -> None:
+    values = _release(stacks["dev"], "gpu-operator").inputs["values"]
+    assert values["driver"] == {"enabled": False}
+    assert values["toolkit"] == {"enabled": False}
+    assert values["dcgmExporter"]["enabled"] is True
+    assert _release(stacks["dev"], "gpu-operator").inputs["repositoryOpts"]["repo"] == (
+        "https://helm.ngc.nvidia.com/nvidia"
+    )
+
+
+def test_gke_gets_only_a_dcgm_exporter_reading_gkes_driver(stacks: dict[str, Recording]) -> None:
+    gke = stacks["gcp-dev"]
+    assert sorted(r.inputs["chart"] for r in gke.of_type(RELEASE)) == ["dcgm-exporter", "keda"]
+    values = _release(gke, "dcgm-exporter").inputs["values"]
+    assert {"name": "nvidia-install-dir-host", "hostPath": "/home/kubernetes/bin/nvidia"} in values[
+        "extraHostVolumes"
+    ]
+    mounts = {m["name"]: m["mountPath"] for m in values["extraVolumeMounts"]}
+    # The chart's own metrics-file mount must survive the override of its list.
+    assert mounts == {
+        "exporter-metrics-volume": "/etc/dcgm-exporter/default-counters.csv",
+        "nvidia-install-dir-host": "/usr/local/nvidia",
+    }
+    quota = gke.one("kubernetes:core/v1:ResourceQuota", "gcp-dev-gpu-critical-pods").inputs
+    assert quota["spec"]["scopeSelector"]["matchExpressions"][0]["values"] == [
+        "system-node-critical",
+        "system-cluster-critical",
+    ]
+    assert quota["metadata"]["namespace"] == "dcgm-exporter"
+
+
+def test_mig_manager_and_strategy_follow_the_pools(stacks: dict[str, Recording]) -> None:
+    dev = _release(stacks["dev"], "gpu-operator").inputs["values"]
+    assert dev["migManager"] == {"enabled": False}
+    prod = _release(stacks["prod"], "gpu-operator").inputs["values"]
+    assert prod["migManager"] == {"enabled": True}
+    assert prod["mig"] == {"strategy": "single"}
+    config = platform_config("prod")
+    config["nodePools"]["h100-spot"]["sharing"] = {"mode": "mig", "migProfile": "1g.10gb"}
+    mixed = _release(run_main(config), "gpu-operator").inputs["values"]
+    assert mixed["mig"] == {"strategy": "mixed"}
+
+
+def test_time_slicing_config_only_where_a_pool_shares(stacks: dict[str, Recording]) -> None:
+    dev = stacks["dev"]
+    config_map = dev.one("kubernetes:core/v1:ConfigMap", "dev-gpu-device-plugin-config").inputs
+    assert set(config_map["data"]) == {"default", "l4-batch-spot"}
+    shared = yaml.safe_load(config_map["data"]["l4-batch-spot"])
+    assert shared["sharing"]["timeSlicing"]["resources"] == [
+        {"name": "nvidia.com/gpu", "replicas": 4}
+    ]
+    assert shared["sharing"]["timeSlicing"]["failRequestsGreaterThanOne"] is True
+    values = _release(dev, "gpu-operator").inputs["values"]
+    assert values["devicePlugin"]["config"]["name"] == config_map["metadata"]["name"]
+    # The pool's nodes select their entry by label.
+    group = dev.one("aws:eks/nodeGroup:NodeGroup", "dev-l4-batch-spot-ng")
+    assert group.inputs["labels"][labels.DEVICE_PLUGIN_CONFIG_LABEL] == "l4-batch-spot"
+    prod = stacks["prod"]
+    assert not [
+        r for r in prod.of_type("kubernetes:core/v1:ConfigMap") if "device-plugin" in r.name
+    ]
+    assert "devicePlugin" not in _release(prod, "gpu-operator").inputs["values"]
+
+
+def test_dcgm_service_monitors_carry_the_prometheus_selector(stacks: dict[str, Recording]) -> None:
+    eks = _release(stacks["prod"], "gpu-operator").inputs["values"]["dcgmExporter"][
+        "serviceMonitor"
+    ]
+    assert eks == {"enabled": True, "additionalLabels": labels.PROMETHEUS_SELECTOR}
+    gke = render_dcgm_exporter_values(service_monitor=True)["serviceMonitor"]
+    assert gke == {"enabled": True, "additionalLabels": labels.PROMETHEUS_SELECTOR}
+    # Without the prometheus-operator CRDs the chart's ServiceMonitor would fail the install.
+    assert render_dcgm_exporter_values(service_monitor=False)["serviceMonitor"]["enabled"] is False
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp"])
+def test_gpu_agents_tolerate_every_gpu_pool(cloud: str) -> None:
+    tolerations = labels.gpu_node_tolerations(cloud)
+    for capacity in ("on-demand", "spot"):
+        pool = NodePoolSpec.model_validate(
+            {"gpu": "l4", "gpusPerNode": 1, "capacity": capacity, "maxNodes": 1}
+        )
+        for taint in labels.pool_taints(cloud, pool):
+            assert any(labels.tolerates(t, taint) for t in tolerations), (cloud, taint)
+
+
+def test_operands_tolerate_spot_nodes(stacks: dict[str, Recording]) -> None:
+    values = _release(stacks["dev"], "gpu-operator").inputs["values"]
+    for tolerations in (
+        values["daemonsets"]["tolerations"],
+        values["node-feature-discovery"]["worker"]["tolerations"],
+    ):
+        assert any(labels.tolerates(t, labels.SPOT_TAINT) for t in tolerations)
+
+
+@pytest.mark.parametrize("stack", ["dev", "gcp-dev"])
+def test_addons_use_the_cluster_provider_and_wait_for_nodes(
+    stacks: dict[str, Recording], stack: str
+) -> None:
+    recording = stacks[stack]
+    (provider,) = recording.of_type("pulumi:providers:kubernetes")
+    for r in recording.resources:
+        if r.type.startswith("kubernetes:"):
+            assert r.provider == provider.key, r.key
+    chart = "gpu-operator" if stack == "dev" else "dcgm-exporter"
+    gpu = _release(recording, chart)
+    # Depending on a component means depending on its resources: the node groups / pools.
+    gpu_pools = [
+        r.key
+        for r in recording.resources
+        if r.type in ("aws:eks/nodeGroup:NodeGroup", "gcp:container/nodePool:NodePool")
+        and "system" not in r.name
+    ]
+    assert gpu_pools and set(gpu_pools) <= set(gpu.options["dependsOn"])
+    system = (
+        "aws:eks/nodeGroup:NodeGroup::dev-cluster-system"
+        if stack == "dev"
+        else "gcp:container/nodePool:NodePool::gcp-dev-cluster-system"
+    )
+    for release in recording.of_type(RELEASE):
+        assert system in release.options["dependsOn"], release.name
+
+
+def test_cluster_autoscaler_prefers_reserved_then_spot(stacks: dict[str, Recording]) -> None:
+    prod = stacks["prod"]
+    config_map = prod.one("kubernetes:core/v1:ConfigMap", "prod-autoscaler-priorities").inputs
+    assert config_map["metadata"] == {
+        "name": "cluster-autoscaler-priority-expander",
+        "namespace": "kube-system",
+    }
+    priorities = yaml.safe_load(config_map["data"]["priorities"])
+    assert priorities == {
+        50: ["^eks-h100-reserved-[0-9a-f-]+$"],
+        30: [
+            "^eks-h100-spot-[0-9a-f-]+$",
+            "^eks-l4-batch-spot-[0-9a-f-]+$",
+            "^eks-l4-spot-[0-9a-f-]+$",
+        ],
+        10: ["^eks-a100-mig-[0-9a-f-]+$"],
+        1: ["^eks-system-[0-9a-f-]+$"],
+    }
+    release = _release(prod, "cluster-autoscaler")
+    values = release.inputs["values"]
+    assert values["autoDiscovery"] == {"clusterName": "gp-prod"}
+    assert values["extraArgs"]["expander"] == "priority"
+    assert values["extraArgs"]["balance-similar-node-groups"] is True
+    assert values["extraArgs"]["skip-nodes-with-local-storage"] is False
+    association = prod.one("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+    assert values["rbac"]["serviceAccount"]["name"] == association.inputs["serviceAccount"]
+    assert release.inputs["namespace"] == association.inputs["namespace"]
+    node_groups = [r.key for r in prod.of_type("aws:eks/nodeGroup:NodeGroup")]
+    assert len(node_groups) == 6 and set(node_groups) <= set(release.options["dependsOn"])
+    assert not [
+        r for r in stacks["gcp-dev"].of_type(RELEASE) if r.inputs["chart"] == "cluster-autoscaler"
+    ]
+
+
+def test_gpu_quotas_default_to_what_the_pools_hold(stacks: dict[str, Recording]) -> None:
+    quotas = {
+        r.inputs["metadata"]["namespace"]: r.inputs["spec"]["hard"]
+        for r in stacks["prod"].of_type("kubernetes:core/v1:ResourceQuota")
+    }
+    # inference: h100-reserved 2x8 + h100-spot 2x8 + a100-mig 1 node x 8 GPUs x 2 slices + l4 8x1
+    assert quotas["inference"] == {"requests.nvidia.com/gpu": "56"}
+    assert quotas["batch"] == {"requests.nvidia.com/gpu": "8"}
+    assert quotas["data"] == quotas["observability"] == {"requests.nvidia.com/gpu": "0"}
+    config = platform_config("prod")
+    config["addons"] = {"gpuQuota": {"inference": 24}}
+    overridden = {
+        r.inputs["metadata"]["namespace"]: r.inputs["spec"]["hard"]
+        for r in run_main(config).of_type("kubernetes:core/v1:ResourceQuota")
+    }
+    assert overridden["inference"] == {"requests.nvidia.com/gpu": "24"}
+
+
+def test_namespaces_priorities_and_pod_security(stacks: dict[str, Recording]) -> None:
+    recording = stacks["dev"]
+    levels = {
+        r.inputs["metadata"]["name"]: r.inputs["metadata"]["labels"][
+            "pod-security.kubernetes.io/enforce"
+        ]
+        for r in recording.of_type("kubernetes:core/v1:Namespace")
+    }
+    assert levels == {
+        "inference": "restricted",
+        "batch": "baseline",
+        "data": "baseline",
+        "observability": "privileged",
+        "gpu-operator": "privileged",
+        "keda": "restricted",
+    }
+    classes = {
+        r.inputs["metadata"]["name"]: r.inputs
+        for r in recording.of_type("kubernetes:scheduling.k8s.io/v1:PriorityClass")
+    }
+    assert classes["inference"]["value"] > classes["batch"]["value"]
+    assert classes["inference"]["preemptionPolicy"] == "PreemptLowerPriority"
+    assert classes["batch"]["preemptionPolicy"] == "Never"
+
+
+def test_keda_installs_its_crds_and_metrics_server(stacks: dict[str, Recording]) -> None:
+    values = _release(stacks["dev"], "keda").inputs["values"]
+    assert values["crds"] == {"install": True}
+    assert values["metricsServer"] == {"enabled": True}
+    assert set(values["resources"]) == {"operator", "metricServer", "webhooks"}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod", "gcp-dev"])
+def test_kubernetes_objects_validate_against_the_1_33_schemas(
+    stacks: dict[str, Recording], stack: str
+) -> None:
+    validated = 0
+    for r in stacks[stack].resources:
+        manifest = r.inputs
+        if not r.type.startswith("kubernetes:") or "kind" not in manifest:
+            continue
+        if k8s_schema(manifest["apiVersion"], manifest["kind"]) is None:
+            continue
+        assert k8s_errors(manifest) == [], r.key
+        validated += 1
+    assert validated >= 14
+
+
+def test_schema_check_catches_a_bad_object() -> None:
+    bad = {
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "metadata": {"name": "x"},
+        "spec": {"hardd": {}},
+    }
+    assert k8s_errors(bad)
