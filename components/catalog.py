@@ -91,6 +91,11 @@ class MachineType:
     """GCP only: the `guest_accelerator.type` for this machine type."""
     capacity_block_usd_per_hour: float | None = None
     """AWS only: the published EC2 Capacity Block rate, where one is listed."""
+    capacities: tuple[CapacityKind, ...] | None = None
+    """The capacity kinds the cloud sells this type as; None means every kind of the cloud."""
+
+    def sold_as(self, capacity: CapacityKind) -> bool:
+        return capacity in (self.capacities or CAPACITY_BY_CLOUD[self.cloud])
 
 
 @dataclass(frozen=True)
@@ -155,8 +160,21 @@ def _aws(name: str, gpu: GpuKey, count: int, vcpus: int, mem: int, usd: float, c
     return MachineType("aws", name, gpu, count, vcpus, mem, usd, None, cb)
 
 
-def _gcp(name: str, gpu: GpuKey, count: int, vcpus: int, mem: int, usd: float, accel: str):
-    return MachineType("gcp", name, gpu, count, vcpus, mem, usd, accel)
+def _gcp(
+    name: str,
+    gpu: GpuKey,
+    count: int,
+    vcpus: int,
+    mem: int,
+    usd: float,
+    accel: str,
+    capacities: tuple[CapacityKind, ...] | None = None,
+):
+    return MachineType("gcp", name, gpu, count, vcpus, mem, usd, accel, None, capacities)
+
+
+# GCP sells A3 High with fewer than 8 GPUs only as Spot (or flex-start) VMs.
+_SPOT_ONLY: tuple[CapacityKind, ...] = ("spot",)
 
 
 _MACHINE_TYPES: tuple[MachineType, ...] = (
@@ -176,9 +194,9 @@ _MACHINE_TYPES: tuple[MachineType, ...] = (
     _aws("g6.24xlarge", "l4", 4, 96, 384, 6.6752),
     _aws("g6.48xlarge", "l4", 8, 192, 768, 13.3504),
     # GCP: H100 (A3 High).
-    _gcp("a3-highgpu-1g", "h100", 1, 26, 234, 11.06, "nvidia-h100-80gb"),
-    _gcp("a3-highgpu-2g", "h100", 2, 52, 468, 22.12, "nvidia-h100-80gb"),
-    _gcp("a3-highgpu-4g", "h100", 4, 104, 936, 44.25, "nvidia-h100-80gb"),
+    _gcp("a3-highgpu-1g", "h100", 1, 26, 234, 11.06, "nvidia-h100-80gb", _SPOT_ONLY),
+    _gcp("a3-highgpu-2g", "h100", 2, 52, 468, 22.12, "nvidia-h100-80gb", _SPOT_ONLY),
+    _gcp("a3-highgpu-4g", "h100", 4, 104, 936, 44.25, "nvidia-h100-80gb", _SPOT_ONLY),
     _gcp("a3-highgpu-8g", "h100", 8, 208, 1872, 88.25, "nvidia-h100-80gb"),
     # GCP: A100 40GB (A2 High/Mega).
     _gcp("a2-highgpu-1g", "a100-40gb", 1, 12, 85, 3.67, "nvidia-tesla-a100"),
@@ -277,11 +295,11 @@ def default_machine_types(
 
     AWS spot pools list every matching type so the Spot allocation strategy can diversify across
     capacity pools; every other pool (and every GKE pool, which takes one machine type) uses the
-    cheapest matching type.
+    cheapest matching type. Types the cloud does not sell as `capacity` are left out.
     """
-    names = tuple(m.name for m in machine_types(cloud, gpu_key, gpu_count))
+    names = tuple(m.name for m in machine_types(cloud, gpu_key, gpu_count) if m.sold_as(capacity))
     if not names:
-        raise KeyError(f"no {cloud} type carries {gpu_count} x {gpu_key}")
+        raise KeyError(f"no {cloud} type carries {gpu_count} x {gpu_key} as {capacity}")
     if cloud == "aws" and capacity == "spot":
         return names
     return names[:1]

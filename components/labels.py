@@ -9,6 +9,7 @@ targets. Labels and taints mean the same on EKS and GKE.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -186,4 +187,9 @@ def cloud_tags(cloud: Cloud, *, environment: str, stack: str, project: str) -> d
     }
     if cloud == "aws":
         return tags
-    return {key.replace(".", "_").replace("/", "_"): value for key, value in tags.items()}
+    return {_gcp_label(key): _gcp_label(value) for key, value in tags.items()}
+
+
+def _gcp_label(text: str) -> str:
+    """GCP label keys and values: lowercase letters, digits, '_' and '-', at most 63."""
+    return re.sub(r"[^a-z0-9_-]", "_", text.lower())[:63]

@@ -47,6 +47,16 @@ def cloud_problems(
         )
     elif pool.instance_types is not None:
         problems.extend(_instance_type_problems(cloud, pool, pool.instance_types))
+    elif not any(
+        m.sold_as(pool.capacity) for m in catalog.machine_types(cloud, pool.gpu, pool.gpus_per_node)
+    ):
+        problems.append(
+            Problem(
+                ("capacity",),
+                f"{cloud} sells {pool.gpus_per_node} x {pool.gpu} nodes only as "
+                f"{', '.join(_sold_as(cloud, pool))}; change capacity or gpusPerNode",
+            )
+        )
     if pool.reservation is not None:
         pattern = _AWS_RESERVATION if cloud == "aws" else _GCP_RESERVATION
         if not pattern.match(pool.reservation):
@@ -71,6 +81,15 @@ def cloud_problems(
                 )
             )
     return problems
+
+
+def _sold_as(cloud: Cloud, pool: NodePoolSpec) -> list[str]:
+    kinds = {
+        kind
+        for m in catalog.machine_types(cloud, pool.gpu, pool.gpus_per_node)
+        for kind in (m.capacities or catalog.CAPACITY_BY_CLOUD[cloud])
+    }
+    return sorted(kinds)
 
 
 def _zone_problems(cloud: Cloud, zones: tuple[str, ...], pool: NodePoolSpec) -> list[Problem]:
@@ -150,6 +169,14 @@ def _instance_type_problems(
                     ("instanceTypes", index),
                     f"{name} is not in the catalog of {cloud} GPU types; types with {want}: "
                     f"{matching}",
+                )
+            )
+        elif not entry.sold_as(pool.capacity):
+            problems.append(
+                Problem(
+                    ("instanceTypes", index),
+                    f"{name} is sold only as {', '.join(entry.capacities or ())}, not "
+                    f"{pool.capacity}",
                 )
             )
         elif (entry.gpu, entry.gpu_count) != (pool.gpu, pool.gpus_per_node):

@@ -154,6 +154,13 @@ def _zone_problems(
                 "production needs at least two zones so nodes and data survive a zone outage",
             )
         )
+    elif creates and cloud.provider == "aws" and len(set(zones)) == 1:
+        problems.append(
+            Problem(
+                ("cloud", "zones"),
+                "EKS needs subnets in at least two zones to create a cluster; list another zone",
+            )
+        )
     elif creates and not zones:
         problems.append(
             Problem(

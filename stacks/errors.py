@@ -48,7 +48,8 @@ def format_errors(error: ValidationError, root: type[BaseModel]) -> list[str]:
 def _message(item: dict[str, Any], path: tuple[str | int, ...], parent: Any) -> str:
     kind, message = item["type"], item["msg"]
     if item["loc"] and item["loc"][-1] == "[key]":
-        return _POOL_NAME_RULE
+        # An invalid map key: pool names have their own rule, other keys a closed set.
+        return _POOL_NAME_RULE if path[:1] == ("nodePools",) else f"invalid key: {message}"
     if kind == "extra_forbidden":
         allowed = sorted(_aliases(parent)) if parent is not None else []
         hint = difflib.get_close_matches(str(path[-1]), allowed, n=1)

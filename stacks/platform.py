@@ -77,6 +77,7 @@ class Platform(pulumi.ComponentResource):
                     cloud,
                     config.cluster,
                     self.cloud_provider,
+                    tags,
                 ),
                 opts=child,
             )
@@ -97,6 +98,7 @@ class Platform(pulumi.ComponentResource):
                         node_role_arn=cluster.node_role_arn,
                         subnet_ids=cluster.subnet_ids(pool.zones or ()),
                         provider=self.cloud_provider,
+                        tags=tags,
                         depends_on=cluster.node_dependencies,
                     ),
                     opts=pulumi.ResourceOptions(parent=self),
@@ -130,6 +132,7 @@ class Platform(pulumi.ComponentResource):
                         service_account=cluster.node_service_account,
                         resource_labels=tags,
                         provider=self.cloud_provider,
+                        depends_on=cluster.node_account_ready,
                     ),
                     opts=pulumi.ResourceOptions(parent=self),
                 )

@@ -319,6 +319,74 @@ BAD_CONFIGS = [
         {("pricing",): {"spotDiscount": 1.5}},
         "pricing.spotDiscount: Input should be less than 1",
     ),
+    (
+        "gcp-h100-single-on-demand",
+        "gcp-dev",
+        {
+            (*GCP_POOL, "gpu"): "h100",
+            (*GCP_POOL, "instanceTypes"): DELETE,
+            (*GCP_POOL, "capacity"): "on-demand",
+        },
+        "nodePools.l4-spot.capacity: gcp sells 1 x h100 nodes only as spot",
+    ),
+    (
+        "eks-needs-two-zones",
+        "dev",
+        {("cloud", "zones"): ["us-east-1a"]},
+        "cloud.zones: EKS needs subnets in at least two zones",
+    ),
+    (
+        "addons-chart-version-format",
+        "dev",
+        {("addons",): {"chartVersions": {"keda": "latest"}}},
+        "addons.chartVersions.keda: not a chart version",
+    ),
+    (
+        "addons-autoscaler-on-gcp",
+        "gcp-dev",
+        {("addons",): {"clusterAutoscaler": {"scaleDownUnneededTime": "5m"}}},
+        "addons.clusterAutoscaler: GKE autoscales node pools itself",
+    ),
+    (
+        "addons-operator-version-on-gcp",
+        "gcp-dev",
+        {("addons",): {"chartVersions": {"gpuOperator": "v26.7.0"}}},
+        "addons.chartVersions.gpuOperator: not installed on gcp",
+    ),
+    (
+        "addons-duration",
+        "dev",
+        {("addons",): {"clusterAutoscaler": {"maxNodeProvisionTime": "twenty minutes"}}},
+        "addons.clusterAutoscaler.maxNodeProvisionTime: not a duration",
+    ),
+    (
+        "addons-quota-namespace",
+        "dev",
+        {("addons",): {"gpuQuota": {"data": 2}}},
+        "addons.gpuQuota.data: invalid key: Input should be 'inference' or 'batch'",
+    ),
+    (
+        "addons-quota-negative",
+        "dev",
+        {("addons",): {"gpuQuota": {"batch": -1}}},
+        "addons.gpuQuota: batch: a quota cannot be negative",
+    ),
+    (
+        "addons-autoscaler-chart-unpinned",
+        "dev",
+        {
+            ("cluster", "kubernetesVersion"): "1.32",
+            ("cluster", "addonVersions"): {
+                "vpc-cni": "v1.19.0-eksbuild.1",
+                "kube-proxy": "v1.32.0-eksbuild.1",
+                "eks-pod-identity-agent": "v1.3.4-eksbuild.1",
+                "coredns": "v1.11.4-eksbuild.1",
+                "aws-ebs-csi-driver": "v1.40.0-eksbuild.1",
+            },
+        },
+        "addons.chartVersions.clusterAutoscaler: no cluster-autoscaler chart is pinned for "
+        "Kubernetes 1.32",
+    ),
     # Compute: zones, reservations, images, add-ons, networks, system nodes.
     (
         "pool-zone-unknown",
@@ -553,6 +621,7 @@ _POOL_CHOICES = [
     for gpu_key in catalog.GPU_KEYS
     for count in catalog.gpu_counts(cloud, gpu_key)
     for capacity in catalog.CAPACITY_BY_CLOUD[cloud]
+    if any(m.sold_as(capacity) for m in catalog.machine_types(cloud, gpu_key, count))
 ]
 
 

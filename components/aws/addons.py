@@ -29,7 +29,7 @@ def render_storage_class() -> dict:
             "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
         },
         "provisioner": "ebs.csi.aws.com",
-        "parameters": {"type": "gp3", "encrypted": "true", "fsType": "ext4"},
+        "parameters": {"type": "gp3", "encrypted": "true", "csi.storage.k8s.io/fstype": "ext4"},
         "volume_binding_mode": "WaitForFirstConsumer",
         "allow_volume_expansion": True,
         "reclaim_policy": "Delete",

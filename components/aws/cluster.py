@@ -9,6 +9,7 @@ EBS CSI driver use. Either way the component exposes a Kubernetes provider that 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import pulumi
@@ -48,6 +49,8 @@ class EksClusterArgs:
     cloud: AwsCloudSpec
     cluster: ClusterSpec
     provider: pulumi.ProviderResource
+    tags: dict[str, str]
+    """Ownership tags for instances and volumes (provider default tags do not reach them)."""
 
 
 class EksCluster(pulumi.ComponentResource):
@@ -158,6 +161,7 @@ class EksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.private_subnet_ids = network.private_subnet_ids
+        self.node_dependencies += network.egress_ready
         cluster_role = self._role(
             "cluster", iam.service_trust_policy("eks.amazonaws.com"), iam.CLUSTER_POLICIES
         )
@@ -245,7 +249,8 @@ class EksCluster(pulumi.ComponentResource):
     def _admin_access(self, cluster: aws.eks.Cluster, partition: str) -> None:
         """Cluster-admin access entries for the configured IAM roles."""
         for arn in self._args.cluster.admin_role_arns:
-            slug = arn.rsplit("/", 1)[-1]
+            # The role name alone can repeat across paths and accounts; the digest cannot.
+            slug = f"{arn.rsplit('/', 1)[-1]}-{hashlib.sha256(arn.encode()).hexdigest()[:8]}"
             entry = aws.eks.AccessEntry(
                 f"{self._name}-admin-{slug}",
                 cluster_name=cluster.name,
@@ -285,7 +290,9 @@ class EksCluster(pulumi.ComponentResource):
     def _system_nodes(self, cluster: aws.eks.Cluster) -> aws.eks.NodeGroup:
         spec = self._args.cluster
         system = spec.system_nodes
-        template = render_launch_template(disk_gib=system.disk_gib, hop_limit=2)
+        template = render_launch_template(
+            disk_gib=system.disk_gib, hop_limit=2, tags=self._args.tags
+        )
         lt = aws.ec2.LaunchTemplate(
             f"{self._name}-system",
             name_prefix=f"{spec.name}-system-",

@@ -11,9 +11,19 @@ from typing import Any
 ROOT_DEVICE = "/dev/xvda"  # AL2023 EKS AMIs boot from /dev/xvda
 
 
-def render_launch_template(*, disk_gib: int, hop_limit: int) -> dict[str, Any]:
-    """Keyword arguments for `aws.ec2.LaunchTemplate` common to every node group."""
+def render_launch_template(
+    *, disk_gib: int, hop_limit: int, tags: dict[str, str]
+) -> dict[str, Any]:
+    """Keyword arguments for `aws.ec2.LaunchTemplate` common to every node group.
+
+    `tags` go on the instances, volumes and network interfaces the template launches: provider
+    default tags reach only the template itself, and node group tags are not copied to instances.
+    """
     return {
+        "tag_specifications": [
+            {"resource_type": kind, "tags": dict(tags)}
+            for kind in ("instance", "volume", "network-interface")
+        ],
         "metadata_options": {
             "http_endpoint": "enabled",
             "http_tokens": "required",

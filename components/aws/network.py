@@ -61,6 +61,8 @@ class EksNetwork(pulumi.ComponentResource):
     private_subnet_ids: dict[str, pulumi.Output[str]]
     """Private subnet id by zone."""
     public_subnet_ids: dict[str, pulumi.Output[str]]
+    egress_ready: list[pulumi.Resource]
+    """NAT gateways and private routes: nodes need them to reach the internet as they boot."""
 
     def __init__(self, name: str, args: EksNetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TOKEN, name, None, opts)
@@ -124,6 +126,7 @@ class EksNetwork(pulumi.ComponentResource):
 
         nat_zones = render_nat_zones(args.zones, args.production)
         nat_ids: dict[str, pulumi.Output[str]] = {}
+        self.egress_ready = []
         for zone in nat_zones:
             eip = aws.ec2.Eip(
                 f"{name}-nat-{zone}",
@@ -139,6 +142,7 @@ class EksNetwork(pulumi.ComponentResource):
                 opts=child(depends_on=[igw]),
             )
             nat_ids[zone] = nat.id
+            self.egress_ready.append(nat)
         for zone in args.zones:
             nat_id = nat_ids.get(zone, nat_ids[nat_zones[0]])
             private_rt = aws.ec2.RouteTable(
@@ -148,12 +152,13 @@ class EksNetwork(pulumi.ComponentResource):
                 tags={"Name": f"{args.cluster_name}-private-{zone}"},
                 opts=child(),
             )
-            aws.ec2.RouteTableAssociation(
+            association = aws.ec2.RouteTableAssociation(
                 f"{name}-private-{zone}",
                 subnet_id=self.private_subnet_ids[zone],
                 route_table_id=private_rt.id,
                 opts=child(),
             )
+            self.egress_ready.append(association)
         self.vpc_id = vpc.id
         self.register_outputs(
             {

@@ -67,9 +67,13 @@ def render_capacity(pool: NodePoolSpec, instance_types: tuple[str, ...]) -> Capa
     return CapacityPlan(CAPACITY_TYPES[pool.capacity], instance_types, None, None, target)
 
 
-def render_pool_launch_template(pool: NodePoolSpec, plan: CapacityPlan) -> dict[str, Any]:
+def render_pool_launch_template(
+    pool: NodePoolSpec, plan: CapacityPlan, tags: dict[str, str]
+) -> dict[str, Any]:
     """Keyword arguments for the pool's `aws.ec2.LaunchTemplate`."""
-    template = render_launch_template(disk_gib=pool.disk_gib, hop_limit=GPU_NODE_HOP_LIMIT)
+    template = render_launch_template(
+        disk_gib=pool.disk_gib, hop_limit=GPU_NODE_HOP_LIMIT, tags=tags
+    )
     if plan.template_instance_type is not None:
         template["instance_type"] = plan.template_instance_type
     if plan.market_type is not None:
@@ -79,6 +83,13 @@ def render_pool_launch_template(pool: NodePoolSpec, plan: CapacityPlan) -> dict[
             "capacity_reservation_target": plan.reservation_target
         }
     return template
+
+
+def render_update_config(pool: NodePoolSpec) -> dict[str, Any]:
+    """Reserved capacity has no room for surge nodes: replace old nodes before launching new
+    ones (MINIMAL) there; elsewhere launch first so capacity never dips (DEFAULT)."""
+    strategy = "MINIMAL" if pool.capacity in ("reserved", "capacity-block") else "DEFAULT"
+    return {"max_unavailable": 1, "update_strategy": strategy}
 
 
 def render_taints(pool: NodePoolSpec) -> list[dict[str, str]]:
@@ -118,6 +129,8 @@ class EksGpuNodePoolArgs:
     node_role_arn: pulumi.Input[str]
     subnet_ids: pulumi.Input[list[str]]
     provider: pulumi.ProviderResource
+    tags: dict[str, str] = field(default_factory=dict)
+    """Ownership tags for the instances, volumes and network interfaces of the pool."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
 
 
@@ -138,7 +151,7 @@ class EksGpuNodePool(pulumi.ComponentResource):
             name_prefix=f"{args.pool_name}-",
             update_default_version=True,
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
-            **render_pool_launch_template(pool, plan),
+            **render_pool_launch_template(pool, plan, args.tags),
         )
         group = aws.eks.NodeGroup(
             f"{name}-ng",
@@ -159,7 +172,7 @@ class EksGpuNodePool(pulumi.ComponentResource):
             ),
             labels=labels.pool_labels("aws", args.pool_name, pool),
             taints=render_taints(pool),
-            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
+            update_config=render_update_config(pool),
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=args.provider,

@@ -77,6 +77,8 @@ class GkeCluster(pulumi.ComponentResource):
     kubeconfig: pulumi.Output[str]
     k8s_provider: k8s.Provider
     node_service_account: pulumi.Output[str]
+    node_account_ready: list[pulumi.Resource]
+    """The node service account's role bindings; node pools depend on them."""
     system_ready: list[pulumi.Resource]
     """What cluster add-ons must wait for: the system node pool."""
 
@@ -92,7 +94,8 @@ class GkeCluster(pulumi.ComponentResource):
             project=cloud.project,
             opts=self._opts(),
         )
-        for role in NODE_ROLES:
+        # Node pools wait for these, or nodes boot unable to write logs or pull images.
+        self.node_account_ready = [
             gcp.projects.IAMMember(
                 f"{name}-nodes-{role.rsplit('/', 1)[-1]}",
                 project=cloud.project,
@@ -100,6 +103,8 @@ class GkeCluster(pulumi.ComponentResource):
                 member=account.member,
                 opts=self._opts(),
             )
+            for role in NODE_ROLES
+        ]
         self.node_service_account = account.email
         self.system_ready = []
         ca_data = self._create() if spec.create else self._adopt()
@@ -178,6 +183,12 @@ class GkeCluster(pulumi.ComponentResource):
             release_channel={"channel": spec.effective_release_channel},
             remove_default_node_pool=True,
             initial_node_count=1,
+            # The default pool is deleted right after creation, but it must boot as our node
+            # account: the default Compute Engine account may be disabled in the organisation.
+            node_config={
+                "service_account": self.node_service_account,
+                "oauth_scopes": OAUTH_SCOPES,
+            },
             workload_identity_config={"workload_pool": self.workload_pool},
             private_cluster_config={"enable_private_nodes": True, "enable_private_endpoint": False},
             ip_allocation_policy={
@@ -196,7 +207,12 @@ class GkeCluster(pulumi.ComponentResource):
             logging_config={"enable_components": ["SYSTEM_COMPONENTS", "WORKLOADS"]},
             resource_labels=args.resource_labels,
             deletion_protection=args.production,
-            opts=self._opts(protect=args.production),
+            opts=self._opts(
+                protect=args.production,
+                depends_on=self.node_account_ready,
+                # Describes only the removed default pool; changing it would replace the cluster.
+                ignore_changes=["nodeConfig"],
+            ),
         )
         system = spec.system_nodes
         zones = list(cloud.zones or ())
@@ -223,7 +239,9 @@ class GkeCluster(pulumi.ComponentResource):
                 },
                 management={"auto_repair": True, "auto_upgrade": True},
                 upgrade_settings={"max_surge": 1, "max_unavailable": 0},
-                opts=self._opts(ignore_changes=["initialNodeCount"]),
+                opts=self._opts(
+                    depends_on=self.node_account_ready, ignore_changes=["initialNodeCount"]
+                ),
             )
         ]
         self.cluster_name = cluster.name

@@ -10,7 +10,7 @@ installs no driver, toolkit or device plugin on GKE.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_gcp as gcp
@@ -92,6 +92,7 @@ class GkeGpuNodePoolArgs:
     service_account: pulumi.Input[str]
     resource_labels: dict[str, str]
     provider: pulumi.ProviderResource
+    depends_on: list[pulumi.Resource] = field(default_factory=list)
 
 
 class GkeGpuNodePool(pulumi.ComponentResource):
@@ -130,6 +131,7 @@ class GkeGpuNodePool(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=args.provider,
+                depends_on=args.depends_on,
                 # The autoscaler owns the size after creation.
                 ignore_changes=["initialNodeCount", "nodeCount"],
             ),
