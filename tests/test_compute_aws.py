@@ -140,6 +140,21 @@ def test_launch_templates_require_imdsv2_and_a_large_gp3_root(capacity_stack: Re
         assert template["monitoring"] == {"enabled": True}
 
 
+def test_reserved_capacity_updates_without_surge(capacity_stack: Recording) -> None:
+    for pool, strategy in (("odcr", "MINIMAL"), ("block", "MINIMAL"), ("spot", "DEFAULT")):
+        update = _group(capacity_stack, pool).inputs["updateConfig"]
+        assert update == {"maxUnavailable": 1, "updateStrategy": strategy}, pool
+
+
+def test_instances_and_volumes_carry_the_ownership_tags(capacity_stack: Recording) -> None:
+    for template in capacity_stack.of_type(LAUNCH_TEMPLATE):
+        specs = {t["resourceType"]: t["tags"] for t in template.inputs["tagSpecifications"]}
+        assert set(specs) == {"instance", "volume", "network-interface"}
+        for tags in specs.values():
+            assert tags["gpuplatform.io/environment"] == "dev"
+            assert tags["gpuplatform.io/managed-by"] == "pulumi"
+
+
 def test_node_groups_use_the_pinned_nvidia_ami(capacity_stack: Recording) -> None:
     for pool in CAPACITY_POOLS:
         group = _group(capacity_stack, pool).inputs

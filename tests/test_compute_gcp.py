@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 from conftest import platform_config, run_main
 
@@ -163,6 +166,27 @@ def test_node_service_account_has_only_what_nodes_need(gke: Recording) -> None:
         "roles/stackdriver.resourceMetadata.writer",
         "roles/artifactregistry.reader",
     }
+
+
+def test_nodes_wait_for_their_service_account_roles(gke: Recording) -> None:
+    roles = {r.key for r in gke.of_type("gcp:projects/iAMMember:IAMMember")}
+    for pool in gke.of_type(NODE_POOL):
+        assert roles <= set(pool.options["dependsOn"]), pool.name
+    cluster = gke.one("gcp:container/cluster:Cluster")
+    assert cluster.inputs["nodeConfig"]["serviceAccount"].startswith("gp-gcp-dev-nodes@")
+    assert cluster.options["ignoreChanges"] == ["nodeConfig"]
+
+
+def test_labels_are_valid_gcp_labels() -> None:
+    config = platform_config("gcp-dev")
+    labels = json.loads(
+        run_main(config, stack="Team.Prod").one("pulumi:providers:gcp").inputs["defaultLabels"]
+    )
+    assert labels["gpuplatform_io_stack"] == "team_prod"
+    for key, value in labels.items():
+        assert re.fullmatch(r"[a-z][a-z0-9_-]{0,62}", key) and re.fullmatch(
+            r"[a-z0-9_-]{0,63}", value
+        )
 
 
 def test_production_gke_cluster_is_protected() -> None:
