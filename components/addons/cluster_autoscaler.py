@@ -20,6 +20,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components import labels, versions
+from components.addons import helm
 from components.addons.spec import ClusterAutoscalerSpec
 from components.aws.addons import AUTOSCALER_NAMESPACE, AUTOSCALER_SERVICE_ACCOUNT
 from components.pools import NodePoolSpec
@@ -111,17 +112,14 @@ class ClusterAutoscaler(pulumi.ComponentResource):
         values = pulumi.Output.from_input(args.cluster_name).apply(
             lambda cluster: render_cluster_autoscaler_values(cluster, args.region, args.spec)
         )
-        k8s.helm.v3.Release(
+        helm.release(
             f"{name}-release",
-            name=AUTOSCALER_SERVICE_ACCOUNT,
+            release_name=AUTOSCALER_SERVICE_ACCOUNT,
             chart="cluster-autoscaler",
             version=version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.CLUSTER_AUTOSCALER_REPO),
+            repo=versions.CLUSTER_AUTOSCALER_REPO,
             namespace=AUTOSCALER_NAMESPACE,
             values=values,
-            atomic=True,
-            cleanup_on_fail=True,
-            max_history=10,
             timeout=600,
             opts=child([config_map, *args.depends_on]),
         )

@@ -22,6 +22,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components import labels, versions
+from components.addons import helm
 from components.addons.platform_base import render_namespace
 from components.catalog import Cloud
 from components.labels import MigStrategy
@@ -219,17 +220,13 @@ class GpuOperator(pulumi.ComponentResource):
                     opts=child([namespace]),
                 )
             )
-        self.release = k8s.helm.v3.Release(
+        self.release = helm.release(
             f"{name}-release",
-            name=chart,
             chart=chart,
             version=args.chart_version or version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=repo),
+            repo=repo,
             namespace=NAMESPACE[args.cloud],
             values=values,
-            atomic=True,
-            cleanup_on_fail=True,
-            max_history=10,
             timeout=900,
             opts=child(ready),
         )

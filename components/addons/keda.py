@@ -13,6 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import labels, versions
+from components.addons import helm
 from components.addons.platform_base import render_namespace
 
 TOKEN = "gpuplatform:addons:Keda"
@@ -65,17 +66,13 @@ class Keda(pulumi.ComponentResource):
             ),
         )
         chart, version, repo = versions.KEDA_CHART
-        self.ready = k8s.helm.v3.Release(
+        self.ready = helm.release(
             f"{name}-release",
-            name=chart,
             chart=chart,
             version=args.chart_version or version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=repo),
+            repo=repo,
             namespace=NAMESPACE,
             values=render_keda_values(),
-            atomic=True,
-            cleanup_on_fail=True,
-            max_history=10,
             timeout=600,
             opts=pulumi.ResourceOptions(
                 parent=self, provider=args.k8s_provider, depends_on=[namespace, *args.depends_on]
