@@ -21,6 +21,7 @@ if config.cloud.provider == "aws":
     pulumi.export("oidcIssuer", platform.cluster.oidc_issuer)
 else:
     pulumi.export("workloadPool", platform.cluster.workload_pool)
+pulumi.export("models", {name: service.url for name, service in platform.models.items()})
 pulumi.export(
     "nodePools",
     {

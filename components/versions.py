@@ -63,3 +63,7 @@ CLUSTER_AUTOSCALER_CHARTS: dict[str, str] = {
     "1.33": "9.51.0",  # cluster-autoscaler 1.33.0
     "1.34": "9.53.0",  # cluster-autoscaler 1.34.2
 }
+
+# vLLM's OpenAI-compatible server. The metric names and CLI flags the platform uses are checked
+# against this release line (../shared/reference/metrics).
+VLLM_IMAGE = "vllm/vllm-openai:v0.21.0"

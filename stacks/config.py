@@ -21,6 +21,8 @@ from components.addons.spec import AddonsSpec
 from components.cloud import AwsCloudSpec, CloudSpec, ClusterSpec, GcpCloudSpec
 from components.pool_rules import ami_release_problems, cloud_problems
 from components.pools import NodePoolSpec, PoolName
+from components.serving.rules import model_problems
+from components.serving.spec import ModelName, ModelSpec
 from components.spec import Problem, Spec, check, raise_problems
 from stacks.errors import format_errors
 
@@ -83,6 +85,13 @@ class StackConfig(Spec):
             "characters); at least one."
         ),
     )
+    models: dict[ModelName, ModelSpec] = Field(
+        default_factory=dict,
+        description=(
+            "Models served by vLLM, keyed by name (lowercase letters, digits and '-', at most 41 "
+            "characters)."
+        ),
+    )
     addons: AddonsSpec = Field(
         default_factory=AddonsSpec,
         description="Cluster add-ons: chart versions, GPU quotas, cluster-autoscaler.",
@@ -111,6 +120,9 @@ class StackConfig(Spec):
         problems = _zone_problems(cloud, self.production, self.cluster.create)
         problems += _cluster_problems(cloud, self.cluster)
         problems += _addon_problems(cloud.provider, self.cluster.kubernetes_version, self.addons)
+        for name, model in self.models.items():
+            found = model_problems(cloud.provider, self.production, model, self.node_pools)
+            problems += [Problem(("models", name, *p.path), p.message) for p in found]
         for name, pool in self.node_pools.items():
             found = cloud_problems(
                 cloud.provider, cloud.zones or (), self.cluster.kubernetes_version, pool
@@ -281,3 +293,11 @@ def parse(raw: Any) -> StackConfig:
 def load() -> StackConfig:
     """Read and validate this stack's `gpu-platform:platform` config."""
     return parse(pulumi.Config(PROJECT).require_object(CONFIG_KEY))
+
+
+HF_TOKEN_KEY = "hfToken"
+
+
+def hf_token() -> pulumi.Output[str] | None:
+    """The Hugging Face token (`pulumi config set --secret hfToken ...`), kept secret, or None."""
+    return pulumi.Config(PROJECT).get_secret(HF_TOKEN_KEY)

@@ -13,9 +13,9 @@ from pydantic.fields import FieldInfo
 
 from components.spec import Problems
 
-_POOL_NAME_RULE = (
-    "not a valid pool name: lowercase letters, digits and '-', starting with a letter, ending "
-    "with a letter or digit, at most 31 characters"
+_NAME_RULE = (
+    "not a valid {kind} name: lowercase letters, digits and '-', starting with a letter, ending "
+    "with a letter or digit (pools: at most 31 characters, models: 41)"
 )
 
 
@@ -49,7 +49,9 @@ def _message(item: dict[str, Any], path: tuple[str | int, ...], parent: Any) -> 
     kind, message = item["type"], item["msg"]
     if item["loc"] and item["loc"][-1] == "[key]":
         # An invalid map key: pool names have their own rule, other keys a closed set.
-        return _POOL_NAME_RULE if path[:1] == ("nodePools",) else f"invalid key: {message}"
+        if path[:1] in (("nodePools",), ("models",)):
+            return _NAME_RULE.format(kind=path[0][:-1].replace("nodePool", "pool"))
+        return f"invalid key: {message}"
     if kind == "extra_forbidden":
         allowed = sorted(_aliases(parent)) if parent is not None else []
         hint = difflib.get_close_matches(str(path[-1]), allowed, n=1)

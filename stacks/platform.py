@@ -11,6 +11,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
 
 from components import labels
 from components.addons.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
@@ -22,9 +23,13 @@ from components.aws.node_pool import EksGpuNodePool, EksGpuNodePoolArgs
 from components.gcp.cluster import GkeCluster, GkeClusterArgs
 from components.gcp.node_pool import GkeGpuNodePool, GkeGpuNodePoolArgs
 from components.pools import ami_release, resolved_machine_types
+from components.serving.vllm_service import NAMESPACE as SERVING_NAMESPACE
+from components.serving.vllm_service import VllmService, VllmServiceArgs
+from stacks import config as stack_config
 from stacks.config import PROJECT, StackConfig
 
 TOKEN = "gpuplatform:index:Platform"
+HF_TOKEN_SECRET = "hf-token"
 
 
 def cloud_provider(
@@ -140,6 +145,7 @@ class Platform(pulumi.ComponentResource):
             }
         self.cluster = cluster
         self._addons(name, config)
+        self._serving(name, config)
         self.register_outputs({"clusterName": cluster.cluster_name, "endpoint": cluster.endpoint})
 
     def _addons(self, name: str, config: StackConfig) -> None:
@@ -202,6 +208,45 @@ class Platform(pulumi.ComponentResource):
                     depends_on=[*ready, *pools],
                 ),
                 opts=child,
+            )
+
+    def _serving(self, name: str, config: StackConfig) -> None:
+        """One VllmService per model, and the Hugging Face token Secret they read."""
+        self.models: dict[str, VllmService] = {}
+        if not config.models:
+            return
+        provider = self.cluster.k8s_provider
+        namespace = self.base.namespaces[SERVING_NAMESPACE]
+        token = stack_config.hf_token()
+        secret_name = None
+        if token is not None and any(m.from_hub for m in config.models.values()):
+            secret = k8s.core.v1.Secret(
+                f"{name}-hf-token",
+                metadata={"name": HF_TOKEN_SECRET, "namespace": SERVING_NAMESPACE},
+                string_data={"HF_TOKEN": token},
+                type="Opaque",
+                opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[namespace]),
+            )
+            secret_name = HF_TOKEN_SECRET
+            ready: list[pulumi.Resource] = [namespace, secret]
+        else:
+            ready = [namespace]
+        strategy = labels.mig_strategy(config.node_pools)
+        for model_name, model in config.models.items():
+            self.models[model_name] = VllmService(
+                f"{name}-{model_name}",
+                VllmServiceArgs(
+                    model_name=model_name,
+                    model=model,
+                    pool=config.node_pools[model.node_pool],
+                    cloud=config.cloud.provider,
+                    mig_strategy=strategy,
+                    k8s_provider=provider,
+                    keda_ready=self.keda.ready,
+                    hf_token_secret=secret_name,
+                    depends_on=[*ready, self.node_pools[model.node_pool]],
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
             )
 
 

@@ -52,6 +52,7 @@ CAPACITY_POOLS = {
 def capacity_stack() -> Recording:
     config = platform_config("dev")
     config["nodePools"] = CAPACITY_POOLS
+    config.pop("models", None)  # they name pools this stack replaces
     return run_main(config, stack="capacity")
 
 

@@ -52,6 +52,7 @@ POOLS = {
 def gke() -> Recording:
     config = platform_config("gcp-dev")
     config["nodePools"] = POOLS
+    config.pop("models", None)  # they name pools this stack replaces
     return run_main(config, stack="gcp-dev")
 
 

@@ -20,7 +20,12 @@ def pools(draw: st.DrawFn) -> tuple[str, NodePoolSpec]:
     cloud = draw(st.sampled_from(catalog.CLOUDS))
     gpu = draw(st.sampled_from(catalog.GPU_KEYS))
     count = draw(st.sampled_from(catalog.gpu_counts(cloud, gpu)))
-    capacity = draw(st.sampled_from(catalog.CAPACITY_BY_CLOUD[cloud]))
+    sold = [
+        kind
+        for kind in catalog.CAPACITY_BY_CLOUD[cloud]
+        if any(m.sold_as(kind) for m in catalog.machine_types(cloud, gpu, count))
+    ]
+    capacity = draw(st.sampled_from(sold))
     modes = ["none", "time-slicing"] + (["mig"] if catalog.gpu(gpu).supports_mig else [])
     mode = draw(st.sampled_from(modes))
     sharing: dict[str, Any] = {"mode": mode}

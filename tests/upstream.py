@@ -86,3 +86,41 @@ def k8s_errors(manifest: dict) -> list[str]:
     assert schema is not None, f"no schema for {manifest['apiVersion']} {manifest['kind']}"
     validator = jsonschema.Draft7Validator(schema)
     return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(manifest)]
+
+
+@functools.cache
+def crd_schema(file_name: str, version: str) -> dict:
+    """The openAPIV3Schema of one version of a CRD in ../shared/reference/crds."""
+    crd = yaml.safe_load((shared_dir() / "reference" / "crds" / file_name).read_text())
+    (entry,) = [v for v in crd["spec"]["versions"] if v["name"] == version]
+    return entry["schema"]["openAPIV3Schema"]
+
+
+def crd_errors(manifest: dict, file_name: str) -> list[str]:
+    version = manifest["apiVersion"].rsplit("/", 1)[-1]
+    validator = jsonschema.Draft7Validator(crd_schema(file_name, version))
+    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(manifest)]
+
+
+@functools.cache
+def vllm_flags() -> tuple[frozenset[str], frozenset[str]]:
+    """(flags vLLM accepts, flags it removed) from the reference list."""
+    text = (shared_dir() / "reference" / "metrics" / "vllm-cli-flags.txt").read_text()
+    accepted, removed = set(), set()
+    for line in text.splitlines():
+        if line.startswith("#removed"):
+            removed.update(t for t in line.split() if t.startswith("--"))
+        elif line.startswith("--"):
+            accepted.add(line.split()[0])
+    return frozenset(accepted), frozenset(removed)
+
+
+@functools.cache
+def vllm_series() -> frozenset[str]:
+    """Every series name vLLM exposes (the exposed_series column of the reference list)."""
+    text = (shared_dir() / "reference" / "metrics" / "vllm.txt").read_text()
+    names = set()
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            names.update(line.split("\t")[2].split(","))
+    return frozenset(names)

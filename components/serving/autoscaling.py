@@ -1,0 +1,86 @@
+"""KEDA autoscaling of a vLLM deployment on vLLM's own metrics (pure data).
+
+Two triggers, whichever asks for more replicas wins: requests waiting in vLLM's queue per
+replica, and the average KV-cache usage. Both query the stack's Prometheus for the series vLLM
+exposes (`../shared/reference/metrics/vllm.txt`); while they cannot be read KEDA holds the
+fallback replica count. Scale-up is immediate, scale-down slow: a replica takes minutes to load
+its weights, so removing one on a short lull costs more than it saves.
+"""
+
+from __future__ import annotations
+
+from components.serving.spec import ModelSpec
+
+PROMETHEUS_URL = "http://prometheus-operated.observability.svc.cluster.local:9090"
+QUEUE_SERIES = "vllm:num_requests_waiting"
+KV_CACHE_SERIES = "vllm:kv_cache_usage_perc"
+
+
+def render_queries(namespace: str, served_name: str) -> dict[str, str]:
+    selector = f'{{namespace="{namespace}", model_name="{served_name}"}}'
+    return {
+        "queue": f"sum({QUEUE_SERIES}{selector})",
+        "kv_cache": f"avg({KV_CACHE_SERIES}{selector})",
+    }
+
+
+def render_scaled_object(
+    name: str, namespace: str, deployment: str, served_name: str, model: ModelSpec
+) -> dict:
+    queries = render_queries(namespace, served_name)
+    return {
+        "apiVersion": "keda.sh/v1alpha1",
+        "kind": "ScaledObject",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "scaleTargetRef": {"name": deployment},
+            "minReplicaCount": model.min_replicas,
+            "maxReplicaCount": model.max_replicas,
+            "pollingInterval": 15,
+            "cooldownPeriod": 300,
+            "fallback": {"failureThreshold": 3, "replicas": model.effective_fallback},
+            "advanced": {
+                "horizontalPodAutoscalerConfig": {
+                    "behavior": {
+                        "scaleUp": {
+                            "stabilizationWindowSeconds": 0,
+                            "selectPolicy": "Max",
+                            "policies": [
+                                {"type": "Percent", "value": 100, "periodSeconds": 30},
+                                {"type": "Pods", "value": 2, "periodSeconds": 30},
+                            ],
+                        },
+                        "scaleDown": {
+                            "stabilizationWindowSeconds": 600,
+                            "selectPolicy": "Min",
+                            "policies": [{"type": "Pods", "value": 1, "periodSeconds": 300}],
+                        },
+                    }
+                }
+            },
+            "triggers": [
+                {
+                    "type": "prometheus",
+                    "name": "queue",
+                    # AverageValue: replicas = ceil(waiting requests / threshold).
+                    "metricType": "AverageValue",
+                    "metadata": {
+                        "serverAddress": PROMETHEUS_URL,
+                        "query": queries["queue"],
+                        "threshold": str(model.queue_per_replica),
+                    },
+                },
+                {
+                    "type": "prometheus",
+                    "name": "kv-cache",
+                    # Value: replicas grow with average usage / target.
+                    "metricType": "Value",
+                    "metadata": {
+                        "serverAddress": PROMETHEUS_URL,
+                        "query": queries["kv_cache"],
+                        "threshold": str(model.kv_cache_target),
+                    },
+                },
+            ],
+        },
+    }

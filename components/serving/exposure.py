@@ -1,0 +1,102 @@
+"""How a model server is reached, disrupted and watched (pure data): Service, PodDisruptionBudget,
+NetworkPolicy, PodMonitor, ServiceAccount."""
+
+from __future__ import annotations
+
+from components import labels
+from components.serving.spec import ModelSpec
+from components.serving.workload import PORT, app_labels
+
+# Namespaces whose pods may call model servers carry this label (gateways, applications).
+CLIENT_LABEL = f"{labels.DOMAIN}/inference-client"
+MONITORING_NAMESPACE = "observability"
+
+
+def render_service(name: str, namespace: str) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "namespace": namespace, "labels": app_labels(name)},
+        "spec": {
+            "type": "ClusterIP",
+            "selector": app_labels(name),
+            "ports": [{"name": "http", "port": PORT, "targetPort": "http", "protocol": "TCP"}],
+        },
+    }
+
+
+def render_pdb(name: str, namespace: str, model: ModelSpec) -> dict | None:
+    """Voluntary disruptions (node drains, scale-down) take one replica at a time."""
+    if model.max_replicas <= 1:
+        return None
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": name, "namespace": namespace, "labels": app_labels(name)},
+        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": app_labels(name)}},
+    }
+
+
+def render_network_policy(name: str, namespace: str) -> dict:
+    """Ingress: clients' namespaces and the monitoring namespace, on the API port only.
+    Egress: DNS, and HTTPS for the weights (hub or object storage)."""
+
+    def namespace_with(key: str, value: str) -> dict:
+        return {"namespaceSelector": {"matchLabels": {key: value}}}
+
+    dns_ports = [{"protocol": proto, "port": 53} for proto in ("UDP", "TCP")]
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name, "namespace": namespace, "labels": app_labels(name)},
+        "spec": {
+            "podSelector": {"matchLabels": app_labels(name)},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [
+                {
+                    "from": [
+                        namespace_with(CLIENT_LABEL, "true"),
+                        namespace_with("kubernetes.io/metadata.name", MONITORING_NAMESPACE),
+                    ],
+                    "ports": [{"protocol": "TCP", "port": PORT}],
+                }
+            ],
+            "egress": [
+                {
+                    "to": [namespace_with("kubernetes.io/metadata.name", "kube-system")],
+                    "ports": dns_ports,
+                },
+                {
+                    "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
+                    "ports": [{"protocol": "TCP", "port": 443}],
+                },
+            ],
+        },
+    }
+
+
+def render_pod_monitor(name: str, namespace: str) -> dict:
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PodMonitor",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {**app_labels(name), **labels.PROMETHEUS_SELECTOR},
+        },
+        "spec": {
+            "selector": {"matchLabels": app_labels(name)},
+            "podMetricsEndpoints": [{"port": "http", "path": "/metrics", "interval": "15s"}],
+        },
+    }
+
+
+def render_service_account(name: str, namespace: str) -> dict:
+    """One identity per model, so object-store access can be granted to exactly this model
+    (EKS Pod Identity, GKE Workload Identity)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {"name": name, "namespace": namespace, "labels": app_labels(name)},
+        "automountServiceAccountToken": False,
+    }

@@ -1,0 +1,193 @@
+"""The `models` section of the stack config: one entry per vLLM deployment."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, field_validator, model_validator
+
+from components.serving.sizing import is_power_of_two
+from components.spec import Problem, Spec, raise_problems
+
+MODEL_NAME_PATTERN = r"^[a-z]([a-z0-9-]{0,39}[a-z0-9])?$"
+ModelName = Annotated[str, StringConstraints(pattern=MODEL_NAME_PATTERN)]
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+_OBJECT_STORE = re.compile(r"^(s3|gs)://[a-z0-9][a-z0-9._-]{1,62}/\S*$")
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+_IMAGE = re.compile(r"^[\w./-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$")
+
+
+class KvShapeSpec(Spec):
+    """The attention shape that sizes the KV cache (from the model's config.json)."""
+
+    layers: int = Field(ge=1, le=512, description="num_hidden_layers.")
+    kv_heads: int = Field(ge=1, le=512, description="num_key_value_heads.")
+    head_dim: int = Field(
+        ge=16, le=1024, description="head_dim (hidden_size / num_attention_heads)."
+    )
+
+
+class ModelSpec(Spec):
+    """One model served by vLLM on a GPU pool."""
+
+    source: str = Field(
+        description=(
+            "Hugging Face hub id `org/name`, or an `s3://` (aws) / `gs://` (gcp) prefix holding "
+            "the weights."
+        )
+    )
+    revision: str | None = Field(
+        None,
+        description=(
+            "Hub commit (40 hex digits) to serve; required when production is true. Not used "
+            "with object-store sources."
+        ),
+    )
+    node_pool: str = Field(description="The GPU pool to run on; must have workload inference.")
+    gpus_per_replica: int = Field(
+        1,
+        ge=1,
+        le=16,
+        description="Tensor-parallel size: a power of two, at most the pool's gpusPerNode.",
+    )
+    min_replicas: int = Field(
+        1,
+        ge=0,
+        description=(
+            "Fewest replicas, at least 1: with zero replicas vLLM exports no metrics, so nothing "
+            "could scale the model back up."
+        ),
+    )
+    max_replicas: int = Field(ge=1, le=100, description="Most replicas; at least minReplicas.")
+    max_model_len: int = Field(
+        8192, ge=256, le=1048576, description="Longest sequence (prompt + output) in tokens."
+    )
+    dtype: Literal["auto", "bfloat16", "float16"] = Field(
+        "auto", description="Weight and activation dtype: auto, bfloat16 or float16."
+    )
+    quantization: Literal["fp8", "awq", "gptq"] | None = Field(
+        None, description="Weight quantization: fp8, awq, gptq, or null for none."
+    )
+    parameters_b: float = Field(
+        gt=0, le=2000, description="Model size in billions of parameters, for the fit check."
+    )
+    kv_cache: KvShapeSpec | None = Field(
+        None,
+        description=(
+            "The model's attention shape, for the KV-cache estimate. Default: the shape of a "
+            "Llama/Qwen/Mistral model of that size (8 KV heads of 128 dims)."
+        ),
+    )
+    image: str | None = Field(
+        None,
+        description=(
+            "Container image instead of the pinned vllm/vllm-openai release; a tag other than "
+            "latest, or a digest."
+        ),
+    )
+    gpu_memory_utilization: float = Field(
+        0.9,
+        ge=0.5,
+        le=0.98,
+        description=(
+            "Share of each GPU's memory vLLM may use (divided by the sharing replicas on a "
+            "time-slicing pool)."
+        ),
+    )
+    queue_per_replica: int = Field(
+        4,
+        ge=1,
+        le=1000,
+        description="Scale out when more requests than this wait per replica.",
+    )
+    kv_cache_target: float = Field(
+        0.8,
+        gt=0,
+        le=1,
+        description="Scale out when the average KV-cache usage passes this fraction.",
+    )
+    cache_storage_class: str | None = Field(
+        None,
+        description=(
+            "A ReadWriteMany StorageClass (EFS, Filestore) for one model cache shared by all "
+            "replicas. Default: a ReadWriteOnce volume from the default class, one per model "
+            "when maxReplicas is 1, else one per pod."
+        ),
+    )
+    fallback_replicas: int | None = Field(
+        None,
+        ge=1,
+        description=(
+            "Replicas to hold while the autoscaler cannot read metrics. Default: minReplicas."
+        ),
+    )
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, value: str) -> str:
+        if not (_HUB_ID.match(value) or _OBJECT_STORE.match(value)):
+            raise ValueError(
+                "use a hub id such as meta-llama/Llama-3.1-8B-Instruct or s3:// / gs://"
+            )
+        return value
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str | None) -> str | None:
+        if value is not None and (not _IMAGE.match(value) or value.endswith(":latest")):
+            raise ValueError("pin the image to a release tag or digest (never latest)")
+        return value
+
+    @property
+    def from_hub(self) -> bool:
+        return not _OBJECT_STORE.match(self.source)
+
+    @property
+    def effective_fallback(self) -> int:
+        return self.fallback_replicas or self.min_replicas
+
+    @model_validator(mode="after")
+    def _rules(self) -> ModelSpec:
+        problems: list[Problem] = []
+        if self.min_replicas == 0:
+            problems.append(
+                Problem(
+                    ("minReplicas",),
+                    "at least 1: with zero replicas vLLM exports no metrics, so the autoscaler "
+                    "would never start the model again (scale-to-zero needs a request-buffering "
+                    "proxy, which this platform does not install)",
+                )
+            )
+        if self.min_replicas > self.max_replicas:
+            problems.append(
+                Problem(
+                    ("minReplicas",),
+                    f"minReplicas ({self.min_replicas}) is greater than maxReplicas "
+                    f"({self.max_replicas})",
+                )
+            )
+        if not is_power_of_two(self.gpus_per_replica):
+            problems.append(
+                Problem(("gpusPerReplica",), "tensor parallelism needs a power of two: 1, 2, 4, 8")
+            )
+        fallback = self.fallback_replicas
+        if fallback is not None and not self.min_replicas <= fallback <= self.max_replicas:
+            problems.append(
+                Problem(("fallbackReplicas",), "must be between minReplicas and maxReplicas")
+            )
+        if self.revision is not None:
+            if not self.from_hub:
+                problems.append(
+                    Problem(("revision",), "object-store sources have no revision; remove it")
+                )
+            elif not _COMMIT.match(self.revision):
+                problems.append(
+                    Problem(
+                        ("revision",),
+                        "pin a commit (40 hex digits): branches and tags can move",
+                    )
+                )
+        raise_problems(problems)
+        return self

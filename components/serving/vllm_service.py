@@ -1,0 +1,145 @@
+"""VllmService: one model served by vLLM on its GPU pool, autoscaled by KEDA on vLLM's metrics.
+
+Registers a ServiceAccount, the model cache claim (when shared or single-replica), the
+Deployment, a ClusterIP Service, a PodDisruptionBudget (several replicas), a NetworkPolicy, the
+KEDA ScaledObject (after KEDA's CRDs) and, once the stack runs Prometheus, a PodMonitor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.catalog import Cloud
+from components.labels import MigStrategy
+from components.pools import NodePoolSpec
+from components.serving import exposure, workload
+from components.serving.autoscaling import render_scaled_object
+from components.serving.spec import ModelSpec
+
+TOKEN = "gpuplatform:serving:VllmService"
+NAMESPACE = "inference"
+
+
+def resource_name(model_name: str) -> str:
+    """The Kubernetes name of everything a model's server consists of."""
+    return f"vllm-{model_name}"
+
+
+def render_url(model_name: str) -> str:
+    return f"http://{resource_name(model_name)}.{NAMESPACE}.svc.cluster.local:{workload.PORT}/v1"
+
+
+@dataclass(frozen=True)
+class VllmServiceArgs:
+    model_name: str
+    model: ModelSpec
+    pool: NodePoolSpec
+    cloud: Cloud
+    mig_strategy: MigStrategy
+    k8s_provider: k8s.Provider
+    keda_ready: pulumi.Resource
+    hf_token_secret: str | None = None
+    monitoring: bool = False
+    """Whether the stack runs Prometheus (and so has the PodMonitor CRD)."""
+    depends_on: list[pulumi.Resource] = field(default_factory=list)
+
+
+class VllmService(pulumi.ComponentResource):
+    """A model server: Deployment, Service, disruption budget, network policy, autoscaling."""
+
+    url: str
+    """In-cluster URL of the OpenAI-compatible API."""
+
+    def __init__(
+        self, name: str, args: VllmServiceArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__(TOKEN, name, None, opts)
+        k8s_name = resource_name(args.model_name)
+        model, pool = args.model, args.pool
+
+        def child(depends_on: list[pulumi.Resource], **kwargs) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(
+                parent=self, provider=args.k8s_provider, depends_on=depends_on, **kwargs
+            )
+
+        ready = list(args.depends_on)
+        account = exposure.render_service_account(k8s_name, NAMESPACE)
+        ready.append(
+            k8s.core.v1.ServiceAccount(
+                f"{name}-sa",
+                metadata=account["metadata"],
+                automount_service_account_token=False,
+                opts=child(args.depends_on),
+            )
+        )
+        claim = workload.render_cache_claim(k8s_name, NAMESPACE, model, pool)
+        if claim is not None:
+            ready.append(
+                k8s.core.v1.PersistentVolumeClaim(
+                    f"{name}-cache",
+                    metadata=claim["metadata"],
+                    spec=claim["spec"],
+                    # The claim binds when the first pod lands (WaitForFirstConsumer).
+                    opts=child(args.depends_on, custom_timeouts=pulumi.CustomTimeouts(create="1m")),
+                )
+            )
+        deployment_manifest = workload.render_deployment(
+            name=k8s_name,
+            namespace=NAMESPACE,
+            model_name=args.model_name,
+            model=model,
+            pool=pool,
+            cloud=args.cloud,
+            strategy=args.mig_strategy,
+            hf_token_secret=args.hf_token_secret,
+        )
+        deployment = k8s.apps.v1.Deployment(
+            f"{name}-deployment",
+            metadata=deployment_manifest["metadata"],
+            spec=deployment_manifest["spec"],
+            # KEDA owns the replica count; loading weights outlasts the default await.
+            opts=child(
+                ready,
+                ignore_changes=["spec.replicas"],
+                custom_timeouts=pulumi.CustomTimeouts(create="45m", update="45m"),
+            ),
+        )
+        service = exposure.render_service(k8s_name, NAMESPACE)
+        k8s.core.v1.Service(
+            f"{name}-service", metadata=service["metadata"], spec=service["spec"], opts=child(ready)
+        )
+        pdb = exposure.render_pdb(k8s_name, NAMESPACE, model)
+        if pdb is not None:
+            k8s.policy.v1.PodDisruptionBudget(
+                f"{name}-pdb", metadata=pdb["metadata"], spec=pdb["spec"], opts=child(ready)
+            )
+        policy = exposure.render_network_policy(k8s_name, NAMESPACE)
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-netpol", metadata=policy["metadata"], spec=policy["spec"], opts=child(ready)
+        )
+        scaled = render_scaled_object(
+            k8s_name, NAMESPACE, k8s_name, workload.served_names(args.model_name, model)[0], model
+        )
+        k8s.apiextensions.CustomResource(
+            f"{name}-scaler",
+            api_version=scaled["apiVersion"],
+            kind=scaled["kind"],
+            metadata=scaled["metadata"],
+            spec=scaled["spec"],
+            opts=child([deployment, args.keda_ready]),
+        )
+        if args.monitoring:
+            monitor = exposure.render_pod_monitor(k8s_name, NAMESPACE)
+            k8s.apiextensions.CustomResource(
+                f"{name}-monitor",
+                api_version=monitor["apiVersion"],
+                kind=monitor["kind"],
+                metadata=monitor["metadata"],
+                spec=monitor["spec"],
+                opts=child(ready),
+            )
+        self.url = render_url(args.model_name)
+        self.register_outputs({"url": self.url})

@@ -1,0 +1,404 @@
+"""vLLM serving: the fit check, rendered objects against upstream schemas and vLLM's own flags
+and metrics, and the wiring under the mock engine."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import promql_parser
+import pytest
+from conftest import platform_config, run_main
+from hypothesis import given
+from test_labels import pools as pool_strategy
+from upstream import crd_errors, k8s_errors, vllm_flags, vllm_series
+
+from components import labels
+from components.pools import NodePoolSpec
+from components.serving import autoscaling, exposure, workload
+from components.serving.rules import model_fit
+from components.serving.spec import ModelSpec
+from stacks.config import ConfigError, parse
+from tools.mockengine import Recording
+
+
+def _pool(gpu: str = "l4", count: int = 1, **extra: Any) -> NodePoolSpec:
+    raw = {"gpu": gpu, "gpusPerNode": count, "capacity": "on-demand", "maxNodes": 4, **extra}
+    return NodePoolSpec.model_validate(raw)
+
+
+def _model(**extra: Any) -> ModelSpec:
+    raw = {"source": "org/model", "nodePool": "p", "maxReplicas": 1, "parametersB": 8.0}
+    return ModelSpec.model_validate({**raw, **extra})
+
+
+# (model, GPU pool, GPUs per replica, extra model settings, fits?)
+FIT_TABLE = [
+    ("Llama-3.1-8B bf16", 8.0, _pool("l4"), 1, {}, True),
+    ("Llama-3.1-8B bf16, 128k context", 8.0, _pool("l4"), 1, {"maxModelLen": 131072}, False),
+    ("Llama-3.1-70B bf16", 70.6, _pool("l4"), 1, {}, False),
+    ("Llama-3.1-70B bf16", 70.6, _pool("h100", 8), 1, {}, False),
+    ("Llama-3.1-70B bf16 on 2 H100", 70.6, _pool("h100", 8), 2, {"maxModelLen": 32768}, False),
+    ("Llama-3.1-70B bf16 on 4 H100", 70.6, _pool("h100", 8), 4, {"maxModelLen": 32768}, True),
+    ("Llama-3.1-70B AWQ", 70.6, _pool("h100", 8), 1, {"quantization": "awq"}, True),
+    (
+        "Llama-3.1-70B FP8 on 1 A100 80GB",
+        70.6,
+        _pool("a100-80gb", 8),
+        1,
+        {"quantization": "fp8"},
+        False,
+    ),
+    ("Llama-3.1-70B FP8 on 2 H100", 70.6, _pool("h100", 8), 2, {"quantization": "fp8"}, True),
+    ("Llama-3.1-405B FP8", 405.0, _pool("h100", 8), 8, {"quantization": "fp8"}, True),
+    ("Llama-3.1-405B bf16", 405.0, _pool("h100", 8), 8, {}, False),
+    (
+        "Qwen2.5-1.5B on a 1g.10gb slice",
+        1.5,
+        _pool("h100", 8, sharing={"mode": "mig", "migProfile": "1g.10gb"}),
+        1,
+        {},
+        True,
+    ),
+    (
+        "Llama-3.1-8B on a 1g.10gb slice",
+        8.0,
+        _pool("h100", 8, sharing={"mode": "mig", "migProfile": "1g.10gb"}),
+        1,
+        {},
+        False,
+    ),
+    (
+        "Llama-3.1-8B on a 3g.40gb slice",
+        8.0,
+        _pool("a100-80gb", 8, sharing={"mode": "mig", "migProfile": "3g.40gb"}),
+        1,
+        {},
+        True,
+    ),
+    (
+        "Llama-3.1-8B on an L4 shared by 2",
+        8.0,
+        _pool("l4", sharing={"mode": "time-slicing", "replicas": 2}),
+        1,
+        {},
+        False,
+    ),
+    (
+        "Qwen2.5-3B on an L4 shared by 2",
+        3.0,
+        _pool("l4", sharing={"mode": "time-slicing", "replicas": 2}),
+        1,
+        {},
+        True,
+    ),
+    ("Mistral-7B AWQ on A100 40GB", 7.2, _pool("a100-40gb", 8), 1, {"quantization": "awq"}, True),
+]
+
+
+@pytest.mark.parametrize(
+    ("params", "pool", "gpus", "extra", "fits"),
+    [pytest.param(p, pool, g, e, f, id=name) for name, p, pool, g, e, f in FIT_TABLE],
+)
+def test_fit_table(params: float, pool: NodePoolSpec, gpus: int, extra: dict, fits: bool) -> None:
+    model = _model(parametersB=params, gpusPerReplica=gpus, **extra)
+    assert model_fit(model, pool).fits is fits
+
+
+def test_kv_cache_and_weights_arithmetic() -> None:
+    result = model_fit(_model(parametersB=8.0, maxModelLen=8192), _pool("l4"))
+    # 8e9 params x 2 bytes; 32 layers x 8 KV heads x 128 dims x 2 (K,V) x 2 bytes x 8192 tokens.
+    assert result.weights_gib == pytest.approx(8e9 * 2 / 2**30)
+    assert result.kv_cache_gib == pytest.approx(32 * 8 * 128 * 2 * 2 * 8192 / 2**30)
+    assert result.available_gib == pytest.approx(24e9 * 0.9 / 2**30)
+
+
+def _stack_with(stack: str, **model: Any) -> dict:
+    config = platform_config(stack)
+    config["models"] = {
+        "m": {
+            "source": "meta-llama/Llama-3.1-8B-Instruct",
+            "maxReplicas": 1,
+            "parametersB": 8.0,
+            **model,
+        }
+    }
+    return config
+
+
+def _problems(config: dict) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        parse(config)
+    return caught.value.problems
+
+
+def test_a_model_that_does_not_fit_says_what_would() -> None:
+    (problem,) = _problems(_stack_with("dev", nodePool="l4-spot", parametersB=70.6))
+    assert problem.startswith("models.m: does not fit: needs ")
+    assert "1 l4 GPU(s) give 20.1 GiB" in problem
+    assert "try a h100 pool (4 GPUs per replica)" in problem
+    (long_context,) = _problems(_stack_with("dev", nodePool="l4-spot", maxModelLen=65536))
+    assert "quantization: fp8" in long_context and "a shorter maxModelLen" in long_context
+    assert parse(_stack_with("dev", nodePool="l4-spot")).models["m"].parameters_b == 8.0
+
+
+@pytest.mark.parametrize(
+    ("stack", "model", "expected"),
+    [
+        ("dev", {"nodePool": "l4-spot", "minReplicas": 0}, "models.m.minReplicas: at least 1"),
+        ("dev", {"nodePool": "nowhere"}, "models.m.nodePool: no pool nowhere"),
+        (
+            "dev",
+            {"nodePool": "l4-batch-spot"},
+            "models.m.nodePool: pool l4-batch-spot is for batch",
+        ),
+        (
+            "dev",
+            {"nodePool": "l4-spot", "gpusPerReplica": 3},
+            "models.m.gpusPerReplica: tensor parallelism needs a power of two",
+        ),
+        (
+            "dev",
+            {"nodePool": "l4-spot", "gpusPerReplica": 2},
+            "models.m.gpusPerReplica: 2 GPUs per replica, but l4-spot nodes have 1",
+        ),
+        (
+            "prod",
+            {"nodePool": "a100-mig", "gpusPerReplica": 2, "revision": "0" * 40},
+            "models.m.gpusPerReplica: pool a100-mig shares its GPUs",
+        ),
+        ("prod", {"nodePool": "l4-spot"}, "models.m.revision: production serves a pinned commit"),
+        ("dev", {"nodePool": "l4-spot", "revision": "main"}, "models.m.revision: pin a commit"),
+        (
+            "dev",
+            {"nodePool": "l4-spot", "maxReplicas": 5},
+            "models.m.maxReplicas: 5 replicas of 1 GPU(s) do not fit pool l4-spot",
+        ),
+        (
+            "gcp-dev",
+            {"nodePool": "l4-spot", "source": "s3://bucket/llama/"},
+            "models.m.source: s3:// weights are not reachable from gcp",
+        ),
+        (
+            "dev",
+            {"nodePool": "l4-spot", "image": "vllm/vllm-openai:latest"},
+            "models.m.image: pin the image",
+        ),
+        (
+            "dev",
+            {"nodePool": "l4-spot", "fallbackReplicas": 3},
+            "models.m.fallbackReplicas: must be between",
+        ),
+        ("dev", {"nodePool": "l4-spot", "source": "llama"}, "models.m.source: use a hub id"),
+    ],
+)
+def test_bad_models_name_the_key(stack: str, model: dict, expected: str) -> None:
+    problems = _problems(_stack_with(stack, **model))
+    assert any(p.startswith(expected) for p in problems), problems
+
+
+def test_bad_model_name() -> None:
+    config = platform_config("dev")
+    config["models"] = {"Llama_8B": config["models"]["llama-8b"]}
+    assert _problems(config)[0].startswith("models.Llama_8B: not a valid model name")
+
+
+@pytest.fixture(scope="module")
+def dev() -> Recording:
+    return run_main(
+        platform_config("dev"),
+        stack="dev",
+        extra_config={"gpu-platform:hfToken": "hf_test_token_value"},
+        secret_keys=("gpu-platform:hfToken",),
+    )
+
+
+def _manifests(recording: Recording, model: str = "llama-8b") -> dict[str, dict]:
+    prefix = f"gpuplatform:serving:VllmService::dev-{model}"
+    return {r.inputs["kind"]: r.inputs for r in recording.resources if r.parent == prefix}
+
+
+def test_dev_serves_a_small_model_on_the_l4_spot_pool(dev: Recording) -> None:
+    objects = _manifests(dev)
+    assert set(objects) == {
+        "ServiceAccount",
+        "Deployment",
+        "Service",
+        "PodDisruptionBudget",
+        "NetworkPolicy",
+        "ScaledObject",
+    }
+    pod = objects["Deployment"]["spec"]["template"]["spec"]
+    assert pod["nodeSelector"] == {"gpuplatform.io/pool": "l4-spot"}
+    assert dev.outputs["models"] == {
+        "llama-8b": "http://vllm-llama-8b.inference.svc.cluster.local:8000/v1"
+    }
+
+
+def test_prod_serves_a_large_model_with_tensor_parallelism() -> None:
+    prod = run_main(platform_config("prod"), stack="prod")
+    deployment = prod.one("kubernetes:apps/v1:Deployment", "prod-llama-70b-deployment").inputs
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["args"][container["args"].index("--tensor-parallel-size") + 1] == "4"
+    assert container["resources"]["limits"]["nvidia.com/gpu"] == "4"
+    assert deployment["spec"]["template"]["spec"]["nodeSelector"] == {
+        "gpuplatform.io/pool": "h100-reserved"
+    }
+
+
+def test_objects_validate_against_kubernetes_and_crd_schemas(dev: Recording) -> None:
+    objects = _manifests(dev)
+    for kind in ("ServiceAccount", "Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy"):
+        assert k8s_errors(objects[kind]) == [], kind
+    assert crd_errors(objects["ScaledObject"], "keda.sh_scaledobjects.yaml") == []
+    monitor = exposure.render_pod_monitor("vllm-m", "inference")
+    assert crd_errors(monitor, "monitoring.coreos.com_podmonitors.yaml") == []
+    assert monitor["metadata"]["labels"][next(iter(labels.PROMETHEUS_SELECTOR))] == "platform"
+    pool = _pool("l4")
+    claim = workload.render_cache_claim("vllm-m", "inference", _model(), pool)
+    assert claim is not None and k8s_errors(claim) == []
+    shared = workload.render_cache_claim(
+        "vllm-m", "inference", _model(maxReplicas=3, cacheStorageClass="efs"), pool
+    )
+    assert shared["spec"]["accessModes"] == ["ReadWriteMany"] and k8s_errors(shared) == []
+
+
+def test_crd_check_catches_a_bad_scaled_object() -> None:
+    bad = autoscaling.render_scaled_object("x", "inference", "x", "x", _model(maxReplicas=2))
+    bad["spec"]["minReplicaCount"] = "one"
+    assert crd_errors(bad, "keda.sh_scaledobjects.yaml")
+
+
+def test_every_vllm_flag_is_one_vllm_accepts() -> None:
+    accepted, removed = vllm_flags()
+    models = [
+        _model(),
+        _model(revision="a" * 40, quantization="awq", gpusPerReplica=2),
+        _model(source="s3://weights/llama/"),
+    ]
+    for model in models:
+        flags = [a for a in workload.render_args("m", model, _pool("l4", 4)) if a.startswith("--")]
+        assert flags and set(flags) <= accepted, set(flags) - accepted
+        assert not set(flags) & removed
+
+
+def _series(node: Any) -> list[str]:
+    if isinstance(node, promql_parser.VectorSelector):
+        return [node.name]
+    found = []
+    for attr in ("expr", "lhs", "rhs", "param", "vector_selector"):
+        child = getattr(node, attr, None)
+        if child is not None:
+            found += _series(child)
+    for arg in getattr(node, "args", None) or []:
+        found += _series(arg)
+    return found
+
+
+def test_every_promql_series_is_one_vllm_exposes(dev: Recording) -> None:
+    triggers = _manifests(dev)["ScaledObject"]["spec"]["triggers"]
+    series = [s for t in triggers for s in _series(promql_parser.parse(t["metadata"]["query"]))]
+    assert series == ["vllm:num_requests_waiting", "vllm:kv_cache_usage_perc"]
+    assert set(series) <= vllm_series()
+    assert "vllm:gpu_cache_usage_perc" not in vllm_series(), "removed series must not be used"
+
+
+def test_scaled_object_scales_up_fast_and_down_slowly(dev: Recording) -> None:
+    spec = _manifests(dev)["ScaledObject"]["spec"]
+    assert (spec["minReplicaCount"], spec["maxReplicaCount"]) == (1, 2)
+    assert spec["fallback"] == {"failureThreshold": 3, "replicas": 1}
+    behavior = spec["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]
+    assert behavior["scaleUp"]["stabilizationWindowSeconds"] == 0
+    assert behavior["scaleDown"]["stabilizationWindowSeconds"] >= 300
+    queue, kv = spec["triggers"]
+    assert queue["metadata"]["threshold"] == "4" and queue["metricType"] == "AverageValue"
+    assert kv["metadata"]["threshold"] == "0.8" and kv["metricType"] == "Value"
+    assert 'model_name="llama-8b"' in queue["metadata"]["query"]
+    scaler = dev.one("kubernetes:keda.sh/v1alpha1:ScaledObject")
+    assert "kubernetes:helm.sh/v3:Release::dev-keda-release" in scaler.options["dependsOn"]
+    deployment = dev.one("kubernetes:apps/v1:Deployment")
+    assert deployment.options["ignoreChanges"] == ["spec.replicas"]
+
+
+def test_pod_is_hardened_probed_and_drained(dev: Recording) -> None:
+    pod = _manifests(dev)["Deployment"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["image"] == "vllm/vllm-openai:v0.21.0"
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert pod["priorityClassName"] == "inference"
+    startup = container["startupProbe"]
+    assert startup["httpGet"]["path"] == "/health"
+    assert startup["periodSeconds"] * startup["failureThreshold"] >= 600
+    assert container["readinessProbe"]["httpGet"]["path"] == "/health"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/health"
+    assert container["lifecycle"]["preStop"]["sleep"]["seconds"] > 0
+    assert pod["terminationGracePeriodSeconds"] >= 120
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["shm"]["emptyDir"]["medium"] == "Memory"
+    mounts = {m["mountPath"] for m in container["volumeMounts"]}
+    assert {"/dev/shm", "/cache"} <= mounts
+    env = {e["name"]: e for e in container["env"]}
+    assert env["HF_HOME"]["value"] == "/cache/huggingface"
+    assert env["HF_TOKEN"]["valueFrom"]["secretKeyRef"] == {"name": "hf-token", "key": "HF_TOKEN"}
+    # Two replicas on ReadWriteOnce storage: each pod gets its own cache claim.
+    assert "ephemeral" in volumes["cache"]
+
+
+def test_hf_token_stays_secret(dev: Recording) -> None:
+    secret = dev.one("kubernetes:core/v1:Secret")
+    assert secret.inputs["stringData"] == "[secret]"
+    everything = json.dumps([r.as_json() for r in dev.resources]) + json.dumps(dev.outputs)
+    assert "hf_test_token_value" not in everything
+    assert (
+        "kubernetes:core/v1:Secret::dev-hf-token"
+        in dev.one("kubernetes:apps/v1:Deployment").options["dependsOn"]
+    )
+
+
+def test_network_policy_admits_only_clients_and_monitoring(dev: Recording) -> None:
+    spec = _manifests(dev)["NetworkPolicy"]["spec"]
+    sources = spec["ingress"][0]["from"]
+    assert {"namespaceSelector": {"matchLabels": {exposure.CLIENT_LABEL: "true"}}} in sources
+    assert {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "observability"}}
+    } in sources
+    ports = [p for rule in spec["egress"] for p in rule["ports"]]
+    assert sorted(p["port"] for p in ports) == [53, 53, 443]
+
+
+@given(pool_strategy())
+def test_model_pods_tolerate_their_pool_and_request_what_it_advertises(case: tuple) -> None:
+    cloud, pool = case
+    model = _model(parametersB=0.5, maxModelLen=1024)
+    for strategy in ("single", "mixed"):
+        resources = workload.render_resources(cloud, model, pool, strategy)
+        advertised = labels.advertised_resources(cloud, pool, strategy)
+        assert set(resources["limits"]) - {"memory"} == set(advertised)
+    pod = workload.render_deployment(
+        name="vllm-m",
+        namespace="inference",
+        model_name="m",
+        model=model,
+        pool=pool,
+        cloud=cloud,
+        strategy="mixed",
+        hf_token_secret=None,
+    )["spec"]["template"]["spec"]
+    for taint in labels.pool_taints(cloud, pool):
+        assert any(labels.tolerates(t, taint) for t in pod["tolerations"])
+
+
+def test_mig_models_request_the_slice_and_fit_its_memory() -> None:
+    mig = _pool("h100", 8, sharing={"mode": "mig", "migProfile": "3g.40gb"})
+    model = _model(parametersB=8.0)
+    mixed = workload.render_resources("aws", model, mig, "mixed")["limits"]
+    assert mixed["nvidia.com/mig-3g.40gb"] == "1" and "nvidia.com/gpu" not in mixed
+    assert workload.render_resources("aws", model, mig, "single")["limits"]["nvidia.com/gpu"] == "1"
+    assert workload.render_resources("gcp", model, mig, "mixed")["limits"]["nvidia.com/gpu"] == "1"
+    assert model_fit(model, mig).available_gib == pytest.approx(40e9 * 0.9 / 2**30)
+    shared = _pool("l4", sharing={"mode": "time-slicing", "replicas": 4})
+    args = workload.render_args("m", _model(parametersB=1.0), shared)
+    assert args[args.index("--gpu-memory-utilization") + 1] == "0.225"
