@@ -6,6 +6,8 @@ import datetime
 
 from components import catalog, cost, versions
 from components.aws.network import render_nat_zones
+from components.pools import NodePoolSpec
+from components.serving.rules import pinned_nodes
 from stacks.config import StackConfig
 
 
@@ -13,6 +15,16 @@ def past_standard_support(kubernetes_version: str, today: datetime.date) -> bool
     """Whether an EKS version has left standard support (and bills the extended rate)."""
     end = versions.EKS_STANDARD_SUPPORT_END.get(kubernetes_version)
     return end is not None and today > datetime.date.fromisoformat(end)
+
+
+def effective_pools(config: StackConfig) -> dict[str, NodePoolSpec]:
+    """Pools with their minimum raised to the nodes their models' minReplicas keep running."""
+    pools = {}
+    for name, pool in config.node_pools.items():
+        models = [m for m in config.models.values() if m.node_pool == name]
+        pinned = pinned_nodes(config.cloud.provider, pool, models)
+        pools[name] = pool.model_copy(update={"min_nodes": max(pool.min_nodes, pinned)})
+    return pools
 
 
 def estimate(config: StackConfig, today: datetime.date | None = None) -> cost.CostEstimate:
@@ -33,7 +45,7 @@ def estimate(config: StackConfig, today: datetime.date | None = None) -> cost.Co
         )
     return cost.estimate(
         cloud.provider,
-        config.node_pools,
+        effective_pools(config),
         cluster=fixed,
         spot_discount=config.pricing.spot_discount,
         overrides=config.pricing.hourly_usd,

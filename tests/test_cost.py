@@ -24,8 +24,19 @@ def _items(result: cost.CostEstimate) -> dict[str, cost.CostItem]:
     return {i.name: i for i in result.items}
 
 
+def test_models_keep_their_minimum_nodes_running() -> None:
+    items = _items(_estimate("prod"))
+    # llama-70b: 1 replica x 4 GPUs on 8-GPU nodes -> 1 node (the pool's own minimum is 1 too);
+    # llama-8b: 1 replica x 1 GPU on 1-GPU L4 nodes -> 1 node although the pool may reach 0.
+    assert items["h100-reserved"].nodes_min == 1
+    assert items["l4-spot"].nodes_min == 1
+    assert items["h100-spot"].nodes_min == 0
+
+
 def test_dev_scales_to_zero_so_min_is_the_fixed_cost() -> None:
-    items = _items(_estimate("dev"))
+    raw = platform_config("dev")
+    raw.pop("models")
+    items = _items(estimate(parse(raw), IN_SUPPORT))
     fixed = (0.10 + 2 * 0.192 + 0.045) * HOURS  # control plane, 2 system nodes, 1 NAT gateway
     assert sum(i.monthly_min for i in items.values()) == pytest.approx(fixed, abs=0.05)
     assert items["nat-gateways"].nodes_min == 1

@@ -57,9 +57,12 @@ def test_plan_cost_matches_the_catalog(tmp_path: Path) -> None:
     items = {i["name"]: i for i in document["cost"]["items"]}
     pools = platform_config("prod")["nodePools"]
     assert set(items) == {"control-plane", "system-nodes", "nat-gateways", *pools}
+    # Pools serving a model keep the nodes its minReplicas need (l4-spot: one).
+    pinned = {"l4-spot": 1}
     for name, pool in pools.items():
         item = items[name]
-        assert (item["nodesMin"], item["nodesMax"]) == (pool.get("minNodes", 0), pool["maxNodes"])
+        low = max(pool.get("minNodes", 0), pinned.get(name, 0))
+        assert (item["nodesMin"], item["nodesMax"]) == (low, pool["maxNodes"])
         price = catalog.hourly_price(
             "aws", item["machineType"], pool["capacity"], spot_discount=0.6
         )
@@ -221,6 +224,18 @@ def test_findings_catch_implicit_providers_and_unpinned_images() -> None:
         ("pinned-images", "kubernetes:apps/v1:Deployment::d"),
         ("pinned-images", "kubernetes:apps/v1:Deployment::e"),
     ]
+
+
+def test_hub_models_without_a_token_are_flagged() -> None:
+    def deployment(env: list[str]) -> Registration:
+        container = {"name": "vllm", "env": [{"name": n, "value": "x"} for n in env]}
+        spec = {"template": {"spec": {"containers": [container]}}}
+        return _reg("kubernetes:apps/v1:Deployment", "d", {"spec": spec})
+
+    config = {"pulumi:disable-default-providers": ["*"]}
+    (finding,) = check([deployment(["HF_HOME"])], config)
+    assert finding.rule == "hf-token" and "pulumi config set --secret hfToken" in finding.message
+    assert check([deployment(["HF_HOME", "HF_TOKEN"])], config) == []
 
 
 def test_eks_support_finding_follows_the_calendar() -> None:

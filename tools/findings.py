@@ -111,11 +111,31 @@ def eks_standard_support(resources: list[Registration], context: Context) -> Ite
             )
 
 
+def hub_token(resources: list[Registration], _: Context) -> Iterator[Finding]:
+    """Model servers that download from the Hugging Face hub have a token to do it with."""
+    for r in resources:
+        if r.type != "kubernetes:apps/v1:Deployment":
+            continue
+        for container in (
+            r.inputs.get("spec", {}).get("template", {}).get("spec", {}).get("containers", [])
+        ):
+            env = {e.get("name") for e in container.get("env", [])}
+            if "HF_HOME" in env and "HF_TOKEN" not in env:
+                yield Finding(
+                    "hf-token",
+                    "warning",
+                    r.key,
+                    "no Hugging Face token: gated models (Llama, Gemma, ...) cannot be "
+                    "downloaded; set one with `pulumi config set --secret hfToken <token>`",
+                )
+
+
 RULES: tuple[Callable[[list[Registration], Context], Iterator[Finding]], ...] = (
     explicit_provider,
     default_providers_disabled,
     pinned_images,
     eks_standard_support,
+    hub_token,
 )
 
 
