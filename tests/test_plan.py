@@ -144,7 +144,7 @@ def test_secure_values_become_placeholder_secrets(tmp_path: Path) -> None:
     )
     parsed = stackfile.read(path, "gpu-platform")
     assert parsed.secret_keys == ("gpu-platform:hfToken",)
-    assert parsed.config["gpu-platform:hfToken"] == stackfile.PLACEHOLDER_SECRET
+    assert parsed.config["gpu-platform:hfToken"] == stackfile.OFFLINE_SECRET
 
     def program() -> None:
         token = pulumi.Config("gpu-platform").require_secret("hfToken")

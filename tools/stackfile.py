@@ -2,7 +2,7 @@
 
 Keys without a namespace get the project's (`platform` -> `gpu-platform:platform`), as the CLI
 does. `secure:` values cannot be decrypted without the stack's secrets provider; offline they
-become placeholder strings marked secret, so programs that read them still run.
+become stand-in strings marked secret, so programs that read them still run.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-PLACEHOLDER_SECRET = "offline-plan-placeholder-secret"
+OFFLINE_SECRET = "offline-plan-stand-in-secret"
 
 
 class StackFileError(Exception):
@@ -46,7 +46,7 @@ def read(path: Path, project: str) -> StackFile:
     for key, value in (document.get("config") or {}).items():
         full = key if ":" in str(key) else f"{project}:{key}"
         if isinstance(value, dict) and set(value) == {"secure"}:
-            config[full] = PLACEHOLDER_SECRET
+            config[full] = OFFLINE_SECRET
             secret_keys.append(full)
         else:
             config[full] = value

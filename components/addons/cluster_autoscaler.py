@@ -11,6 +11,7 @@ PodDisruptionBudgets are respected, so a model server is not evicted below its b
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,7 @@ from components import labels, versions
 from components.addons import helm
 from components.addons.spec import ClusterAutoscalerSpec
 from components.aws.addons import AUTOSCALER_NAMESPACE, AUTOSCALER_SERVICE_ACCOUNT
+from components.options import child_of
 from components.pools import NodePoolSpec
 
 TOKEN = "gpuplatform:addons:ClusterAutoscaler"
@@ -96,10 +98,7 @@ class ClusterAutoscaler(pulumi.ComponentResource):
     ):
         super().__init__(TOKEN, name, None, opts)
 
-        def child(depends_on: list[pulumi.Resource]) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(
-                parent=self, provider=args.k8s_provider, depends_on=depends_on
-            )
+        child = functools.partial(child_of, self, args.k8s_provider)
 
         expander = render_priority_expander(args.pools)
         config_map = k8s.core.v1.ConfigMap(

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ from components.addons import helm
 from components.addons.platform_base import render_namespace
 from components.catalog import Cloud
 from components.labels import MigStrategy
+from components.options import child_of
 from components.pools import NodePoolSpec
 
 TOKEN = "gpuplatform:addons:GpuOperator"
@@ -184,10 +186,7 @@ class GpuOperator(pulumi.ComponentResource):
     ):
         super().__init__(TOKEN, name, None, opts)
 
-        def child(depends_on: list[pulumi.Resource]) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(
-                parent=self, provider=args.k8s_provider, depends_on=depends_on
-            )
+        child = functools.partial(child_of, self, args.k8s_provider)
 
         # Node agents need host access: the namespace is privileged.
         manifest = render_namespace(NAMESPACE[args.cloud], "privileged", args.kubernetes_version)

@@ -17,6 +17,7 @@ enforced.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -26,6 +27,7 @@ import pulumi_kubernetes as k8s
 from components import labels
 from components.catalog import Cloud
 from components.labels import MigStrategy
+from components.options import child_of
 from components.pools import NodePoolSpec
 
 TOKEN = "gpuplatform:addons:PlatformBase"
@@ -164,10 +166,7 @@ class PlatformBase(pulumi.ComponentResource):
     ):
         super().__init__(TOKEN, name, None, opts)
 
-        def child(depends_on: list[pulumi.Resource]) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(
-                parent=self, provider=args.k8s_provider, depends_on=depends_on
-            )
+        child = functools.partial(child_of, self, args.k8s_provider)
 
         quotas = render_gpu_quota(args.cloud, args.pools, args.mig_strategy, args.gpu_quota)
         self.namespaces = {}

@@ -7,11 +7,14 @@ egress); other environments share one.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+
+from components.options import child_of
 
 TOKEN = "gpuplatform:compute:EksNetwork"
 MAX_ZONES = 7
@@ -67,10 +70,7 @@ class EksNetwork(pulumi.ComponentResource):
     def __init__(self, name: str, args: EksNetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TOKEN, name, None, opts)
 
-        def child(depends_on: list[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(
-                parent=self, provider=args.provider, depends_on=depends_on
-            )
+        child = functools.partial(child_of, self, args.provider)
 
         plan = render_subnets(args.cidr, args.zones)
         vpc = aws.ec2.Vpc(

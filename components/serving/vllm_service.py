@@ -7,6 +7,7 @@ KEDA ScaledObject (after KEDA's CRDs) and, once the stack runs Prometheus, a Pod
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import pulumi
@@ -14,6 +15,7 @@ import pulumi_kubernetes as k8s
 
 from components.catalog import Cloud
 from components.labels import MigStrategy
+from components.options import child_of
 from components.pools import NodePoolSpec
 from components.serving import exposure, workload
 from components.serving.autoscaling import render_scaled_object
@@ -60,10 +62,7 @@ class VllmService(pulumi.ComponentResource):
         k8s_name = resource_name(args.model_name)
         model, pool = args.model, args.pool
 
-        def child(depends_on: list[pulumi.Resource], **kwargs) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(
-                parent=self, provider=args.k8s_provider, depends_on=depends_on, **kwargs
-            )
+        child = functools.partial(child_of, self, args.k8s_provider)
 
         ready = list(args.depends_on)
         account = exposure.render_service_account(k8s_name, NAMESPACE)
