@@ -20,7 +20,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .DEFAULT_GOAL := help
-.PHONY: help plan test lint fmt docs clean
+.PHONY: help plan test lint fmt docs bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -49,6 +49,9 @@ lint: $(SYNCED) ## ruff check and ruff format --check
 fmt: $(SYNCED) ## Format and fix what ruff can
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+bench: $(SYNCED) ## Time the offline plan of each stack (prints numbers)
+	$(RUN) -m tools.bench
 
 docs: $(SYNCED) ## Regenerate the config reference in README.md from the config model
 	$(RUN) -m tools.configdoc --write README.md
