@@ -65,6 +65,8 @@ class Gpu:
     memory_gb: int
     product_label: str
     """Value of the `nvidia.com/gpu.product` node label that GPU Feature Discovery sets."""
+    memory_mib: int
+    """Memory the driver reports (nvidia-smi), what vLLM's memory share is taken of."""
     mig_profiles: tuple[MigProfile, ...] = ()
 
     @property
@@ -132,12 +134,14 @@ _80GB_MIG = (
 )
 
 GPUS: dict[GpuKey, Gpu] = {
-    "h100": Gpu("h100", "NVIDIA H100 SXM 80GB", 80, "NVIDIA-H100-80GB-HBM3", _80GB_MIG),
-    "a100-80gb": Gpu("a100-80gb", "NVIDIA A100 SXM4 80GB", 80, "NVIDIA-A100-SXM4-80GB", _80GB_MIG),
-    "a100-40gb": Gpu(
-        "a100-40gb", "NVIDIA A100 SXM4 40GB", 40, "NVIDIA-A100-SXM4-40GB", _A100_40GB_MIG
+    "h100": Gpu("h100", "NVIDIA H100 SXM 80GB", 80, "NVIDIA-H100-80GB-HBM3", 81559, _80GB_MIG),
+    "a100-80gb": Gpu(
+        "a100-80gb", "NVIDIA A100 SXM4 80GB", 80, "NVIDIA-A100-SXM4-80GB", 81920, _80GB_MIG
     ),
-    "l4": Gpu("l4", "NVIDIA L4", 24, "NVIDIA-L4"),
+    "a100-40gb": Gpu(
+        "a100-40gb", "NVIDIA A100 SXM4 40GB", 40, "NVIDIA-A100-SXM4-40GB", 40960, _A100_40GB_MIG
+    ),
+    "l4": Gpu("l4", "NVIDIA L4", 24, "NVIDIA-L4", 23034),
 }
 
 PRICES = PriceBook(

@@ -29,6 +29,7 @@ GPU_TAINT_KEY = "nvidia.com/gpu"
 # Read by the GPU Operator's MIG manager (EKS) and device plugin (per-pool time-slicing config).
 MIG_CONFIG_LABEL = "nvidia.com/mig.config"
 DEVICE_PLUGIN_CONFIG_LABEL = "nvidia.com/device-plugin.config"
+EKS_ACCELERATOR_LABEL = "k8s.amazonaws.com/accelerator"
 # Set by GKE on partitioned (MIG) GPU nodes.
 GKE_PARTITION_LABEL = "cloud.google.com/gke-gpu-partition-size"
 SYSTEM_POOL = "system"
@@ -69,6 +70,10 @@ def pool_labels(cloud: Cloud, name: str, pool: NodePoolSpec) -> dict[str, str]:
         CAPACITY_LABEL: pool.capacity,
         WORKLOAD_LABEL: pool.workload,
     }
+    if cloud == "aws":
+        # cluster-autoscaler's AWS provider knows GPU nodes by this label: it waits for their
+        # GPUs to be advertised instead of scaling up again, and weighs GPU use on scale-down.
+        labels[EKS_ACCELERATOR_LABEL] = catalog.gpu(pool.gpu).product_label.lower()
     # On GKE, MIG partitioning and time-sharing are done by GKE itself (gpu_partition_size,
     # gpu_sharing_config); on EKS the GPU Operator applies them, selected by these labels.
     if cloud == "aws" and pool.sharing.mode == "mig":

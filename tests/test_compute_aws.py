@@ -176,6 +176,7 @@ def test_asg_carries_scale_from_zero_tags(capacity_stack: Recording) -> None:
         f"{NODE_TEMPLATE}/label/gpuplatform.io/gpu": "l4",
         f"{NODE_TEMPLATE}/label/gpuplatform.io/capacity": "spot",
         f"{NODE_TEMPLATE}/label/gpuplatform.io/workload": "inference",
+        f"{NODE_TEMPLATE}/label/k8s.amazonaws.com/accelerator": "nvidia-l4",
         f"{NODE_TEMPLATE}/taint/nvidia.com/gpu": "true:NoSchedule",
         f"{NODE_TEMPLATE}/taint/gpuplatform.io/spot": "true:NoSchedule",
         f"{NODE_TEMPLATE}/resources/nvidia.com/gpu": "1",

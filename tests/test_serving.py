@@ -110,7 +110,7 @@ def test_kv_cache_and_weights_arithmetic() -> None:
     # 8e9 params x 2 bytes; 32 layers x 8 KV heads x 128 dims x 2 (K,V) x 2 bytes x 8192 tokens.
     assert result.weights_gib == pytest.approx(8e9 * 2 / 2**30)
     assert result.kv_cache_gib == pytest.approx(32 * 8 * 128 * 2 * 2 * 8192 / 2**30)
-    assert result.available_gib == pytest.approx(24e9 * 0.9 / 2**30)
+    assert result.available_gib == pytest.approx(23034 / 1024 * 0.9)
 
 
 def _stack_with(stack: str, **model: Any) -> dict:
@@ -135,8 +135,8 @@ def _problems(config: dict) -> list[str]:
 def test_a_model_that_does_not_fit_says_what_would() -> None:
     (problem,) = _problems(_stack_with("dev", nodePool="l4-spot", parametersB=70.6))
     assert problem.startswith("models.m: does not fit: needs ")
-    assert "1 l4 GPU(s) give 20.1 GiB" in problem
-    assert "try a h100 pool (4 GPUs per replica)" in problem
+    assert "1 l4 GPU(s) give 20.2 GiB" in problem
+    assert "try a h100 pool (2 GPUs per replica)" in problem
     (long_context,) = _problems(_stack_with("dev", nodePool="l4-spot", maxModelLen=65536))
     assert "quantization: fp8" in long_context and "a shorter maxModelLen" in long_context
     assert parse(_stack_with("dev", nodePool="l4-spot")).models["m"].parameters_b == 8.0

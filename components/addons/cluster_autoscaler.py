@@ -6,7 +6,8 @@ GKE runs its own autoscaler, configured on each node pool.
 
 Scale-down suits GPU nodes: pods with emptyDir volumes (every model server's /dev/shm) do not
 pin a node forever, DaemonSet pods (the GPU agents) do not count as utilisation, and
-PodDisruptionBudgets are respected, so a model server is not evicted below its budget.
+PodDisruptionBudgets are respected: a model server loses at most one replica at a time (a
+model running a single replica can be moved, with a gap while it reloads).
 """
 
 from __future__ import annotations

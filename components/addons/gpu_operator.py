@@ -80,7 +80,7 @@ def render_time_slicing_config(
 
 
 def render_gpu_operator_values(
-    pools: Mapping[str, NodePoolSpec], strategy: MigStrategy
+    pools: Mapping[str, NodePoolSpec], strategy: MigStrategy, service_monitor: bool
 ) -> dict[str, Any]:
     """Helm values of the GPU Operator on EKS with the AL2023 NVIDIA AMI."""
     tolerations = labels.gpu_node_tolerations("aws")
@@ -93,7 +93,7 @@ def render_gpu_operator_values(
         "dcgmExporter": {
             "enabled": True,
             "serviceMonitor": {
-                "enabled": True,
+                "enabled": service_monitor,
                 "additionalLabels": dict(labels.PROMETHEUS_SELECTOR),
             },
         },
@@ -133,8 +133,9 @@ def render_dcgm_exporter_values(service_monitor: bool) -> dict[str, Any]:
             {"name": "nvidia-install-dir-host", "mountPath": "/usr/local/nvidia", "readOnly": True},
         ],
         "extraEnv": [{"name": "LD_LIBRARY_PATH", "value": "/usr/local/nvidia/lib64"}],
-        # Without a device plugin allocation the exporter sees the GPUs only as a privileged pod.
-        "securityContext": {"privileged": True},
+        # Without a device plugin allocation the exporter sees the GPUs only as a privileged pod;
+        # the chart's default forbids privilege escalation, which privileged contradicts.
+        "securityContext": {"privileged": True, "allowPrivilegeEscalation": True},
         "serviceMonitor": {
             "enabled": service_monitor,
             "additionalLabels": dict(labels.PROMETHEUS_SELECTOR),
@@ -172,7 +173,7 @@ class GpuOperatorArgs:
     k8s_provider: k8s.Provider
     chart_version: str | None = None
     service_monitor: bool = True
-    """GKE: whether the ServiceMonitor CRD exists (the chart's template needs it)."""
+    """Whether the stack runs Prometheus, and so has the ServiceMonitor CRD."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
 
 
@@ -196,7 +197,7 @@ class GpuOperator(pulumi.ComponentResource):
         ready: list[pulumi.Resource] = [namespace, *args.depends_on]
         if args.cloud == "aws":
             chart, version, repo = versions.GPU_OPERATOR_CHART
-            values = render_gpu_operator_values(args.pools, args.mig_strategy)
+            values = render_gpu_operator_values(args.pools, args.mig_strategy, args.service_monitor)
             config = render_time_slicing_config(args.pools, args.mig_strategy)
             if config is not None:
                 ready.append(

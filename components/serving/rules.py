@@ -9,22 +9,23 @@ from collections.abc import Mapping
 from components import catalog, labels
 from components.catalog import Cloud
 from components.pools import NodePoolSpec
-from components.serving.sizing import Fit, KvShape, fit, smallest_fitting_gpus
+from components.serving.sizing import GIB, Fit, KvShape, fit, smallest_fitting_gpus
 from components.serving.spec import ModelSpec
 from components.spec import Problem
 
 
 def replica_memory(pool: NodePoolSpec) -> tuple[float, float]:
-    """(memory in GB of one GPU or MIG slice, share of it one pod may use) on a pool."""
+    """(GiB of one GPU or MIG slice, share of it one pod may use) on a pool."""
     gpu = catalog.gpu(pool.gpu)
     if pool.sharing.mode == "mig":
         profile = gpu.mig_profile(pool.sharing.mig_profile or "")
         assert profile is not None  # the pool spec guarantees it
-        return profile.memory_gb, 1.0
+        return profile.memory_gb * 1e9 / GIB, 1.0  # a profile's nominal GB, rounded down
+    whole = gpu.memory_mib / 1024
     if pool.sharing.mode == "time-slicing":
         # Time-sliced pods share the GPU's memory with no isolation.
-        return gpu.memory_gb, 1.0 / (pool.sharing.replicas or 1)
-    return gpu.memory_gb, 1.0
+        return whole, 1.0 / (pool.sharing.replicas or 1)
+    return whole, 1.0
 
 
 def memory_utilization(model: ModelSpec, pool: NodePoolSpec) -> float:
@@ -33,13 +34,13 @@ def memory_utilization(model: ModelSpec, pool: NodePoolSpec) -> float:
 
 
 def model_fit(model: ModelSpec, pool: NodePoolSpec, gpus: int | None = None) -> Fit:
-    memory_gb, _ = replica_memory(pool)
+    memory_gib, _ = replica_memory(pool)
     shape = KvShape(**model.kv_cache.model_dump()) if model.kv_cache else None
     return fit(
         parameters_b=model.parameters_b,
         quantization=model.quantization,
         max_model_len=model.max_model_len,
-        gpu_memory_gb=memory_gb,
+        gpu_memory_gib=memory_gib,
         gpus=gpus or model.gpus_per_replica,
         memory_utilization=memory_utilization(model, pool),
         shape=shape,

@@ -14,12 +14,12 @@ import math
 from dataclasses import dataclass
 
 GIB = 2**30
-GB = 10**9
 OVERHEAD_PER_GPU_GIB = 2.0
 KV_BYTES = 2  # the KV cache is kept in 16-bit unless vLLM is told otherwise
 
 # Bytes per parameter by precision; 4-bit formats carry group scales and 16-bit embeddings.
-BYTES_PER_PARAM = {"fp8": 1.0, "awq": 0.56, "gptq": 0.56, None: 2.0}
+# 8-bit and 4-bit checkpoints keep embeddings and the LM head in 16 bits.
+BYTES_PER_PARAM = {"fp8": 1.1, "awq": 0.56, "gptq": 0.56, None: 2.0}
 
 
 @dataclass(frozen=True)
@@ -72,15 +72,16 @@ def fit(
     parameters_b: float,
     quantization: str | None,
     max_model_len: int,
-    gpu_memory_gb: float,
+    gpu_memory_gib: float,
     gpus: int,
     memory_utilization: float,
     shape: KvShape | None = None,
 ) -> Fit:
-    """The memory budget of one replica of a model on `gpus` GPUs (or slices) of `gpu_memory_gb`."""
+    """The memory budget of one replica of a model on `gpus` GPUs (or slices) of
+    `gpu_memory_gib` each."""
     weights = parameters_b * 1e9 * BYTES_PER_PARAM[quantization]
     kv = kv_bytes_per_token(shape or typical_shape(parameters_b)) * max_model_len
-    available = gpu_memory_gb * GB * gpus * memory_utilization
+    available = gpu_memory_gib * GIB * gpus * memory_utilization
     return Fit(
         weights_gib=weights / GIB,
         kv_cache_gib=kv / GIB,

@@ -74,14 +74,23 @@ def render_resources(
     smallest = min(machines, key=lambda m: (m.vcpus, m.memory_gib))  # type: ignore[union-attr]
     resource, per_node = next(iter(labels.advertised_resources(cloud, pool, strategy).items()))
     share = model.gpus_per_replica / per_node
-    cpu = max(1, math.floor(smallest.vcpus * share * 0.75))  # type: ignore[union-attr]
-    memory = max(4, math.floor(smallest.memory_gib * share * 0.75))  # type: ignore[union-attr]
+    # Floors small enough that every GPU slot of a node still gets a pod.
+    millicpu = max(250, math.floor(smallest.vcpus * 1000 * share * 0.75))  # type: ignore[union-attr]
+    memory = max(2, math.floor(smallest.memory_gib * share * 0.75))  # type: ignore[union-attr]
     gpus = str(model.gpus_per_replica)
     return {
-        "requests": {"cpu": str(cpu), "memory": f"{memory}Gi", resource: gpus},
+        "requests": {"cpu": f"{millicpu}m", "memory": f"{memory}Gi", resource: gpus},
         # No CPU limit: throttling the tokenizer and scheduler threads only adds latency.
         "limits": {"memory": f"{memory}Gi", resource: gpus},
     }
+
+
+def render_strategy(model: ModelSpec) -> dict[str, Any]:
+    """A new replica must be ready before an old one goes, unless the replicas share one
+    ReadWriteOnce cache claim: a surge pod on another node could never attach it."""
+    if model.cache_storage_class is None and model.max_replicas == 1:
+        return {"type": "Recreate"}
+    return {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
 
 
 def shm_size_gib(model: ModelSpec, memory_gib: int) -> int:
@@ -162,6 +171,9 @@ def render_deployment(
     memory_gib = int(resources["limits"]["memory"].removesuffix("Gi"))
     env = [
         {"name": "HOME", "value": "/tmp"},
+        # uid 1000 has no passwd entry in the image; getpass.getuser() (torch) reads these first.
+        {"name": "USER", "value": "vllm"},
+        {"name": "LOGNAME", "value": "vllm"},
         {"name": "HF_HOME", "value": f"{CACHE_DIR}/huggingface"},
         {"name": "VLLM_NO_USAGE_STATS", "value": "1"},
         {"name": "DO_NOT_TRACK", "value": "1"},
