@@ -67,3 +67,8 @@ CLUSTER_AUTOSCALER_CHARTS: dict[str, str] = {
 # vLLM's OpenAI-compatible server. The metric names and CLI flags the platform uses are checked
 # against this release line (../shared/reference/metrics).
 VLLM_IMAGE = "vllm/vllm-openai:v0.21.0"
+KUBE_PROMETHEUS_STACK_CHART = (
+    "kube-prometheus-stack",
+    "88.5.3",
+    "https://prometheus-community.github.io/helm-charts",
+)

@@ -19,6 +19,7 @@ from pydantic import Field, PositiveFloat, ValidationError, field_validator, mod
 from components import catalog, versions
 from components.addons.spec import AddonsSpec
 from components.cloud import AwsCloudSpec, CloudSpec, ClusterSpec, GcpCloudSpec
+from components.observability.spec import ObservabilitySpec
 from components.pool_rules import ami_release_problems, cloud_problems
 from components.pools import NodePoolSpec, PoolName
 from components.serving.rules import model_problems
@@ -91,6 +92,10 @@ class StackConfig(Spec):
             "Models served by vLLM, keyed by name (lowercase letters, digits and '-', at most 41 "
             "characters)."
         ),
+    )
+    observability: ObservabilitySpec = Field(
+        default_factory=ObservabilitySpec,
+        description="The stack's Prometheus (model autoscaling and GPU metrics read from it).",
     )
     addons: AddonsSpec = Field(
         default_factory=AddonsSpec,

@@ -22,6 +22,8 @@ from components.aws.cluster import EksCluster, EksClusterArgs
 from components.aws.node_pool import EksGpuNodePool, EksGpuNodePoolArgs
 from components.gcp.cluster import GkeCluster, GkeClusterArgs
 from components.gcp.node_pool import GkeGpuNodePool, GkeGpuNodePoolArgs
+from components.observability.prometheus import NAMESPACE as PROMETHEUS_NAMESPACE
+from components.observability.prometheus import Prometheus, PrometheusArgs
 from components.pools import ami_release, resolved_machine_types
 from components.serving.vllm_service import NAMESPACE as SERVING_NAMESPACE
 from components.serving.vllm_service import VllmService, VllmServiceArgs
@@ -170,6 +172,17 @@ class Platform(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        self.prometheus = Prometheus(
+            f"{name}-prometheus",
+            PrometheusArgs(
+                cloud=cloud.provider,
+                spec=config.observability,
+                k8s_provider=provider,
+                chart_version=addons.chart_versions.kube_prometheus_stack,
+                depends_on=[*ready, self.base.namespaces[PROMETHEUS_NAMESPACE]],
+            ),
+            opts=child,
+        )
         self.gpu_operator = GpuOperator(
             f"{name}-gpu",
             GpuOperatorArgs(
@@ -183,9 +196,8 @@ class Platform(pulumi.ComponentResource):
                     if cloud.provider == "aws"
                     else addons.chart_versions.dcgm_exporter
                 ),
-                # No Prometheus (and so no ServiceMonitor CRD) in the stack yet.
-                service_monitor=False,
-                depends_on=[*ready, *pools],
+                service_monitor=True,
+                depends_on=[*ready, *pools, self.prometheus.ready],
             ),
             opts=child,
         )
@@ -244,7 +256,14 @@ class Platform(pulumi.ComponentResource):
                     k8s_provider=provider,
                     keda_ready=self.keda.ready,
                     hf_token_secret=secret_name,
-                    depends_on=[*ready, self.node_pools[model.node_pool]],
+                    monitoring=True,
+                    depends_on=[
+                        *ready,
+                        self.node_pools[model.node_pool],
+                        self.base,
+                        self.gpu_operator,
+                        self.prometheus.ready,
+                    ],
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )

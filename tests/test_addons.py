@@ -25,7 +25,12 @@ from tools.mockengine import Recording
 RELEASE = "kubernetes:helm.sh/v3:Release"
 # Reference folder of each chart the platform installs; cluster-autoscaler has none in
 # ../shared/reference, so its values cannot be checked against upstream here.
-REFERENCE_CHART = {"gpu-operator": "gpu-operator", "keda": "keda", "dcgm-exporter": "dcgm-exporter"}
+REFERENCE_CHART = {
+    "gpu-operator": "gpu-operator",
+    "keda": "keda",
+    "dcgm-exporter": "dcgm-exporter",
+    "kube-prometheus-stack": "kube-prometheus-stack",
+}
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +47,7 @@ def _release(recording: Recording, chart: str):
 
 def test_pinned_chart_versions_match_the_reference() -> None:
     assert versions.KEDA_CHART[1] == chart_version("keda") == "2.20.2"
+    assert versions.KUBE_PROMETHEUS_STACK_CHART[1] == chart_version("kube-prometheus-stack")
     assert versions.DCGM_EXPORTER_CHART[1] == chart_version("dcgm-exporter") == "4.8.2"
     # The repository's Chart.yaml carries placeholders; the published chart is v26.7.0.
     assert versions.GPU_OPERATOR_CHART[1] == "v26.7.0"
@@ -57,6 +63,7 @@ def test_every_values_key_exists_upstream(stacks: dict[str, Recording], stack: s
             versions.GPU_OPERATOR_CHART[1],
             versions.KEDA_CHART[1],
             versions.DCGM_EXPORTER_CHART[1],
+            versions.KUBE_PROMETHEUS_STACK_CHART[1],
             versions.CLUSTER_AUTOSCALER_CHARTS["1.33"],
         }
         if chart not in REFERENCE_CHART:
@@ -72,7 +79,7 @@ def test_every_values_key_exists_upstream(stacks: dict[str, Recording], stack: s
             )
             assert unknown_keys(nfd, subchart) == []
         checked += 1
-    assert checked == 2, "two reference-checked releases per stack"
+    assert checked == 3, "three reference-checked releases per stack"
 
 
 def test_nfd_values_pass_the_subchart_schema(stacks: dict[str, Recording]) -> None:
@@ -96,7 +103,11 @@ def test_eks_operator_leaves_driver_and_toolkit_to_the_ami(stacks: dict[str, Rec
 
 def test_gke_gets_only_a_dcgm_exporter_reading_gkes_driver(stacks: dict[str, Recording]) -> None:
     gke = stacks["gcp-dev"]
-    assert sorted(r.inputs["chart"] for r in gke.of_type(RELEASE)) == ["dcgm-exporter", "keda"]
+    assert sorted(r.inputs["chart"] for r in gke.of_type(RELEASE)) == [
+        "dcgm-exporter",
+        "keda",
+        "kube-prometheus-stack",
+    ]
     values = _release(gke, "dcgm-exporter").inputs["values"]
     assert {"name": "nvidia-install-dir-host", "hostPath": "/home/kubernetes/bin/nvidia"} in values[
         "extraHostVolumes"
@@ -146,6 +157,24 @@ def test_time_slicing_config_only_where_a_pool_shares(stacks: dict[str, Recordin
         r for r in prod.of_type("kubernetes:core/v1:ConfigMap") if "device-plugin" in r.name
     ]
     assert "devicePlugin" not in _release(prod, "gpu-operator").inputs["values"]
+
+
+def test_prometheus_selects_the_platform_monitors(stacks: dict[str, Recording]) -> None:
+    for stack in ("dev", "gcp-dev"):
+        release = _release(stacks[stack], "kube-prometheus-stack")
+        spec = release.inputs["values"]["prometheus"]["prometheusSpec"]
+        for key in ("serviceMonitorSelector", "podMonitorSelector", "ruleSelector"):
+            assert spec[key] == {"matchLabels": labels.PROMETHEUS_SELECTOR}
+        # The chart's own monitors (kubelet, node exporter, ...) must match the selector too.
+        assert release.inputs["values"]["commonLabels"] == labels.PROMETHEUS_SELECTOR
+        assert release.inputs["namespace"] == "observability"
+        gpu_chart = "gpu-operator" if stack == "dev" else "dcgm-exporter"
+        gpu = _release(stacks[stack], gpu_chart)
+        assert release.key in gpu.options["dependsOn"], "monitors need the CRDs first"
+    # KEDA's queries go to the service the operator creates for this Prometheus.
+    from components.serving.autoscaling import PROMETHEUS_URL
+
+    assert PROMETHEUS_URL.startswith("http://prometheus-operated.observability.svc")
 
 
 def test_dcgm_service_monitors_carry_the_prometheus_selector(stacks: dict[str, Recording]) -> None:

@@ -387,6 +387,12 @@ BAD_CONFIGS = [
         "addons.chartVersions.clusterAutoscaler: no cluster-autoscaler chart is pinned for "
         "Kubernetes 1.32",
     ),
+    (
+        "observability-retention",
+        "dev",
+        {("observability",): {"retention": "two weeks"}},
+        "observability.retention: not a retention",
+    ),
     # Compute: zones, reservations, images, add-ons, networks, system nodes.
     (
         "pool-zone-unknown",

@@ -227,7 +227,11 @@ def test_dev_serves_a_small_model_on_the_l4_spot_pool(dev: Recording) -> None:
         "PodDisruptionBudget",
         "NetworkPolicy",
         "ScaledObject",
+        "PodMonitor",
     }
+    assert crd_errors(objects["PodMonitor"], "monitoring.coreos.com_podmonitors.yaml") == []
+    monitor = dev.one("kubernetes:monitoring.coreos.com/v1:PodMonitor")
+    assert "kubernetes:helm.sh/v3:Release::dev-prometheus-release" in monitor.options["dependsOn"]
     pod = objects["Deployment"]["spec"]["template"]["spec"]
     assert pod["nodeSelector"] == {"gpuplatform.io/pool": "l4-spot"}
     assert dev.outputs["models"] == {

@@ -56,7 +56,8 @@ def unknown_keys(values: Any, upstream: Any, path: str = "") -> list[str]:
         where = f"{path}.{key}" if path else key
         if not isinstance(upstream, dict) or key not in upstream:
             missing.append(where)
-        elif key not in FREE_FORM:
+        elif key not in FREE_FORM and upstream[key] != {}:
+            # An empty map upstream is an object the chart passes through as given.
             missing += unknown_keys(value, upstream[key], where)
     return missing
 

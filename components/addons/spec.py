@@ -29,6 +29,9 @@ class ChartVersionsSpec(Spec):
     gpu_operator: str | None = Field(None, description="NVIDIA GPU Operator (aws), e.g. v26.7.0.")
     keda: str | None = Field(None, description="KEDA, e.g. 2.20.2.")
     dcgm_exporter: str | None = Field(None, description="DCGM exporter (gcp), e.g. 4.8.2.")
+    kube_prometheus_stack: str | None = Field(
+        None, description="kube-prometheus-stack (the stack's Prometheus), e.g. 88.5.3."
+    )
     cluster_autoscaler: str | None = Field(
         None,
         description=(
@@ -37,7 +40,9 @@ class ChartVersionsSpec(Spec):
         ),
     )
 
-    @field_validator("gpu_operator", "keda", "dcgm_exporter", "cluster_autoscaler")
+    @field_validator(
+        "gpu_operator", "keda", "dcgm_exporter", "kube_prometheus_stack", "cluster_autoscaler"
+    )
     @classmethod
     def _versions(cls, value: str | None) -> str | None:
         return _version(value)

@@ -1,0 +1,99 @@
+"""Prometheus: kube-prometheus-stack in the `observability` namespace, selecting every
+ServiceMonitor and PodMonitor that carries the platform's monitoring label.
+
+Model autoscaling (KEDA) queries it at `prometheus-operated.observability`; the DCGM exporter
+and the model servers are scraped through their monitors. Its CRDs must exist before any
+monitor is created, so monitors depend on `ready`. Control-plane components the cloud manages
+(controller manager, scheduler, etcd) cannot be scraped on EKS or GKE and are left out.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import labels, versions
+from components.addons import helm
+from components.catalog import Cloud
+from components.observability.spec import ObservabilitySpec
+from components.options import child_of
+
+TOKEN = "gpuplatform:observability:Prometheus"
+NAMESPACE = "observability"
+
+
+def render_prometheus_values(cloud: Cloud, spec: ObservabilitySpec) -> dict[str, Any]:
+    selector = {"matchLabels": dict(labels.PROMETHEUS_SELECTOR)}
+    system = labels.node_selector(labels.SYSTEM_POOL)
+    return {
+        "crds": {"enabled": True},
+        # The chart's own monitors carry the label too, so one selector picks up everything.
+        "commonLabels": dict(labels.PROMETHEUS_SELECTOR),
+        "grafana": {"enabled": False},
+        "alertmanager": {"enabled": False},
+        "kubeControllerManager": {"enabled": False},
+        "kubeScheduler": {"enabled": False},
+        "kubeEtcd": {"enabled": False},
+        # GKE's Dataplane V2 replaces kube-proxy.
+        "kubeProxy": {"enabled": cloud == "aws"},
+        "prometheusOperator": {"nodeSelector": system},
+        "prometheus": {
+            "prometheusSpec": {
+                "serviceMonitorSelector": selector,
+                "podMonitorSelector": selector,
+                "ruleSelector": selector,
+                "serviceMonitorNamespaceSelector": {},
+                "podMonitorNamespaceSelector": {},
+                "retention": spec.retention,
+                "storageSpec": {
+                    "volumeClaimTemplate": {
+                        "spec": {
+                            "accessModes": ["ReadWriteOnce"],
+                            "resources": {"requests": {"storage": f"{spec.storage_gib}Gi"}},
+                        }
+                    }
+                },
+                "resources": {
+                    "requests": {"cpu": "500m", "memory": "2Gi"},
+                    "limits": {"memory": "4Gi"},
+                },
+                "nodeSelector": system,
+            }
+        },
+    }
+
+
+@dataclass(frozen=True)
+class PrometheusArgs:
+    cloud: Cloud
+    spec: ObservabilitySpec
+    k8s_provider: k8s.Provider
+    chart_version: str | None = None
+    depends_on: list[pulumi.Resource] = field(default_factory=list)
+
+
+class Prometheus(pulumi.ComponentResource):
+    """kube-prometheus-stack: Prometheus, its operator and CRDs, node and cluster exporters."""
+
+    ready: k8s.helm.v3.Release
+    """Depend on this before creating ServiceMonitors or PodMonitors."""
+
+    def __init__(self, name: str, args: PrometheusArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(TOKEN, name, None, opts)
+        child = functools.partial(child_of, self, args.k8s_provider)
+        chart, version, repo = versions.KUBE_PROMETHEUS_STACK_CHART
+        self.ready = helm.release(
+            f"{name}-release",
+            chart=chart,
+            version=args.chart_version or version,
+            repo=repo,
+            namespace=NAMESPACE,
+            values=render_prometheus_values(args.cloud, args.spec),
+            timeout=900,
+            opts=child(args.depends_on),
+        )
+        self.register_outputs({"namespace": NAMESPACE})
