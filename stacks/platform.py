@@ -27,6 +27,8 @@ from components.observability.prometheus import Prometheus, PrometheusArgs
 from components.pools import ami_release, resolved_machine_types
 from components.serving.vllm_service import NAMESPACE as SERVING_NAMESPACE
 from components.serving.vllm_service import VllmService, VllmServiceArgs
+from components.serving.vllm_service import resource_name as vllm_resource_name
+from components.serving.weights_access import ModelWeightsAccess, ModelWeightsAccessArgs
 from stacks import config as stack_config
 from stacks.config import PROJECT, StackConfig
 
@@ -245,6 +247,22 @@ class Platform(pulumi.ComponentResource):
             ready = [namespace]
         strategy = labels.mig_strategy(config.node_pools)
         for model_name, model in config.models.items():
+            access = None
+            if not model.from_hub:
+                access = ModelWeightsAccess(
+                    f"{name}-{model_name}-weights",
+                    ModelWeightsAccessArgs(
+                        cloud=config.cloud.provider,
+                        source=model.source,
+                        namespace=SERVING_NAMESPACE,
+                        service_account=vllm_resource_name(model_name),
+                        provider=self.cloud_provider,
+                        cluster_name=self.cluster.cluster_name,
+                        partition=getattr(config.cloud, "partition", "aws"),
+                        project=getattr(config.cloud, "project", None),
+                    ),
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
             self.models[model_name] = VllmService(
                 f"{name}-{model_name}",
                 VllmServiceArgs(
@@ -257,12 +275,17 @@ class Platform(pulumi.ComponentResource):
                     keda_ready=self.keda.ready,
                     hf_token_secret=secret_name,
                     monitoring=True,
+                    service_account_annotations=(
+                        access.service_account_annotations if access else {}
+                    ),
+                    region=config.cloud.region,
                     depends_on=[
                         *ready,
                         self.node_pools[model.node_pool],
                         self.base,
                         self.gpu_operator,
                         self.prometheus.ready,
+                        *(access.ready if access else []),
                     ],
                 ),
                 opts=pulumi.ResourceOptions(parent=self),

@@ -406,3 +406,77 @@ def test_mig_models_request_the_slice_and_fit_its_memory() -> None:
     shared = _pool("l4", sharing={"mode": "time-slicing", "replicas": 4})
     args = workload.render_args("m", _model(parametersB=1.0), shared)
     assert args[args.index("--gpu-memory-utilization") + 1] == "0.225"
+
+
+def _object_store_stack(stack: str, source: str) -> Recording:
+    config = platform_config(stack)
+    config["models"] = {
+        "weights": {
+            "source": source,
+            "nodePool": "l4-spot",
+            "maxReplicas": 1,
+            "parametersB": 8.0,
+        }
+    }
+    return run_main(config, stack=stack)
+
+
+def test_s3_weights_are_readable_by_exactly_this_model() -> None:
+    recording = _object_store_stack("dev", "s3://model-bucket/llama/8b/")
+    association = [
+        r
+        for r in recording.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+        if r.parent == "gpuplatform:serving:ModelWeightsAccess::dev-weights-weights"
+    ]
+    assert len(association) == 1
+    assert association[0].inputs["namespace"] == "inference"
+    assert association[0].inputs["serviceAccount"] == "vllm-weights"
+    policy = json.loads(
+        recording.one("aws:iam/rolePolicy:RolePolicy", "dev-weights-weights-read").inputs["policy"]
+    )
+    read = next(s for s in policy["Statement"] if s["Sid"] == "ReadWeights")
+    assert read["Resource"] == "arn:aws:s3:::model-bucket/llama/8b/*"
+    listing = next(s for s in policy["Statement"] if s["Sid"] == "ListWeights")
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["llama/8b/*"]}}
+    pod = recording.one("kubernetes:apps/v1:Deployment").inputs["spec"]["template"]["spec"]
+    args = pod["containers"][0]["args"]
+    assert args[0] == "s3://model-bucket/llama/8b/"
+    assert args[args.index("--load-format") + 1] == "runai_streamer"
+    env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+    assert env["AWS_REGION"] == "us-east-1"
+    egress = recording.one("kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs["spec"]["egress"]
+    assert {
+        "to": [{"ipBlock": {"cidr": "169.254.170.23/32"}}],
+        "ports": [{"protocol": "TCP", "port": 80}],
+    } in egress
+    deployment = recording.one("kubernetes:apps/v1:Deployment")
+    assert (
+        "aws:eks/podIdentityAssociation:PodIdentityAssociation::dev-weights-weights-identity"
+        in deployment.options["dependsOn"]
+    )
+
+
+def test_gcs_weights_use_workload_identity() -> None:
+    recording = _object_store_stack("gcp-dev", "gs://model-bucket/llama/")
+    account = recording.one("gcp:serviceaccount/account:Account", "gcp-dev-weights-weights-account")
+    assert account.inputs["accountId"] == "vllm-weights"
+    read = recording.one("gcp:storage/bucketIAMMember:BucketIAMMember").inputs
+    assert (read["bucket"], read["role"]) == ("model-bucket", "roles/storage.objectViewer")
+    impersonate = recording.one("gcp:serviceaccount/iAMMember:IAMMember").inputs
+    assert (
+        impersonate["member"] == "serviceAccount:my-gpu-project.svc.id.goog[inference/vllm-weights]"
+    )
+    assert impersonate["role"] == "roles/iam.workloadIdentityUser"
+    sa = recording.one("kubernetes:core/v1:ServiceAccount").inputs
+    assert sa["metadata"]["annotations"]["iam.gke.io/gcp-service-account"].startswith(
+        "vllm-weights@"
+    )
+    egress = recording.one("kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs["spec"]["egress"]
+    cidrs = {rule["to"][0]["ipBlock"]["cidr"] for rule in egress if "ipBlock" in rule["to"][0]}
+    assert {"169.254.169.254/32", "169.254.169.252/32"} <= cidrs
+
+
+def test_hub_models_get_no_cloud_identity(dev: Recording) -> None:
+    assert not [r for r in dev.resources if r.type == "gpuplatform:serving:ModelWeightsAccess"]
+    egress = _manifests(dev)["NetworkPolicy"]["spec"]["egress"]
+    assert all("169.254" not in json.dumps(rule) for rule in egress)

@@ -37,9 +37,18 @@ def render_pdb(name: str, namespace: str, model: ModelSpec) -> dict | None:
     }
 
 
-def render_network_policy(name: str, namespace: str) -> dict:
+# Where pods get cloud credentials when they read weights from object storage: the EKS Pod
+# Identity agent, and GKE's metadata server (Workload Identity).
+CREDENTIAL_ENDPOINTS = {
+    "aws": [("169.254.170.23/32", 80)],
+    "gcp": [("169.254.169.254/32", 80), ("169.254.169.252/32", 988)],
+}
+
+
+def render_network_policy(name: str, namespace: str, credentials_from: str | None = None) -> dict:
     """Ingress: clients' namespaces and the monitoring namespace, on the API port only.
-    Egress: DNS, and HTTPS for the weights (hub or object storage)."""
+    Egress: DNS, HTTPS for the weights (hub or object storage) and, for object storage, the
+    cloud's credential endpoint (`credentials_from` is the cloud)."""
 
     def namespace_with(key: str, value: str) -> dict:
         return {"namespaceSelector": {"matchLabels": {key: value}}}
@@ -70,6 +79,13 @@ def render_network_policy(name: str, namespace: str) -> dict:
                     "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
                     "ports": [{"protocol": "TCP", "port": 443}],
                 },
+                *(
+                    {
+                        "to": [{"ipBlock": {"cidr": cidr}}],
+                        "ports": [{"protocol": "TCP", "port": port}],
+                    }
+                    for cidr, port in CREDENTIAL_ENDPOINTS.get(credentials_from or "", [])
+                ),
             ],
         },
     }
@@ -92,7 +108,7 @@ def render_pod_monitor(name: str, namespace: str) -> dict:
 
 
 def render_service_account(name: str, namespace: str) -> dict:
-    """One identity per model, so object-store access can be granted to exactly this model
+    """One identity per model, so object-store access is granted to exactly this model
     (EKS Pod Identity, GKE Workload Identity)."""
     return {
         "apiVersion": "v1",

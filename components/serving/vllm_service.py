@@ -8,6 +8,7 @@ KEDA ScaledObject (after KEDA's CRDs) and, once the stack runs Prometheus, a Pod
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pulumi
@@ -46,6 +47,9 @@ class VllmServiceArgs:
     hf_token_secret: str | None = None
     monitoring: bool = False
     """Whether the stack runs Prometheus (and so has the PodMonitor CRD)."""
+    service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """GKE Workload Identity annotation for object-store weights."""
+    region: str | None = None
     depends_on: list[pulumi.Resource] = field(default_factory=list)
 
 
@@ -69,7 +73,10 @@ class VllmService(pulumi.ComponentResource):
         ready.append(
             k8s.core.v1.ServiceAccount(
                 f"{name}-sa",
-                metadata=account["metadata"],
+                metadata={
+                    **account["metadata"],
+                    "annotations": dict(args.service_account_annotations),
+                },
                 automount_service_account_token=False,
                 opts=child(args.depends_on),
             )
@@ -94,6 +101,7 @@ class VllmService(pulumi.ComponentResource):
             cloud=args.cloud,
             strategy=args.mig_strategy,
             hf_token_secret=args.hf_token_secret,
+            region=args.region,
         )
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
@@ -115,7 +123,9 @@ class VllmService(pulumi.ComponentResource):
             k8s.policy.v1.PodDisruptionBudget(
                 f"{name}-pdb", metadata=pdb["metadata"], spec=pdb["spec"], opts=child(ready)
             )
-        policy = exposure.render_network_policy(k8s_name, NAMESPACE)
+        policy = exposure.render_network_policy(
+            k8s_name, NAMESPACE, credentials_from=None if model.from_hub else args.cloud
+        )
         k8s.networking.v1.NetworkPolicy(
             f"{name}-netpol", metadata=policy["metadata"], spec=policy["spec"], opts=child(ready)
         )

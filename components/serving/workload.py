@@ -165,6 +165,7 @@ def render_deployment(
     cloud: Cloud,
     strategy: MigStrategy,
     hf_token_secret: str | None,
+    region: str | None = None,
 ) -> dict:
     pool_name = model.node_pool
     resources = render_resources(cloud, model, pool, strategy)
@@ -178,6 +179,8 @@ def render_deployment(
         {"name": "VLLM_NO_USAGE_STATS", "value": "1"},
         {"name": "DO_NOT_TRACK", "value": "1"},
     ]
+    if cloud == "aws" and not model.from_hub and region is not None:
+        env.append({"name": "AWS_REGION", "value": region})  # the S3 client's endpoint
     if hf_token_secret is not None and model.from_hub:
         env.append(
             {

@@ -1,0 +1,137 @@
+"""ModelWeightsAccess: read access to a model's weights in object storage, for exactly that
+model's Kubernetes service account.
+
+- EKS: an IAM role that EKS Pod Identity hands to the service account, allowed to list and read
+  only the model's `s3://bucket/prefix`.
+- GKE: a Google service account with read access to the bucket, which the Kubernetes service
+  account impersonates through Workload Identity (the annotation this component returns).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_gcp as gcp
+
+from components.aws import iam
+from components.catalog import Cloud
+from components.options import child_of
+
+TOKEN = "gpuplatform:serving:ModelWeightsAccess"
+GKE_SA_ANNOTATION = "iam.gke.io/gcp-service-account"
+
+
+def split_source(source: str) -> tuple[str, str]:
+    """`s3://bucket/some/prefix/` -> (`bucket`, `some/prefix/`)."""
+    bucket, _, prefix = source.split("://", 1)[1].partition("/")
+    return bucket, prefix
+
+
+def render_s3_read_policy(partition: str, source: str) -> str:
+    bucket, prefix = split_source(source)
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "ListWeights",
+                    "Effect": "Allow",
+                    "Action": "s3:ListBucket",
+                    "Resource": f"arn:{partition}:s3:::{bucket}",
+                    "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*"]}},
+                },
+                {
+                    "Sid": "ReadWeights",
+                    "Effect": "Allow",
+                    "Action": "s3:GetObject",
+                    "Resource": f"arn:{partition}:s3:::{bucket}/{prefix}*",
+                },
+            ],
+        }
+    )
+
+
+def gcp_account_id(service_account: str) -> str:
+    """A Google service account id (6 to 30 characters) for a Kubernetes service account."""
+    return service_account[:30].rstrip("-")
+
+
+@dataclass(frozen=True)
+class ModelWeightsAccessArgs:
+    cloud: Cloud
+    source: str
+    namespace: str
+    service_account: str
+    provider: pulumi.ProviderResource
+    cluster_name: pulumi.Input[str] | None = None
+    """EKS: the cluster the Pod Identity association belongs to."""
+    partition: str = "aws"
+    project: str | None = None
+    """GKE: the project of the cluster's workload identity pool."""
+
+
+class ModelWeightsAccess(pulumi.ComponentResource):
+    """Object-store read access for one model server's service account."""
+
+    service_account_annotations: dict[str, pulumi.Output[str]]
+    """Annotations the Kubernetes service account needs (GKE Workload Identity)."""
+    ready: list[pulumi.Resource]
+
+    def __init__(
+        self, name: str, args: ModelWeightsAccessArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__(TOKEN, name, None, opts)
+        self.service_account_annotations = {}
+        if args.cloud == "aws":
+            role = aws.iam.Role(
+                f"{name}-role",
+                assume_role_policy=iam.pod_identity_trust_policy(),
+                opts=child_of(self, args.provider),
+            )
+            policy = aws.iam.RolePolicy(
+                f"{name}-read",
+                role=role.id,
+                policy=render_s3_read_policy(args.partition, args.source),
+                opts=child_of(self, args.provider),
+            )
+            association = aws.eks.PodIdentityAssociation(
+                f"{name}-identity",
+                cluster_name=args.cluster_name,
+                namespace=args.namespace,
+                service_account=args.service_account,
+                role_arn=role.arn,
+                opts=child_of(self, args.provider),
+            )
+            self.ready = [policy, association]
+        else:
+            bucket, _ = split_source(args.source)
+            account = gcp.serviceaccount.Account(
+                f"{name}-account",
+                account_id=gcp_account_id(args.service_account),
+                display_name=f"Reads model weights for {args.namespace}/{args.service_account}",
+                project=args.project,
+                opts=child_of(self, args.provider),
+            )
+            read = gcp.storage.BucketIAMMember(
+                f"{name}-read",
+                bucket=bucket,
+                role="roles/storage.objectViewer",
+                member=account.member,
+                opts=child_of(self, args.provider),
+            )
+            workload_identity = gcp.serviceaccount.IAMMember(
+                f"{name}-impersonate",
+                service_account_id=account.name,
+                role="roles/iam.workloadIdentityUser",
+                member=(
+                    f"serviceAccount:{args.project}.svc.id.goog"
+                    f"[{args.namespace}/{args.service_account}]"
+                ),
+                opts=child_of(self, args.provider),
+            )
+            self.service_account_annotations = {GKE_SA_ANNOTATION: account.email}
+            self.ready = [read, workload_identity]
+        self.register_outputs({})
