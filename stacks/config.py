@@ -22,7 +22,7 @@ from components.cloud import AwsCloudSpec, CloudSpec, ClusterSpec, GcpCloudSpec
 from components.observability.spec import ObservabilitySpec
 from components.pool_rules import ami_release_problems, cloud_problems
 from components.pools import NodePoolSpec, PoolName
-from components.serving.rules import model_problems
+from components.serving.rules import model_problems, pool_capacity_problems
 from components.serving.spec import ModelName, ModelSpec
 from components.spec import Problem, Spec, check, raise_problems
 from stacks.errors import format_errors
@@ -128,6 +128,11 @@ class StackConfig(Spec):
         for name, model in self.models.items():
             found = model_problems(cloud.provider, self.production, model, self.node_pools)
             problems += [Problem(("models", name, *p.path), p.message) for p in found]
+        if not problems:
+            problems += [
+                Problem(("nodePools", *p.path), p.message)
+                for p in pool_capacity_problems(cloud.provider, self.node_pools, self.models)
+            ]
         for name, pool in self.node_pools.items():
             found = cloud_problems(
                 cloud.provider, cloud.zones or (), self.cluster.kubernetes_version, pool

@@ -158,6 +158,14 @@ def test_cluster_is_private_regional_and_locked_down(gke: Recording) -> None:
     assert gke.outputs["kubeconfig"] == "[secret]"
 
 
+def test_control_plane_reaches_keda_on_private_nodes(gke: Recording) -> None:
+    firewall = gke.one("gcp:compute/firewall:Firewall").inputs
+    assert firewall["direction"] == "INGRESS"
+    assert firewall["sourceRanges"] == ["10.0.0.2/32"]
+    assert firewall["allows"] == [{"protocol": "tcp", "ports": ["6443", "9443"]}]
+    assert firewall["targetServiceAccounts"][0].startswith("gp-gcp-dev-nodes@")
+
+
 def test_node_service_account_has_only_what_nodes_need(gke: Recording) -> None:
     roles = {r.inputs["role"] for r in gke.of_type("gcp:projects/iAMMember:IAMMember")}
     assert roles == {

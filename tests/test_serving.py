@@ -197,6 +197,15 @@ def test_bad_models_name_the_key(stack: str, model: dict, expected: str) -> None
     assert any(p.startswith(expected) for p in problems), problems
 
 
+def test_pools_hold_their_models_with_room_for_a_rollout() -> None:
+    config = platform_config("dev")
+    config["models"]["llama-8b"]["maxReplicas"] = 4  # 4 GPUs + 1 surge > 4 L4 nodes
+    (problem,) = _problems(config)
+    assert problem.startswith("nodePools.l4-spot.maxNodes: models llama-8b need up to 5 GPUs")
+    config["models"]["llama-8b"]["maxReplicas"] = 3
+    assert parse(config).models["llama-8b"].max_replicas == 3
+
+
 def test_bad_model_name() -> None:
     config = platform_config("dev")
     config["models"] = {"Llama_8B": config["models"]["llama-8b"]}

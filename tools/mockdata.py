@@ -86,6 +86,10 @@ def _gke_cluster(m: PlanMocks, args: mocks.MockResourceArgs) -> dict:
         "endpoint": "203.0.113.10",
         "masterAuth": {"clusterCaCertificate": _MOCK_CA},
         "workloadIdentityConfig": {"workloadPool": f"{m.project}.svc.id.goog"},
+        "privateClusterConfig": {
+            **(args.inputs.get("privateClusterConfig") or {}),
+            "privateEndpoint": "10.0.0.2",
+        },
     }
 
 

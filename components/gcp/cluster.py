@@ -31,6 +31,7 @@ NODE_ROLES = (
 )
 OAUTH_SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
 PODS_RANGE, SERVICES_RANGE = "pods", "services"
+WEBHOOK_PORTS = (6443, 9443)  # KEDA metrics API server, KEDA admission webhooks
 
 
 def render_node_basics(disk_gib: int) -> dict:
@@ -213,6 +214,22 @@ class GkeCluster(pulumi.ComponentResource):
                 # Describes only the removed default pool; changing it would replace the cluster.
                 ignore_changes=["nodeConfig"],
             ),
+        )
+        # The control plane reaches private nodes only on 443 and 10250 by default; KEDA's
+        # metrics API server (6443) and admission webhook (9443) must be reachable too, or
+        # HPAs get no external metrics.
+        gcp.compute.Firewall(
+            f"{name}-control-plane-webhooks",
+            name=f"{spec.name}-control-plane-webhooks",
+            project=cloud.project,
+            network=network.id,
+            direction="INGRESS",
+            source_ranges=cluster.private_cluster_config.apply(
+                lambda config: [f"{config.private_endpoint}/32"]
+            ),
+            target_service_accounts=[self.node_service_account],
+            allows=[{"protocol": "tcp", "ports": [str(p) for p in WEBHOOK_PORTS]}],
+            opts=self._opts(),
         )
         system = spec.system_nodes
         zones = list(cloud.zones or ())

@@ -16,7 +16,7 @@ from components import catalog, labels, versions
 from components.catalog import Cloud
 from components.labels import MigStrategy
 from components.pools import NodePoolSpec, resolved_machine_types
-from components.serving.rules import memory_utilization, model_fit
+from components.serving.rules import memory_utilization, model_fit, rolls_with_surge
 from components.serving.spec import ModelSpec
 
 PORT = 8000
@@ -88,7 +88,7 @@ def render_resources(
 def render_strategy(model: ModelSpec) -> dict[str, Any]:
     """A new replica must be ready before an old one goes, unless the replicas share one
     ReadWriteOnce cache claim: a surge pod on another node could never attach it."""
-    if model.cache_storage_class is None and model.max_replicas == 1:
+    if not rolls_with_surge(model):
         return {"type": "Recreate"}
     return {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
 
