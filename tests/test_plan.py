@@ -38,6 +38,9 @@ def test_plan_runs_each_stack(tmp_path: Path, stack: str) -> None:
     assert result.exit_code == 0, result.output
     assert f"gpu-platform stack {stack}" in result.stdout
     assert "estimated monthly cost" in result.stdout
+    # Key facts beside resources: instance types, capacity, chart versions, images.
+    for fact in ("capacity=SPOT", "chart=gpu-operator  version=v26.7.0", "image=vllm/vllm-openai:"):
+        assert fact in result.stdout
     document = json.loads((tmp_path / "p.json").read_text())
     assert set(document) == {"project", "stack", "resources", "outputs", "cost", "findings"}
     assert (document["project"], document["stack"]) == ("gpu-platform", stack)

@@ -43,6 +43,8 @@ class Plan:
 
 
 def _join(values: Any) -> str:
+    if isinstance(values, dict):
+        return ",".join(f"{k}={v}" for k, v in values.items())
     return ",".join(map(str, values)) if isinstance(values, list) else str(values)
 
 
@@ -87,6 +89,14 @@ _FACTS_BY_TYPE: dict[str, tuple[tuple[str, str], ...]] = {
         ("autoscaling.totalMaxNodeCount", "max"),
     ),
     HELM_RELEASE: (("chart", "chart"), ("version", "version"), ("namespace", "namespace")),
+    "kubernetes:apps/v1:Deployment": (
+        ("spec.template.spec.containers.0.image", "image"),
+        ("spec.template.spec.nodeSelector", "on"),
+    ),
+    "kubernetes:keda.sh/v1alpha1:ScaledObject": (
+        ("spec.minReplicaCount", "min"),
+        ("spec.maxReplicaCount", "max"),
+    ),
 }
 _GENERIC_FACTS = (("version", "version"), ("image", "image"))
 
