@@ -76,7 +76,6 @@ class Platform(pulumi.ComponentResource):
         self.cloud_provider = cloud_provider(
             config, f"{name}-{cloud.provider}", tags, pulumi.ResourceOptions(parent=self)
         )
-        child = pulumi.ResourceOptions(parent=self)
         if cloud.provider == "aws":
             cluster = EksCluster(
                 f"{name}-cluster",
@@ -88,7 +87,7 @@ class Platform(pulumi.ComponentResource):
                     self.cloud_provider,
                     tags,
                 ),
-                opts=child,
+                opts=self._child(),
             )
             strategy = labels.mig_strategy(config.node_pools)
             self.node_pools = {
@@ -110,7 +109,7 @@ class Platform(pulumi.ComponentResource):
                         tags=tags,
                         depends_on=cluster.node_dependencies,
                     ),
-                    opts=pulumi.ResourceOptions(parent=self),
+                    opts=self._child(),
                 )
                 for pool_name, pool in config.node_pools.items()
             }
@@ -125,7 +124,7 @@ class Platform(pulumi.ComponentResource):
                     self.cloud_provider,
                     tags,
                 ),
-                opts=child,
+                opts=self._child(),
             )
             self.node_pools = {
                 pool_name: GkeGpuNodePool(
@@ -143,7 +142,7 @@ class Platform(pulumi.ComponentResource):
                         provider=self.cloud_provider,
                         depends_on=cluster.node_account_ready,
                     ),
-                    opts=pulumi.ResourceOptions(parent=self),
+                    opts=self._child(),
                 )
                 for pool_name, pool in config.node_pools.items()
             }
@@ -151,6 +150,10 @@ class Platform(pulumi.ComponentResource):
         self._addons(name, config)
         self._serving(name, config)
         self.register_outputs({"clusterName": cluster.cluster_name, "endpoint": cluster.endpoint})
+
+    def _child(self) -> pulumi.ResourceOptions:
+        """Fresh options for one child component (never shared between resources)."""
+        return pulumi.ResourceOptions(parent=self)
 
     def _addons(self, name: str, config: StackConfig) -> None:
         """Namespaces, GPU Operator (or DCGM exporter), KEDA and, on EKS, cluster-autoscaler."""
@@ -160,7 +163,6 @@ class Platform(pulumi.ComponentResource):
         provider = cluster.k8s_provider
         ready = list(cluster.system_ready)
         pools = list(self.node_pools.values())
-        child = pulumi.ResourceOptions(parent=self)
         self.base = PlatformBase(
             f"{name}-base",
             PlatformBaseArgs(
@@ -172,7 +174,7 @@ class Platform(pulumi.ComponentResource):
                 provider,
                 ready,
             ),
-            opts=child,
+            opts=self._child(),
         )
         self.prometheus = Prometheus(
             f"{name}-prometheus",
@@ -183,7 +185,7 @@ class Platform(pulumi.ComponentResource):
                 chart_version=addons.chart_versions.kube_prometheus_stack,
                 depends_on=[*ready, self.base.namespaces[PROMETHEUS_NAMESPACE]],
             ),
-            opts=child,
+            opts=self._child(),
         )
         self.gpu_operator = GpuOperator(
             f"{name}-gpu",
@@ -201,12 +203,12 @@ class Platform(pulumi.ComponentResource):
                 service_monitor=True,
                 depends_on=[*ready, *pools, self.prometheus.ready],
             ),
-            opts=child,
+            opts=self._child(),
         )
         self.keda = Keda(
             f"{name}-keda",
             KedaArgs(version, provider, addons.chart_versions.keda, ready),
-            opts=child,
+            opts=self._child(),
         )
         if cloud.provider == "aws":
             ClusterAutoscaler(
@@ -221,7 +223,7 @@ class Platform(pulumi.ComponentResource):
                     chart_version=addons.chart_versions.cluster_autoscaler,
                     depends_on=[*ready, *pools],
                 ),
-                opts=child,
+                opts=self._child(),
             )
 
     def _serving(self, name: str, config: StackConfig) -> None:
@@ -261,7 +263,7 @@ class Platform(pulumi.ComponentResource):
                         partition=getattr(config.cloud, "partition", "aws"),
                         project=getattr(config.cloud, "project", None),
                     ),
-                    opts=pulumi.ResourceOptions(parent=self),
+                    opts=self._child(),
                 )
             self.models[model_name] = VllmService(
                 f"{name}-{model_name}",
@@ -288,7 +290,7 @@ class Platform(pulumi.ComponentResource):
                         *(access.ready if access else []),
                     ],
                 ),
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=self._child(),
             )
 
 
