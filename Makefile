@@ -26,9 +26,9 @@ help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "  variables: STACK=dev|prod  STACK_FILE=path  JSON=plan.json  MANIFESTS=dir"
 
+# uv goes into a plain directory (no venv module needed); uv then builds .venv itself.
 $(UV):
-	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/python -m pip install --quiet uv==$(UV_VERSION)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --target $(TOOLS) uv==$(UV_VERSION)
 
 $(SYNCED): $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --python $(PYTHON)
