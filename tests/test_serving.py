@@ -197,13 +197,41 @@ def test_bad_models_name_the_key(stack: str, model: dict, expected: str) -> None
     assert any(p.startswith(expected) for p in problems), problems
 
 
-def test_pools_hold_their_models_with_room_for_a_rollout() -> None:
+def test_pools_hold_all_their_models_at_once() -> None:
     config = platform_config("dev")
-    config["models"]["llama-8b"]["maxReplicas"] = 4  # 4 GPUs + 1 surge > 4 L4 nodes
+    second = {**config["models"]["llama-8b"], "maxReplicas": 3}
+    config["models"]["llama-8b-copy"] = second  # 2 + 3 GPUs > 4 L4 nodes
     (problem,) = _problems(config)
-    assert problem.startswith("nodePools.l4-spot.maxNodes: models llama-8b need up to 5 GPUs")
-    config["models"]["llama-8b"]["maxReplicas"] = 3
-    assert parse(config).models["llama-8b"].max_replicas == 3
+    assert problem.startswith(
+        "nodePools.l4-spot.maxNodes: models llama-8b, llama-8b-copy need up to 5 GPUs"
+    )
+    second["maxReplicas"] = 2
+    assert len(parse(config).models) == 2
+
+
+def test_shared_memory_grows_with_tensor_parallelism() -> None:
+    pool = _pool("h100", 8)
+    sizes = []
+    for gpus in (1, 2, 4):
+        pod = workload.render_workload(
+            name="vllm-m",
+            namespace="inference",
+            model_name="m",
+            model=_model(parametersB=8.0, gpusPerReplica=gpus),
+            pool=pool,
+            cloud="aws",
+            strategy="none",
+            hf_token_secret=None,
+        )["spec"]["template"]["spec"]
+        shm = next(v for v in pod["volumes"] if v["name"] == "shm")["emptyDir"]["sizeLimit"]
+        sizes.append(int(shm.removesuffix("Gi")))
+    assert sizes == sorted(sizes) and sizes[0] < sizes[-1]
+
+
+def test_single_replica_models_get_no_disruption_budget() -> None:
+    assert exposure.render_pdb("vllm-m", "inference", _model(maxReplicas=1)) is None
+    pdb = exposure.render_pdb("vllm-m", "inference", _model(maxReplicas=2))
+    assert pdb["spec"]["maxUnavailable"] == 1
 
 
 def test_bad_model_name() -> None:
@@ -231,7 +259,7 @@ def test_dev_serves_a_small_model_on_the_l4_spot_pool(dev: Recording) -> None:
     objects = _manifests(dev)
     assert set(objects) == {
         "ServiceAccount",
-        "Deployment",
+        "StatefulSet",
         "Service",
         "PodDisruptionBudget",
         "NetworkPolicy",
@@ -241,7 +269,7 @@ def test_dev_serves_a_small_model_on_the_l4_spot_pool(dev: Recording) -> None:
     assert crd_errors(objects["PodMonitor"], "monitoring.coreos.com_podmonitors.yaml") == []
     monitor = dev.one("kubernetes:monitoring.coreos.com/v1:PodMonitor")
     assert "kubernetes:helm.sh/v3:Release::dev-prometheus-release" in monitor.options["dependsOn"]
-    pod = objects["Deployment"]["spec"]["template"]["spec"]
+    pod = objects["StatefulSet"]["spec"]["template"]["spec"]
     assert pod["nodeSelector"] == {"gpuplatform.io/pool": "l4-spot"}
     assert dev.outputs["models"] == {
         "llama-8b": "http://vllm-llama-8b.inference.svc.cluster.local:8000/v1"
@@ -250,7 +278,7 @@ def test_dev_serves_a_small_model_on_the_l4_spot_pool(dev: Recording) -> None:
 
 def test_prod_serves_a_large_model_with_tensor_parallelism() -> None:
     prod = run_main(platform_config("prod"), stack="prod")
-    deployment = prod.one("kubernetes:apps/v1:Deployment", "prod-llama-70b-deployment").inputs
+    deployment = prod.one("kubernetes:apps/v1:StatefulSet", "prod-llama-70b-server").inputs
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     assert container["args"][container["args"].index("--tensor-parallel-size") + 1] == "4"
     assert container["resources"]["limits"]["nvidia.com/gpu"] == "4"
@@ -261,15 +289,19 @@ def test_prod_serves_a_large_model_with_tensor_parallelism() -> None:
 
 def test_objects_validate_against_kubernetes_and_crd_schemas(dev: Recording) -> None:
     objects = _manifests(dev)
-    for kind in ("ServiceAccount", "Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy"):
+    for kind in (
+        "ServiceAccount",
+        "StatefulSet",
+        "Service",
+        "PodDisruptionBudget",
+        "NetworkPolicy",
+    ):
         assert k8s_errors(objects[kind]) == [], kind
     assert crd_errors(objects["ScaledObject"], "keda.sh_scaledobjects.yaml") == []
     monitor = exposure.render_pod_monitor("vllm-m", "inference")
     assert crd_errors(monitor, "monitoring.coreos.com_podmonitors.yaml") == []
     assert monitor["metadata"]["labels"][next(iter(labels.PROMETHEUS_SELECTOR))] == "platform"
     pool = _pool("l4")
-    claim = workload.render_cache_claim("vllm-m", "inference", _model(), pool)
-    assert claim is not None and k8s_errors(claim) == []
     shared = workload.render_cache_claim(
         "vllm-m", "inference", _model(maxReplicas=3, cacheStorageClass="efs"), pool
     )
@@ -329,12 +361,17 @@ def test_scaled_object_scales_up_fast_and_down_slowly(dev: Recording) -> None:
     assert 'model_name="llama-8b"' in queue["metadata"]["query"]
     scaler = dev.one("kubernetes:keda.sh/v1alpha1:ScaledObject")
     assert "kubernetes:helm.sh/v3:Release::dev-keda-release" in scaler.options["dependsOn"]
-    deployment = dev.one("kubernetes:apps/v1:Deployment")
-    assert deployment.options["ignoreChanges"] == ["spec.replicas"]
+    server = dev.one("kubernetes:apps/v1:StatefulSet")
+    assert server.options["ignoreChanges"] == ["spec.replicas"]
+    assert spec["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "name": "vllm-llama-8b",
+    }
 
 
 def test_pod_is_hardened_probed_and_drained(dev: Recording) -> None:
-    pod = _manifests(dev)["Deployment"]["spec"]["template"]["spec"]
+    pod = _manifests(dev)["StatefulSet"]["spec"]["template"]["spec"]
     (container,) = pod["containers"]
     assert container["image"] == "vllm/vllm-openai:v0.21.0"
     assert pod["securityContext"]["runAsNonRoot"] is True
@@ -356,8 +393,18 @@ def test_pod_is_hardened_probed_and_drained(dev: Recording) -> None:
     env = {e["name"]: e for e in container["env"]}
     assert env["HF_HOME"]["value"] == "/cache/huggingface"
     assert env["HF_TOKEN"]["valueFrom"]["secretKeyRef"] == {"name": "hf-token", "key": "HF_TOKEN"}
-    # Two replicas on ReadWriteOnce storage: each pod gets its own cache claim.
-    assert "ephemeral" in volumes["cache"]
+    # Each replica keeps its own cache claim across restarts and scale-down.
+    spec = _manifests(dev)["StatefulSet"]["spec"]
+    (template,) = spec["volumeClaimTemplates"]
+    assert template["metadata"]["name"] == "cache" and "cache" not in volumes
+    assert template["spec"]["accessModes"] == ["ReadWriteOnce"]
+    assert spec["persistentVolumeClaimRetentionPolicy"] == {
+        "whenDeleted": "Delete",
+        "whenScaled": "Retain",
+    }
+    assert spec["podManagementPolicy"] == "Parallel"
+    spread = {c["topologyKey"] for c in pod["topologySpreadConstraints"]}
+    assert spread == {"topology.kubernetes.io/zone", "kubernetes.io/hostname"}
 
 
 def test_hf_token_stays_secret(dev: Recording) -> None:
@@ -367,7 +414,7 @@ def test_hf_token_stays_secret(dev: Recording) -> None:
     assert "hf_test_token_value" not in everything
     assert (
         "kubernetes:core/v1:Secret::dev-hf-token"
-        in dev.one("kubernetes:apps/v1:Deployment").options["dependsOn"]
+        in dev.one("kubernetes:apps/v1:StatefulSet").options["dependsOn"]
     )
 
 
@@ -390,7 +437,7 @@ def test_model_pods_tolerate_their_pool_and_request_what_it_advertises(case: tup
         resources = workload.render_resources(cloud, model, pool, strategy)
         advertised = labels.advertised_resources(cloud, pool, strategy)
         assert set(resources["limits"]) - {"memory"} == set(advertised)
-    pod = workload.render_deployment(
+    pod = workload.render_workload(
         name="vllm-m",
         namespace="inference",
         model_name="m",
@@ -447,7 +494,7 @@ def test_s3_weights_are_readable_by_exactly_this_model() -> None:
     assert read["Resource"] == "arn:aws:s3:::model-bucket/llama/8b/*"
     listing = next(s for s in policy["Statement"] if s["Sid"] == "ListWeights")
     assert listing["Condition"] == {"StringLike": {"s3:prefix": ["llama/8b/*"]}}
-    pod = recording.one("kubernetes:apps/v1:Deployment").inputs["spec"]["template"]["spec"]
+    pod = recording.one("kubernetes:apps/v1:StatefulSet").inputs["spec"]["template"]["spec"]
     args = pod["containers"][0]["args"]
     assert args[0] == "s3://model-bucket/llama/8b/"
     assert args[args.index("--load-format") + 1] == "runai_streamer"
@@ -458,7 +505,7 @@ def test_s3_weights_are_readable_by_exactly_this_model() -> None:
         "to": [{"ipBlock": {"cidr": "169.254.170.23/32"}}],
         "ports": [{"protocol": "TCP", "port": 80}],
     } in egress
-    deployment = recording.one("kubernetes:apps/v1:Deployment")
+    deployment = recording.one("kubernetes:apps/v1:StatefulSet")
     assert (
         "aws:eks/podIdentityAssociation:PodIdentityAssociation::dev-weights-weights-identity"
         in deployment.options["dependsOn"]

@@ -114,7 +114,7 @@ def eks_standard_support(resources: list[Registration], context: Context) -> Ite
 def hub_token(resources: list[Registration], _: Context) -> Iterator[Finding]:
     """Model servers that download from the Hugging Face hub have a token to do it with."""
     for r in resources:
-        if r.type != "kubernetes:apps/v1:Deployment":
+        if r.type not in ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet"):
             continue
         for container in (
             r.inputs.get("spec", {}).get("template", {}).get("spec", {}).get("containers", [])

@@ -93,6 +93,10 @@ _FACTS_BY_TYPE: dict[str, tuple[tuple[str, str], ...]] = {
         ("spec.template.spec.containers.0.image", "image"),
         ("spec.template.spec.nodeSelector", "on"),
     ),
+    "kubernetes:apps/v1:StatefulSet": (
+        ("spec.template.spec.containers.0.image", "image"),
+        ("spec.template.spec.nodeSelector", "on"),
+    ),
     "kubernetes:keda.sh/v1alpha1:ScaledObject": (
         ("spec.minReplicaCount", "min"),
         ("spec.maxReplicaCount", "max"),

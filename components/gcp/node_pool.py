@@ -3,8 +3,8 @@
 GKE installs the NVIDIA driver that matches the node version and runs its own device plugin, so
 MIG partitions (`gpu_partition_size`) and time-sharing (`gpu_sharing_config`) are GKE settings
 here, and GKE's cluster autoscaler knows how many (shared or partitioned) GPUs an empty pool's
-nodes will offer, which is what makes scale-from-zero work for them. The GPU Operator therefore
-installs no driver, toolkit or device plugin on GKE.
+nodes will offer, which is what makes scale-from-zero work for them. The GPU Operator is
+therefore not installed on GKE; only the DCGM exporter is (components/addons/gpu_operator.py).
 """
 
 from __future__ import annotations

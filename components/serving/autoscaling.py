@@ -1,4 +1,4 @@
-"""KEDA autoscaling of a vLLM deployment on vLLM's own metrics (pure data).
+"""KEDA autoscaling of a model's vLLM StatefulSet on vLLM's own metrics (pure data).
 
 Two triggers, whichever asks for more replicas wins: requests waiting in vLLM's queue per
 replica, and the average KV-cache usage. Both query the stack's Prometheus for the series vLLM
@@ -25,7 +25,7 @@ def render_queries(namespace: str, served_name: str) -> dict[str, str]:
 
 
 def render_scaled_object(
-    name: str, namespace: str, deployment: str, served_name: str, model: ModelSpec
+    name: str, namespace: str, target: str, served_name: str, model: ModelSpec
 ) -> dict:
     queries = render_queries(namespace, served_name)
     return {
@@ -33,7 +33,7 @@ def render_scaled_object(
         "kind": "ScaledObject",
         "metadata": {"name": name, "namespace": namespace},
         "spec": {
-            "scaleTargetRef": {"name": deployment},
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": target},
             "minReplicaCount": model.min_replicas,
             "maxReplicaCount": model.max_replicas,
             "pollingInterval": 15,

@@ -153,34 +153,24 @@ def _fit_problems(model: ModelSpec, pool: NodePoolSpec) -> list[Problem]:
 def pool_capacity_problems(
     cloud: Cloud, pools: Mapping[str, NodePoolSpec], models: Mapping[str, ModelSpec]
 ) -> list[Problem]:
-    """Every pool holds its models at their maximum plus one surge replica for rollouts."""
+    """Every pool holds all of its models at their maximum replicas at once."""
     problems = []
     for name, pool in pools.items():
         mine = {key: m for key, m in models.items() if m.node_pool == name}
-        if not mine:
-            continue
+        if len(mine) < 2:
+            continue  # a single model is checked on its own (maxReplicas)
         per_node = sum(labels.advertised_resources(cloud, pool, "single").values())
-        rolling = [m.gpus_per_replica for m in mine.values() if rolls_with_surge(m)]
-        need = sum(m.max_replicas * m.gpus_per_replica for m in mine.values()) + max(
-            rolling, default=0
-        )
+        need = sum(m.max_replicas * m.gpus_per_replica for m in mine.values())
         have = per_node * pool.max_nodes
         if need > have:
             problems.append(
                 Problem(
                     (name, "maxNodes"),
                     f"models {', '.join(sorted(mine))} need up to {need} GPUs at their maximum "
-                    f"(with one surge replica for rollouts) but the pool holds {have}; raise "
-                    "maxNodes or lower their maxReplicas",
+                    f"but the pool holds {have}; raise maxNodes or lower their maxReplicas",
                 )
             )
     return problems
-
-
-def rolls_with_surge(model: ModelSpec) -> bool:
-    """Whether updates start a new replica before stopping an old one (see the Deployment's
-    strategy: a single replica on one ReadWriteOnce cache is recreated instead)."""
-    return not (model.cache_storage_class is None and model.max_replicas == 1)
 
 
 def pinned_nodes(cloud: Cloud, pool: NodePoolSpec, models: list[ModelSpec]) -> int:

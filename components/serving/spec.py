@@ -112,8 +112,8 @@ class ModelSpec(Spec):
         None,
         description=(
             "A ReadWriteMany StorageClass (EFS, Filestore) for one model cache shared by all "
-            "replicas. Default: a ReadWriteOnce volume from the default class, one per model "
-            "when maxReplicas is 1, else one per pod."
+            "replicas. Default: a ReadWriteOnce volume per replica from the default class, kept "
+            "across restarts and scale-down."
         ),
     )
     fallback_replicas: int | None = Field(

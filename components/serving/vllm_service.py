@@ -1,8 +1,8 @@
 """VllmService: one model served by vLLM on its GPU pool, autoscaled by KEDA on vLLM's metrics.
 
-Registers a ServiceAccount, the model cache claim (when shared or single-replica), the
-Deployment, a ClusterIP Service, a PodDisruptionBudget (several replicas), a NetworkPolicy, the
-KEDA ScaledObject (after KEDA's CRDs) and, once the stack runs Prometheus, a PodMonitor.
+Registers a ServiceAccount, the shared model cache claim (with a ReadWriteMany class), the
+StatefulSet, a ClusterIP Service, a PodDisruptionBudget (several replicas), a NetworkPolicy,
+the KEDA ScaledObject (after KEDA's CRDs) and, once the stack runs Prometheus, a PodMonitor.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class VllmServiceArgs:
 
 
 class VllmService(pulumi.ComponentResource):
-    """A model server: Deployment, Service, disruption budget, network policy, autoscaling."""
+    """A model server: StatefulSet, Service, disruption budget, network policy, autoscaling."""
 
     url: str
     """In-cluster URL of the OpenAI-compatible API."""
@@ -81,18 +81,17 @@ class VllmService(pulumi.ComponentResource):
                 opts=child(args.depends_on),
             )
         )
-        claim = workload.render_cache_claim(k8s_name, NAMESPACE, model, pool)
-        if claim is not None:
+        if model.cache_storage_class is not None:
+            claim = workload.render_cache_claim(k8s_name, NAMESPACE, model, pool)
             ready.append(
                 k8s.core.v1.PersistentVolumeClaim(
                     f"{name}-cache",
                     metadata=claim["metadata"],
                     spec=claim["spec"],
-                    # The claim binds when the first pod lands (WaitForFirstConsumer).
-                    opts=child(args.depends_on, custom_timeouts=pulumi.CustomTimeouts(create="1m")),
+                    opts=child(args.depends_on),
                 )
             )
-        deployment_manifest = workload.render_deployment(
+        manifest = workload.render_workload(
             name=k8s_name,
             namespace=NAMESPACE,
             model_name=args.model_name,
@@ -103,10 +102,10 @@ class VllmService(pulumi.ComponentResource):
             hf_token_secret=args.hf_token_secret,
             region=args.region,
         )
-        deployment = k8s.apps.v1.Deployment(
-            f"{name}-deployment",
-            metadata=deployment_manifest["metadata"],
-            spec=deployment_manifest["spec"],
+        server = k8s.apps.v1.StatefulSet(
+            f"{name}-server",
+            metadata=manifest["metadata"],
+            spec=manifest["spec"],
             # KEDA owns the replica count; loading weights outlasts the default await.
             opts=child(
                 ready,
@@ -138,7 +137,7 @@ class VllmService(pulumi.ComponentResource):
             kind=scaled["kind"],
             metadata=scaled["metadata"],
             spec=scaled["spec"],
-            opts=child([deployment, args.keda_ready]),
+            opts=child([server, args.keda_ready]),
         )
         if args.monitoring:
             monitor = exposure.render_pod_monitor(k8s_name, NAMESPACE)

@@ -1,4 +1,8 @@
-"""The vLLM Deployment of one model (pure data): arguments, resources, probes, volumes, security.
+"""The vLLM StatefulSet of one model (pure data): arguments, resources, probes, volumes, security.
+
+A StatefulSet rather than a Deployment: each replica keeps its own model-cache volume across
+restarts, rescheduling and scale-down, so weights are downloaded once per replica, not once per
+pod. Updates replace one replica at a time and need no spare GPU for a surge pod.
 
 Pods run as a non-root user (uid 1000) with every capability dropped, no privilege escalation,
 a read-only root filesystem and the RuntimeDefault seccomp profile, which the `restricted` Pod
@@ -16,7 +20,7 @@ from components import catalog, labels, versions
 from components.catalog import Cloud
 from components.labels import MigStrategy
 from components.pools import NodePoolSpec, resolved_machine_types
-from components.serving.rules import memory_utilization, model_fit, rolls_with_surge
+from components.serving.rules import memory_utilization, model_fit
 from components.serving.spec import ModelSpec
 
 PORT = 8000
@@ -85,14 +89,6 @@ def render_resources(
     }
 
 
-def render_strategy(model: ModelSpec) -> dict[str, Any]:
-    """A new replica must be ready before an old one goes, unless the replicas share one
-    ReadWriteOnce cache claim: a surge pod on another node could never attach it."""
-    if not rolls_with_surge(model):
-        return {"type": "Recreate"}
-    return {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
-
-
 def shm_size_gib(model: ModelSpec, memory_gib: int) -> int:
     """Shared memory for NCCL between tensor-parallel workers; counted against the memory limit."""
     return max(1, min(2 * model.gpus_per_replica, memory_gib // 4))
@@ -103,42 +99,25 @@ def cache_size_gib(model: ModelSpec, pool: NodePoolSpec) -> int:
     return max(20, math.ceil(model_fit(model, pool).weights_gib * 1.3) + 5)
 
 
-def render_cache_volume(name: str, model: ModelSpec, pool: NodePoolSpec) -> dict[str, Any]:
-    """The model cache: a shared ReadWriteMany claim, this model's own claim (one replica), or
-    a claim per pod that lives as long as the pod (several replicas on ReadWriteOnce storage)."""
-    if model.cache_storage_class is not None or model.max_replicas == 1:
-        return {"name": "cache", "persistentVolumeClaim": {"claimName": f"{name}-cache"}}
-    return {
-        "name": "cache",
-        "ephemeral": {
-            "volumeClaimTemplate": {
-                "spec": {
-                    "accessModes": ["ReadWriteOnce"],
-                    "resources": {"requests": {"storage": f"{cache_size_gib(model, pool)}Gi"}},
-                }
-            }
-        },
-    }
-
-
-def render_cache_claim(
-    name: str, namespace: str, model: ModelSpec, pool: NodePoolSpec
-) -> dict | None:
-    """The PersistentVolumeClaim behind the cache volume, when it is not per pod."""
-    if model.cache_storage_class is None and model.max_replicas > 1:
-        return None
+def render_cache_claim(name: str, namespace: str, model: ModelSpec, pool: NodePoolSpec) -> dict:
+    """The model cache claim: one ReadWriteMany claim all replicas share (`cacheStorageClass`),
+    or the template of one ReadWriteOnce claim per replica from the default class. A replica's
+    claim outlives its pod and a scale-down, so a restarted or rescheduled replica finds its
+    weights and does not download them again."""
     spec: dict[str, Any] = {
         "accessModes": ["ReadWriteMany" if model.cache_storage_class else "ReadWriteOnce"],
         "resources": {"requests": {"storage": f"{cache_size_gib(model, pool)}Gi"}},
     }
     if model.cache_storage_class is not None:
         spec["storageClassName"] = model.cache_storage_class
-    return {
-        "apiVersion": "v1",
-        "kind": "PersistentVolumeClaim",
-        "metadata": {"name": f"{name}-cache", "namespace": namespace, "labels": app_labels(name)},
-        "spec": spec,
-    }
+        metadata = {"name": f"{name}-cache", "namespace": namespace, "labels": app_labels(name)}
+        return {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": metadata,
+            "spec": spec,
+        }
+    return {"metadata": {"name": "cache", "labels": app_labels(name)}, "spec": spec}
 
 
 def _probe(path: str, period: int, failures: int) -> dict[str, Any]:
@@ -155,7 +134,7 @@ def startup_minutes(model: ModelSpec) -> int:
     return 10 + math.ceil(model.parameters_b / 4)
 
 
-def render_deployment(
+def render_workload(
     *,
     name: str,
     namespace: str,
@@ -170,6 +149,7 @@ def render_deployment(
     pool_name = model.node_pool
     resources = render_resources(cloud, model, pool, strategy)
     memory_gib = int(resources["limits"]["memory"].removesuffix("Gi"))
+    shm_gib = shm_size_gib(model, memory_gib)
     env = [
         {"name": "HOME", "value": "/tmp"},
         # uid 1000 has no passwd entry in the image; getpass.getuser() (torch) reads these first.
@@ -222,19 +202,36 @@ def render_deployment(
             {"name": "cache", "mountPath": CACHE_DIR},
         ],
     }
+    cache = render_cache_claim(name, namespace, model, pool)
+    shared_cache = model.cache_storage_class is not None
+    volumes: list[dict[str, Any]] = [
+        {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": f"{shm_gib}Gi"}},
+        {"name": "tmp", "emptyDir": {"sizeLimit": "10Gi"}},
+    ]
+    if shared_cache:
+        volumes.append({"name": "cache", "persistentVolumeClaim": {"claimName": f"{name}-cache"}})
+    spec: dict[str, Any] = {
+        "serviceName": name,
+        "replicas": model.min_replicas,
+        "revisionHistoryLimit": 5,
+        # Scale out several replicas at once; updates still replace one replica at a time.
+        "podManagementPolicy": "Parallel",
+        "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
+        "selector": {"matchLabels": selector},
+    }
+    if not shared_cache:
+        spec["volumeClaimTemplates"] = [cache]
+        # Keep a scaled-down replica's weights for the next scale-up; delete with the model.
+        spec["persistentVolumeClaimRetentionPolicy"] = {
+            "whenDeleted": "Delete",
+            "whenScaled": "Retain",
+        }
     return {
         "apiVersion": "apps/v1",
-        "kind": "Deployment",
+        "kind": "StatefulSet",
         "metadata": {"name": name, "namespace": namespace, "labels": app_labels(name)},
         "spec": {
-            "replicas": model.min_replicas,
-            "revisionHistoryLimit": 5,
-            "selector": {"matchLabels": selector},
-            # A new replica must be ready before an old one goes.
-            "strategy": {
-                "type": "RollingUpdate",
-                "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
-            },
+            **spec,
             "template": {
                 "metadata": {"labels": {**selector, labels.POOL_LABEL: pool_name}},
                 "spec": {
@@ -253,17 +250,7 @@ def render_deployment(
                         "seccompProfile": {"type": "RuntimeDefault"},
                     },
                     "containers": [container],
-                    "volumes": [
-                        {
-                            "name": "shm",
-                            "emptyDir": {
-                                "medium": "Memory",
-                                "sizeLimit": f"{shm_size_gib(model, memory_gib)}Gi",
-                            },
-                        },
-                        {"name": "tmp", "emptyDir": {"sizeLimit": "10Gi"}},
-                        render_cache_volume(name, model, pool),
-                    ],
+                    "volumes": volumes,
                 },
             },
         },
