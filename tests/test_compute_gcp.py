@@ -201,6 +201,7 @@ def test_labels_are_valid_gcp_labels() -> None:
 def test_production_gke_cluster_is_protected() -> None:
     config = platform_config("gcp-dev")
     config["production"] = True
+    config.pop("models")  # production would require pinned model revisions
     cluster = run_main(config).one("gcp:container/cluster:Cluster")
     assert cluster.options["protect"] and cluster.inputs["deletionProtection"] is True
 

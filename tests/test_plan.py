@@ -171,6 +171,24 @@ def _reg(type_: str, name: str, inputs: dict, **kwargs) -> Registration:
     return Registration(type_, name, inputs=inputs, options=options, **{**defaults, **kwargs})
 
 
+def test_manifests_of_a_real_stack(tmp_path: Path) -> None:
+    out = tmp_path / "manifests"
+    result = runner.invoke(plan.app, ["--stack", "dev", "--quiet", "--manifests", str(out)])
+    assert result.exit_code == 0, result.output
+    names = {p.name for p in out.iterdir()}
+    for expected in (
+        "statefulset-inference-vllm-llama-8b.yaml",
+        "scaledobject-inference-vllm-llama-8b.yaml",
+        "namespace-inference.yaml",
+        "gpu-operator.values.yaml",
+        "kube-prometheus-stack.values.yaml",
+    ):
+        assert expected in names
+    server = yaml.safe_load((out / "statefulset-inference-vllm-llama-8b.yaml").read_text())
+    assert list(server)[:3] == ["apiVersion", "kind", "metadata"]
+    assert server["kind"] == "StatefulSet"
+
+
 def test_manifests_are_written_per_object_and_release(tmp_path: Path) -> None:
     recording = Recording(
         resources=[
