@@ -403,6 +403,8 @@ def test_pod_is_hardened_probed_and_drained(dev: Recording) -> None:
         "whenScaled": "Retain",
     }
     assert spec["podManagementPolicy"] == "Parallel"
+    annotations = _manifests(dev)["StatefulSet"]["spec"]["template"]["metadata"]["annotations"]
+    assert annotations == {"cluster-autoscaler.kubernetes.io/safe-to-evict": "false"}
     spread = {c["topologyKey"] for c in pod["topologySpreadConstraints"]}
     assert spread == {"topology.kubernetes.io/zone", "kubernetes.io/hostname"}
 

@@ -6,8 +6,9 @@ GKE runs its own autoscaler, configured on each node pool.
 
 Scale-down suits GPU nodes: pods with emptyDir volumes (every model server's /dev/shm) do not
 pin a node forever, DaemonSet pods (the GPU agents) do not count as utilisation, and
-PodDisruptionBudgets are respected: a model server loses at most one replica at a time (a
-model running a single replica can be moved, with a gap while it reloads).
+PodDisruptionBudgets are respected. Model servers are marked safe-to-evict=false, so the
+autoscaler never moves one (loading or serving) to pack nodes: their nodes go away when KEDA
+scales the replicas in.
 """
 
 from __future__ import annotations

@@ -233,7 +233,13 @@ def render_workload(
         "spec": {
             **spec,
             "template": {
-                "metadata": {"labels": {**selector, labels.POOL_LABEL: pool_name}},
+                "metadata": {
+                    "labels": {**selector, labels.POOL_LABEL: pool_name},
+                    # cluster-autoscaler never evicts a model server to pack nodes tighter: a
+                    # move costs minutes of reloading. Replicas go away when KEDA scales in,
+                    # and the emptied node is removed then; drains still honour the PDB.
+                    "annotations": {"cluster-autoscaler.kubernetes.io/safe-to-evict": "false"},
+                },
                 "spec": {
                     "serviceAccountName": name,
                     "automountServiceAccountToken": False,
