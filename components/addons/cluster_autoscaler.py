@@ -110,15 +110,14 @@ class ClusterAutoscaler(pulumi.ComponentResource):
             opts=child(args.depends_on),
         )
         version = args.chart_version or versions.CLUSTER_AUTOSCALER_CHARTS[args.kubernetes_version]
+        chart = ("cluster-autoscaler", version, versions.CLUSTER_AUTOSCALER_REPO)
         values = pulumi.Output.from_input(args.cluster_name).apply(
             lambda cluster: render_cluster_autoscaler_values(cluster, args.region, args.spec)
         )
         helm.release(
             f"{name}-release",
             release_name=AUTOSCALER_SERVICE_ACCOUNT,
-            chart="cluster-autoscaler",
-            version=version,
-            repo=versions.CLUSTER_AUTOSCALER_REPO,
+            chart=chart,
             namespace=AUTOSCALER_NAMESPACE,
             values=values,
             timeout=600,

@@ -196,7 +196,7 @@ class GpuOperator(pulumi.ComponentResource):
         )
         ready: list[pulumi.Resource] = [namespace, *args.depends_on]
         if args.cloud == "aws":
-            chart, version, repo = versions.GPU_OPERATOR_CHART
+            chart = versions.GPU_OPERATOR_CHART
             values = render_gpu_operator_values(args.pools, args.mig_strategy, args.service_monitor)
             config = render_time_slicing_config(args.pools, args.mig_strategy)
             if config is not None:
@@ -209,7 +209,7 @@ class GpuOperator(pulumi.ComponentResource):
                     )
                 )
         else:
-            chart, version, repo = versions.DCGM_EXPORTER_CHART
+            chart = versions.DCGM_EXPORTER_CHART
             values = render_dcgm_exporter_values(args.service_monitor)
             quota = render_critical_pods_quota(NAMESPACE["gcp"])
             ready.append(
@@ -223,11 +223,10 @@ class GpuOperator(pulumi.ComponentResource):
         self.release = helm.release(
             f"{name}-release",
             chart=chart,
-            version=args.chart_version or version,
-            repo=repo,
+            version=args.chart_version,
             namespace=NAMESPACE[args.cloud],
             values=values,
             timeout=900,
             opts=child(ready),
         )
-        self.register_outputs({"namespace": NAMESPACE[args.cloud], "chart": chart})
+        self.register_outputs({"namespace": NAMESPACE[args.cloud], "chart": chart[0]})

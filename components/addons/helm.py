@@ -12,22 +12,23 @@ import pulumi_kubernetes as k8s
 def release(
     resource_name: str,
     *,
-    chart: str,
-    version: str,
-    repo: str,
+    chart: tuple[str, str, str],
+    version: str | None = None,
     namespace: str,
     values: pulumi.Input[dict[str, Any]],
     timeout: int,
     opts: pulumi.ResourceOptions,
     release_name: str | None = None,
 ) -> k8s.helm.v3.Release:
-    """A `helm.v3.Release` that rolls back a failed install or upgrade (atomic) and keeps ten
-    revisions. `timeout` is in seconds."""
+    """A `helm.v3.Release` of a pinned `(chart, version, repository)` that rolls back a failed
+    install or upgrade (atomic) and keeps ten revisions. `version` overrides the pin (from
+    `addons.chartVersions`); `timeout` is in seconds."""
+    name, pinned, repo = chart
     return k8s.helm.v3.Release(
         resource_name,
-        name=release_name or chart,
-        chart=chart,
-        version=version,
+        name=release_name or name,
+        chart=name,
+        version=version or pinned,
         repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=repo),
         namespace=namespace,
         values=values,

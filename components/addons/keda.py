@@ -15,6 +15,7 @@ import pulumi_kubernetes as k8s
 from components import labels, versions
 from components.addons import helm
 from components.addons.platform_base import render_namespace
+from components.options import child_of
 
 TOKEN = "gpuplatform:addons:Keda"
 NAMESPACE = "keda"
@@ -61,21 +62,15 @@ class Keda(pulumi.ComponentResource):
         namespace = k8s.core.v1.Namespace(
             f"{name}-ns",
             metadata=manifest["metadata"],
-            opts=pulumi.ResourceOptions(
-                parent=self, provider=args.k8s_provider, depends_on=args.depends_on
-            ),
+            opts=child_of(self, args.k8s_provider, args.depends_on),
         )
-        chart, version, repo = versions.KEDA_CHART
         self.ready = helm.release(
             f"{name}-release",
-            chart=chart,
-            version=args.chart_version or version,
-            repo=repo,
+            chart=versions.KEDA_CHART,
+            version=args.chart_version,
             namespace=NAMESPACE,
             values=render_keda_values(),
             timeout=600,
-            opts=pulumi.ResourceOptions(
-                parent=self, provider=args.k8s_provider, depends_on=[namespace, *args.depends_on]
-            ),
+            opts=child_of(self, args.k8s_provider, [namespace, *args.depends_on]),
         )
         self.register_outputs({"namespace": NAMESPACE})

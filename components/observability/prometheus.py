@@ -85,12 +85,10 @@ class Prometheus(pulumi.ComponentResource):
     def __init__(self, name: str, args: PrometheusArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TOKEN, name, None, opts)
         child = functools.partial(child_of, self, args.k8s_provider)
-        chart, version, repo = versions.KUBE_PROMETHEUS_STACK_CHART
         self.ready = helm.release(
             f"{name}-release",
-            chart=chart,
-            version=args.chart_version or version,
-            repo=repo,
+            chart=versions.KUBE_PROMETHEUS_STACK_CHART,
+            version=args.chart_version,
             namespace=NAMESPACE,
             values=render_prometheus_values(args.cloud, args.spec),
             timeout=900,
