@@ -281,6 +281,7 @@ class Platform(pulumi.ComponentResource):
                         access.service_account_annotations if access else {}
                     ),
                     region=config.cloud.region,
+                    zones=config.node_pools[model.node_pool].zones or config.cloud.zones or (),
                     depends_on=[
                         *ready,
                         self.node_pools[model.node_pool],

@@ -26,10 +26,10 @@ def _items(result: cost.CostEstimate) -> dict[str, cost.CostItem]:
 
 def test_models_keep_their_minimum_nodes_running() -> None:
     items = _items(_estimate("prod"))
-    # llama-70b: 1 replica x 4 GPUs on 8-GPU nodes -> 1 node (the pool's own minimum is 1 too);
-    # llama-8b: 1 replica x 1 GPU on 1-GPU L4 nodes -> 1 node although the pool may reach 0.
+    # llama-70b: 2 replicas x 4 GPUs on 8-GPU nodes -> 1 node (the pool's own minimum too);
+    # llama-8b: 2 replicas x 1 GPU on 1-GPU L4 nodes -> 2 nodes although the pool may reach 0.
     assert items["h100-reserved"].nodes_min == 1
-    assert items["l4-spot"].nodes_min == 1
+    assert items["l4-spot"].nodes_min == 2
     assert items["h100-spot"].nodes_min == 0
 
 

@@ -301,9 +301,8 @@ def test_objects_validate_against_kubernetes_and_crd_schemas(dev: Recording) -> 
     monitor = exposure.render_pod_monitor("vllm-m", "inference")
     assert crd_errors(monitor, "monitoring.coreos.com_podmonitors.yaml") == []
     assert monitor["metadata"]["labels"][next(iter(labels.PROMETHEUS_SELECTOR))] == "platform"
-    pool = _pool("l4")
     shared = workload.render_cache_claim(
-        "vllm-m", "inference", _model(maxReplicas=3, cacheStorageClass="efs"), pool
+        "vllm-m", "inference", _model(maxReplicas=3, cacheStorageClass="efs"), "shared"
     )
     assert shared["spec"]["accessModes"] == ["ReadWriteMany"] and k8s_errors(shared) == []
 
@@ -393,20 +392,56 @@ def test_pod_is_hardened_probed_and_drained(dev: Recording) -> None:
     env = {e["name"]: e for e in container["env"]}
     assert env["HF_HOME"]["value"] == "/cache/huggingface"
     assert env["HF_TOKEN"]["valueFrom"]["secretKeyRef"] == {"name": "hf-token", "key": "HF_TOKEN"}
-    # Each replica keeps its own cache claim across restarts and scale-down.
     spec = _manifests(dev)["StatefulSet"]["spec"]
-    (template,) = spec["volumeClaimTemplates"]
-    assert template["metadata"]["name"] == "cache" and "cache" not in volumes
-    assert template["spec"]["accessModes"] == ["ReadWriteOnce"]
-    assert spec["persistentVolumeClaimRetentionPolicy"] == {
-        "whenDeleted": "Delete",
-        "whenScaled": "Retain",
-    }
     assert spec["podManagementPolicy"] == "Parallel"
-    annotations = _manifests(dev)["StatefulSet"]["spec"]["template"]["metadata"]["annotations"]
+    assert spec["updateStrategy"] == {"type": "RollingUpdate"}
+    annotations = spec["template"]["metadata"]["annotations"]
     assert annotations == {"cluster-autoscaler.kubernetes.io/safe-to-evict": "false"}
     spread = {c["topologyKey"] for c in pod["topologySpreadConstraints"]}
     assert spread == {"topology.kubernetes.io/zone", "kubernetes.io/hostname"}
+
+
+def test_cache_follows_the_pools_zones(dev: Recording) -> None:
+    # dev's l4-spot spans two zones: a cache per pod, so a replica can land in either zone.
+    spec = _manifests(dev)["StatefulSet"]["spec"]
+    volumes = {v["name"]: v for v in spec["template"]["spec"]["volumes"]}
+    assert "volumeClaimTemplates" not in spec
+    claim = volumes["cache"]["ephemeral"]["volumeClaimTemplate"]["spec"]
+    assert claim["accessModes"] == ["ReadWriteOnce"]
+    # prod's h100-reserved is in one zone: each replica keeps its cache across restarts and
+    # scale-down.
+    prod = run_main(platform_config("prod"), stack="prod")
+    server = prod.one("kubernetes:apps/v1:StatefulSet", "prod-llama-70b-server").inputs["spec"]
+    (template,) = server["volumeClaimTemplates"]
+    assert template["metadata"]["name"] == "cache"
+    assert server["persistentVolumeClaimRetentionPolicy"] == {
+        "whenDeleted": "Delete",
+        "whenScaled": "Retain",
+    }
+    assert "cache" not in {v["name"] for v in server["template"]["spec"]["volumes"]}
+    assert (
+        k8s_errors(prod.one("kubernetes:apps/v1:StatefulSet", "prod-llama-70b-server").inputs) == []
+    )
+
+
+def test_a_shared_cache_class_gives_one_claim_for_all_replicas() -> None:
+    config = platform_config("dev")
+    config["models"]["llama-8b"]["cacheStorageClass"] = "efs-sc"
+    recording = run_main(config)
+    claim = recording.one("kubernetes:core/v1:PersistentVolumeClaim").inputs
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+    assert claim["spec"]["storageClassName"] == "efs-sc"
+    pod = recording.one("kubernetes:apps/v1:StatefulSet").inputs["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["cache"]["persistentVolumeClaim"] == {"claimName": "vllm-llama-8b-cache"}
+    assert k8s_errors(claim) == []
+
+
+def test_cache_size_is_stable_across_quantization() -> None:
+    plain, fp8 = _model(parametersB=70.6), _model(parametersB=70.6, quantization="fp8")
+    assert workload.cache_size_gib(plain) == workload.cache_size_gib(fp8) == 300
+    assert workload.cache_size_gib(_model(parametersB=8.0)) == 50
+    assert workload.cache_size_gib(_model(parametersB=8.0, cacheGiB=80)) == 80
 
 
 def test_hf_token_stays_secret(dev: Recording) -> None:
@@ -502,6 +537,9 @@ def test_s3_weights_are_readable_by_exactly_this_model() -> None:
     assert args[args.index("--load-format") + 1] == "runai_streamer"
     env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
     assert env["AWS_REGION"] == "us-east-1"
+    # Streamed weights are not cached on disk.
+    assert "HF_HOME" not in env
+    assert "cache" not in {v["name"] for v in pod["volumes"]}
     egress = recording.one("kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs["spec"]["egress"]
     assert {
         "to": [{"ipBlock": {"cidr": "169.254.170.23/32"}}],

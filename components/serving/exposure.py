@@ -26,7 +26,8 @@ def render_service(name: str, namespace: str) -> dict:
 
 
 def render_pdb(name: str, namespace: str, model: ModelSpec) -> dict | None:
-    """Voluntary disruptions (node drains, scale-down) take one replica at a time."""
+    """Voluntary disruptions (node drains, node upgrades) take one replica at a time; KEDA
+    scaling in is not a disruption and is not limited by it."""
     if model.max_replicas <= 1:
         return None
     return {

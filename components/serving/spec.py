@@ -112,8 +112,18 @@ class ModelSpec(Spec):
         None,
         description=(
             "A ReadWriteMany StorageClass (EFS, Filestore) for one model cache shared by all "
-            "replicas. Default: a ReadWriteOnce volume per replica from the default class, kept "
-            "across restarts and scale-down."
+            "replicas. Default: a ReadWriteOnce volume per replica, kept across restarts and "
+            "scale-down when the pool is in one zone, else kept for the pod's lifetime."
+        ),
+    )
+    cache_gib: int | None = Field(
+        None,
+        alias="cacheGiB",
+        ge=10,
+        le=16384,
+        description=(
+            "Model cache size in GiB. Default: two revisions of 16-bit weights, rounded up to "
+            "50 GiB. Changing the size of per-replica caches recreates the model's replicas."
         ),
     )
     fallback_replicas: int | None = Field(

@@ -50,6 +50,8 @@ class VllmServiceArgs:
     service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """GKE Workload Identity annotation for object-store weights."""
     region: str | None = None
+    zones: tuple[str, ...] = ()
+    """The zones the model's pool spans; per-replica caches need exactly one."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
 
 
@@ -81,8 +83,8 @@ class VllmService(pulumi.ComponentResource):
                 opts=child(args.depends_on),
             )
         )
-        if model.cache_storage_class is not None:
-            claim = workload.render_cache_claim(k8s_name, NAMESPACE, model, pool)
+        if workload.cache_mode(model, args.zones) == "shared":
+            claim = workload.render_cache_claim(k8s_name, NAMESPACE, model, "shared")
             ready.append(
                 k8s.core.v1.PersistentVolumeClaim(
                     f"{name}-cache",
@@ -100,6 +102,7 @@ class VllmService(pulumi.ComponentResource):
             cloud=args.cloud,
             strategy=args.mig_strategy,
             hf_token_secret=args.hf_token_secret,
+            zones=args.zones,
             region=args.region,
         )
         server = k8s.apps.v1.StatefulSet(

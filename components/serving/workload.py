@@ -1,8 +1,9 @@
 """The vLLM StatefulSet of one model (pure data): arguments, resources, probes, volumes, security.
 
-A StatefulSet rather than a Deployment: each replica keeps its own model-cache volume across
-restarts, rescheduling and scale-down, so weights are downloaded once per replica, not once per
-pod. Updates replace one replica at a time and need no spare GPU for a surge pod.
+A StatefulSet rather than a Deployment: on a pool in one zone each replica keeps its own
+model-cache volume across restarts, rescheduling and scale-down, so weights are downloaded once
+per replica (see `cache_mode`). Updates replace one replica at a time and need no spare GPU for
+a surge pod; a model running one replica is down while it reloads.
 
 Pods run as a non-root user (uid 1000) with every capability dropped, no privilege escalation,
 a read-only root filesystem and the RuntimeDefault seccomp profile, which the `restricted` Pod
@@ -14,13 +15,13 @@ through fsGroup.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 from components import catalog, labels, versions
 from components.catalog import Cloud
 from components.labels import MigStrategy
 from components.pools import NodePoolSpec, resolved_machine_types
-from components.serving.rules import memory_utilization, model_fit
+from components.serving.rules import memory_utilization
 from components.serving.spec import ModelSpec
 
 PORT = 8000
@@ -94,21 +95,43 @@ def shm_size_gib(model: ModelSpec, memory_gib: int) -> int:
     return max(1, min(2 * model.gpus_per_replica, memory_gib // 4))
 
 
-def cache_size_gib(model: ModelSpec, pool: NodePoolSpec) -> int:
-    """Room for the weights with a margin for tokenizer files and a second revision."""
-    return max(20, math.ceil(model_fit(model, pool).weights_gib * 1.3) + 5)
+CacheMode = Literal["shared", "per-replica", "per-pod", "none"]
 
 
-def render_cache_claim(name: str, namespace: str, model: ModelSpec, pool: NodePoolSpec) -> dict:
-    """The model cache claim: one ReadWriteMany claim all replicas share (`cacheStorageClass`),
-    or the template of one ReadWriteOnce claim per replica from the default class. A replica's
-    claim outlives its pod and a scale-down, so a restarted or rescheduled replica finds its
-    weights and does not download them again."""
-    spec: dict[str, Any] = {
-        "accessModes": ["ReadWriteMany" if model.cache_storage_class else "ReadWriteOnce"],
-        "resources": {"requests": {"storage": f"{cache_size_gib(model, pool)}Gi"}},
-    }
+def cache_mode(model: ModelSpec, zones: tuple[str, ...]) -> CacheMode:
+    """Where a replica keeps downloaded weights.
+
+    - none: object-store weights are streamed into GPU memory, not cached on disk;
+    - shared: one ReadWriteMany claim on `cacheStorageClass` for every replica;
+    - per-replica: a claim per replica that outlives pods and scale-down, for pools in one zone
+      (the volume is zonal, and a replica must stay where its volume is);
+    - per-pod: a claim that lives as long as the pod (kept across container restarts), for
+      pools spanning zones, so a rescheduled replica can land in any zone with capacity.
+    """
+    if not model.from_hub:
+        return "none"
     if model.cache_storage_class is not None:
+        return "shared"
+    return "per-replica" if len(zones) == 1 else "per-pod"
+
+
+def cache_size_gib(model: ModelSpec) -> int:
+    """Room for two revisions of 16-bit weights (whatever the quantization, so the size, which
+    cannot change in place, stays put), rounded up to 50 GiB; `cacheGiB` overrides it."""
+    if model.cache_gib is not None:
+        return model.cache_gib
+    weights = model.parameters_b * 1e9 * 2 / 2**30
+    return 50 * math.ceil((2 * weights + 10) / 50)
+
+
+def render_cache_claim(name: str, namespace: str, model: ModelSpec, mode: CacheMode) -> dict:
+    """The claim behind the cache volume: a PersistentVolumeClaim (shared), or the claim
+    template of a per-replica or per-pod volume."""
+    spec: dict[str, Any] = {
+        "accessModes": ["ReadWriteMany" if mode == "shared" else "ReadWriteOnce"],
+        "resources": {"requests": {"storage": f"{cache_size_gib(model)}Gi"}},
+    }
+    if mode == "shared":
         spec["storageClassName"] = model.cache_storage_class
         metadata = {"name": f"{name}-cache", "namespace": namespace, "labels": app_labels(name)}
         return {
@@ -144,6 +167,7 @@ def render_workload(
     cloud: Cloud,
     strategy: MigStrategy,
     hf_token_secret: str | None,
+    zones: tuple[str, ...] = (),
     region: str | None = None,
 ) -> dict:
     pool_name = model.node_pool
@@ -155,10 +179,12 @@ def render_workload(
         # uid 1000 has no passwd entry in the image; getpass.getuser() (torch) reads these first.
         {"name": "USER", "value": "vllm"},
         {"name": "LOGNAME", "value": "vllm"},
-        {"name": "HF_HOME", "value": f"{CACHE_DIR}/huggingface"},
         {"name": "VLLM_NO_USAGE_STATS", "value": "1"},
         {"name": "DO_NOT_TRACK", "value": "1"},
     ]
+    mode = cache_mode(model, zones)
+    if mode != "none":
+        env.append({"name": "HF_HOME", "value": f"{CACHE_DIR}/huggingface"})
     if cloud == "aws" and not model.from_hub and region is not None:
         env.append({"name": "AWS_REGION", "value": region})  # the S3 client's endpoint
     if hf_token_secret is not None and model.from_hub:
@@ -199,28 +225,31 @@ def render_workload(
         "volumeMounts": [
             {"name": "shm", "mountPath": "/dev/shm"},
             {"name": "tmp", "mountPath": "/tmp"},
-            {"name": "cache", "mountPath": CACHE_DIR},
+            *([{"name": "cache", "mountPath": CACHE_DIR}] if mode != "none" else []),
         ],
     }
-    cache = render_cache_claim(name, namespace, model, pool)
-    shared_cache = model.cache_storage_class is not None
     volumes: list[dict[str, Any]] = [
         {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": f"{shm_gib}Gi"}},
         {"name": "tmp", "emptyDir": {"sizeLimit": "10Gi"}},
     ]
-    if shared_cache:
+    if mode == "shared":
         volumes.append({"name": "cache", "persistentVolumeClaim": {"claimName": f"{name}-cache"}})
+    if mode == "per-pod":
+        template = render_cache_claim(name, namespace, model, mode)
+        volumes.append(
+            {"name": "cache", "ephemeral": {"volumeClaimTemplate": {"spec": template["spec"]}}}
+        )
     spec: dict[str, Any] = {
         "serviceName": name,
         "replicas": model.min_replicas,
         "revisionHistoryLimit": 5,
-        # Scale out several replicas at once; updates still replace one replica at a time.
+        # Scale out several replicas at once; updates replace one replica at a time.
         "podManagementPolicy": "Parallel",
-        "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
+        "updateStrategy": {"type": "RollingUpdate"},
         "selector": {"matchLabels": selector},
     }
-    if not shared_cache:
-        spec["volumeClaimTemplates"] = [cache]
+    if mode == "per-replica":
+        spec["volumeClaimTemplates"] = [render_cache_claim(name, namespace, model, mode)]
         # Keep a scaled-down replica's weights for the next scale-up; delete with the model.
         spec["persistentVolumeClaimRetentionPolicy"] = {
             "whenDeleted": "Delete",
