@@ -8,6 +8,7 @@ runs with preview=False so every `apply` resolves, and is asserted on after it f
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import runpy
 from collections.abc import Callable
@@ -77,6 +78,12 @@ def run_main(
             region=cloud.get("region", "us-east-1"), project=cloud.get("project", "mock-project")
         ),
     )
+
+
+@functools.cache
+def recorded(name: str) -> Recording:
+    """A shipped stack file's program run, once per test session. Shared: never mutate it."""
+    return run_main(platform_config(name), stack=name)
 
 
 def run_mocked(program: Callable[[], Any], *, stack: str = "test") -> Recording:

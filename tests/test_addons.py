@@ -6,7 +6,7 @@ from __future__ import annotations
 import jsonschema
 import pytest
 import yaml
-from conftest import platform_config, run_main
+from conftest import platform_config, recorded, run_main
 from upstream import (
     chart_values,
     chart_version,
@@ -35,9 +35,7 @@ REFERENCE_CHART = {
 
 @pytest.fixture(scope="module")
 def stacks() -> dict[str, Recording]:
-    return {
-        name: run_main(platform_config(name), stack=name) for name in ("dev", "prod", "gcp-dev")
-    }
+    return {name: recorded(name) for name in ("dev", "prod", "gcp-dev")}
 
 
 def _release(recording: Recording, chart: str):

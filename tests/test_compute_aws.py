@@ -6,7 +6,7 @@ import ipaddress
 import json
 
 import pytest
-from conftest import platform_config, run_main
+from conftest import platform_config, recorded, run_main
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -188,7 +188,7 @@ def test_asg_carries_scale_from_zero_tags(capacity_stack: Recording) -> None:
 
 
 def test_asg_tags_describe_mig_and_time_slicing_nodes() -> None:
-    prod = run_main(platform_config("prod"), stack="prod")
+    prod = recorded("prod")
     mig = {
         r.inputs["tag"]["key"]: r.inputs["tag"]["value"]
         for r in prod.of_type(ASG_TAG)
@@ -197,7 +197,7 @@ def test_asg_tags_describe_mig_and_time_slicing_nodes() -> None:
     # One MIG profile in the stack: single strategy, 8 GPUs x 2 slices of 3g.40gb.
     assert mig[f"{NODE_TEMPLATE}/resources/nvidia.com/gpu"] == "16"
     assert mig[f"{NODE_TEMPLATE}/label/nvidia.com/mig.config"] == "all-3g.40gb"
-    dev = run_main(platform_config("dev"), stack="dev")
+    dev = recorded("dev")
     shared = {
         r.inputs["tag"]["key"]: r.inputs["tag"]["value"]
         for r in dev.of_type(ASG_TAG)
@@ -227,7 +227,7 @@ def test_mixed_mig_profiles_advertise_per_profile_resources() -> None:
 
 
 def test_cluster_is_private_encrypted_logged_and_pinned() -> None:
-    recording = run_main(platform_config("prod"), stack="prod")
+    recording = recorded("prod")
     cluster = recording.one("aws:eks/cluster:Cluster")
     inputs = cluster.inputs
     assert inputs["name"] == "gp-prod" and inputs["version"] == "1.33"
@@ -250,12 +250,12 @@ def test_cluster_is_private_encrypted_logged_and_pinned() -> None:
     # Production protects what cannot be recreated without downtime or data loss.
     assert cluster.options["protect"] and inputs["deletionProtection"] is True
     assert key.options["protect"]
-    dev_cluster = run_main(platform_config("dev")).one("aws:eks/cluster:Cluster")
+    dev_cluster = recorded("dev").one("aws:eks/cluster:Cluster")
     assert not dev_cluster.options["protect"]
 
 
 def test_addons_are_pinned_and_ordered_around_the_system_nodes() -> None:
-    recording = run_main(platform_config("dev"), stack="dev")
+    recording = recorded("dev")
     addons = {r.inputs["addonName"]: r for r in recording.of_type("aws:eks/addon:Addon")}
     assert set(addons) == set(versions.EKS_ADDONS)
     for name, addon in addons.items():
@@ -283,7 +283,7 @@ def test_addons_are_pinned_and_ordered_around_the_system_nodes() -> None:
 
 
 def test_system_node_group_is_small_on_demand_and_labelled() -> None:
-    system = run_main(platform_config("dev")).one(NODE_GROUP, "dev-cluster-system").inputs
+    system = recorded("dev").one(NODE_GROUP, "dev-cluster-system").inputs
     assert system["capacityType"] == "ON_DEMAND"
     assert system["instanceTypes"] == ["m6i.xlarge"]
     assert system["amiType"] == "AL2023_x86_64_STANDARD"
@@ -295,7 +295,7 @@ def test_system_node_group_is_small_on_demand_and_labelled() -> None:
 
 
 def test_identities_for_autoscaler_and_ebs_csi() -> None:
-    recording = run_main(platform_config("dev"), stack="dev")
+    recording = recorded("dev")
     association = recording.one("aws:eks/podIdentityAssociation:PodIdentityAssociation")
     assert (association.inputs["namespace"], association.inputs["serviceAccount"]) == (
         "kube-system",
@@ -326,8 +326,8 @@ def test_admin_roles_get_access_entries() -> None:
 
 
 def test_network_nat_per_zone_in_production_one_in_dev() -> None:
-    prod = run_main(platform_config("prod"), stack="prod")
-    dev = run_main(platform_config("dev"), stack="dev")
+    prod = recorded("prod")
+    dev = recorded("dev")
     assert len(prod.of_type("aws:ec2/natGateway:NatGateway")) == 3
     assert len(dev.of_type("aws:ec2/natGateway:NatGateway")) == 1
     subnets = dev.of_type("aws:ec2/subnet:Subnet")
@@ -353,7 +353,7 @@ def test_subnet_plan_fits_and_never_overlaps(prefix: int, count: int) -> None:
 
 
 def test_kubernetes_provider_uses_exec_credentials_and_is_secret() -> None:
-    recording = run_main(platform_config("dev"), stack="dev")
+    recording = recorded("dev")
     provider = recording.one("pulumi:providers:kubernetes")
     assert provider.inputs["kubeconfig"] == "[secret]"
     assert recording.outputs["kubeconfig"] == "[secret]"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conftest import platform_config, run_main
+from conftest import recorded
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -113,7 +113,7 @@ def test_mig_strategy() -> None:
 
 
 def test_labels_are_valid_kubernetes_labels() -> None:
-    recording = run_main(platform_config("prod"))
+    recording = recorded("prod")
     for group in recording.of_type("aws:eks/nodeGroup:NodeGroup"):
         for key, value in group.inputs["labels"].items():
             name = key.rpartition("/")[2]

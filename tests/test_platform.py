@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import json
 
-from conftest import platform_config, run_main, stack_file
+from conftest import recorded, stack_file
 
 from stacks.platform import TOKEN
 from tools.findings import check
 
 
 def test_everything_hangs_off_one_platform_component(any_stack: str) -> None:
-    recording = run_main(platform_config(any_stack))
+    recording = recorded(any_stack)
     root = recording.one(TOKEN)
     assert root.parent is None and not root.custom
     assert all(r.parent is not None for r in recording.resources if r is not root)
 
 
 def test_aws_provider_is_explicit_regional_and_tagged() -> None:
-    recording = run_main(platform_config("dev"), stack="dev")
+    recording = recorded("dev")
     provider = recording.one("pulumi:providers:aws")
     assert provider.name == "dev-aws"
     assert provider.parent == f"{TOKEN}::dev"
@@ -35,7 +35,7 @@ def test_aws_provider_is_explicit_regional_and_tagged() -> None:
 
 
 def test_gcp_provider_has_project_region_and_valid_labels() -> None:
-    recording = run_main(platform_config("gcp-dev"), stack="gcp-dev")
+    recording = recorded("gcp-dev")
     provider = recording.one("pulumi:providers:gcp")
     assert provider.inputs["project"] == "my-gpu-project"
     assert provider.inputs["region"] == "us-central1"
@@ -51,13 +51,13 @@ def test_stack_files_disable_default_providers(any_stack: str) -> None:
 
 
 def test_no_custom_resource_without_a_provider(any_stack: str) -> None:
-    recording = run_main(platform_config(any_stack))
+    recording = recorded(any_stack)
     config = {"pulumi:disable-default-providers": ["*"]}
     assert [f for f in check(recording.resources, config) if f.rule == "explicit-provider"] == []
 
 
 def test_outputs_summarise_the_stack() -> None:
-    outputs = run_main(platform_config("prod")).outputs
+    outputs = recorded("prod").outputs
     assert outputs["environment"] == "prod"
     assert outputs["cloud"] == {"provider": "aws", "region": "us-east-1"}
     assert outputs["clusterName"] == "gp-prod"

@@ -8,7 +8,7 @@ from typing import Any
 
 import promql_parser
 import pytest
-from conftest import platform_config, run_main
+from conftest import platform_config, recorded, run_main
 from hypothesis import given
 from test_labels import pools as pool_strategy
 from upstream import crd_errors, k8s_errors, vllm_flags, vllm_series
@@ -277,7 +277,7 @@ def test_dev_serves_a_small_model_on_the_l4_spot_pool(dev: Recording) -> None:
 
 
 def test_prod_serves_a_large_model_with_tensor_parallelism() -> None:
-    prod = run_main(platform_config("prod"), stack="prod")
+    prod = recorded("prod")
     deployment = prod.one("kubernetes:apps/v1:StatefulSet", "prod-llama-70b-server").inputs
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     assert container["args"][container["args"].index("--tensor-parallel-size") + 1] == "4"
@@ -410,7 +410,7 @@ def test_cache_follows_the_pools_zones(dev: Recording) -> None:
     assert claim["accessModes"] == ["ReadWriteOnce"]
     # prod's h100-reserved is in one zone: each replica keeps its cache across restarts and
     # scale-down.
-    prod = run_main(platform_config("prod"), stack="prod")
+    prod = recorded("prod")
     server = prod.one("kubernetes:apps/v1:StatefulSet", "prod-llama-70b-server").inputs["spec"]
     (template,) = server["volumeClaimTemplates"]
     assert template["metadata"]["name"] == "cache"
