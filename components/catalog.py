@@ -19,7 +19,6 @@ CapacityKind = Literal["on-demand", "spot", "reserved", "capacity-block"]
 
 CLOUDS: tuple[Cloud, ...] = get_args(Cloud)
 GPU_KEYS: tuple[GpuKey, ...] = get_args(GpuKey)
-CAPACITY_KINDS: tuple[CapacityKind, ...] = get_args(CapacityKind)
 
 # Capacity kinds each cloud can provision. GCP has no equivalent of EC2 Capacity Blocks for
 # GKE node pools configured this way (its calendar-mode reservations are consumed as reservations).

@@ -30,8 +30,6 @@ GPU_TAINT_KEY = "nvidia.com/gpu"
 MIG_CONFIG_LABEL = "nvidia.com/mig.config"
 DEVICE_PLUGIN_CONFIG_LABEL = "nvidia.com/device-plugin.config"
 EKS_ACCELERATOR_LABEL = "k8s.amazonaws.com/accelerator"
-# Set by GKE on partitioned (MIG) GPU nodes.
-GKE_PARTITION_LABEL = "cloud.google.com/gke-gpu-partition-size"
 SYSTEM_POOL = "system"
 PART_OF_LABEL = "app.kubernetes.io/part-of"
 # The label every ServiceMonitor and PodMonitor of the platform carries; the stack's Prometheus

@@ -80,7 +80,6 @@ class Platform(pulumi.ComponentResource):
             cluster = EksCluster(
                 f"{name}-cluster",
                 EksClusterArgs(
-                    config.environment,
                     config.production,
                     cloud,
                     config.cluster,
@@ -117,7 +116,6 @@ class Platform(pulumi.ComponentResource):
             cluster = GkeCluster(
                 f"{name}-cluster",
                 GkeClusterArgs(
-                    config.environment,
                     config.production,
                     cloud,
                     config.cluster,

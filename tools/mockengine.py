@@ -72,9 +72,6 @@ class Recording:
             raise AssertionError(f"expected one {type_} named {name!r}, found {names}")
         return found[0]
 
-    def children_of(self, parent: Registration) -> list[Registration]:
-        return [r for r in self.resources if r.parent == parent.key]
-
 
 def _key_of_urn(urn: str) -> str | None:
     """`urn:pulumi:<stack>::<project>::<parent$...$type>::<name>` -> `<type>::<name>`."""

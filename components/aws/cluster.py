@@ -44,7 +44,6 @@ UPGRADE_SUPPORT = "EXTENDED"
 
 @dataclass(frozen=True)
 class EksClusterArgs:
-    environment: str
     production: bool
     cloud: AwsCloudSpec
     cluster: ClusterSpec

@@ -60,7 +60,6 @@ def render_authorized_networks(cidrs: tuple[str, ...]) -> dict:
 
 @dataclass(frozen=True)
 class GkeClusterArgs:
-    environment: str
     production: bool
     cloud: GcpCloudSpec
     cluster: ClusterSpec
