@@ -20,11 +20,11 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .DEFAULT_GOAL := help
-.PHONY: help plan test lint fmt docs bench clean
+.PHONY: help plan test lint fmt docs bench upstream clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  variables: STACK=dev|prod  STACK_FILE=path  JSON=plan.json  MANIFESTS=dir"
+	@echo "  variables: STACK=dev|prod  STACK_FILE=path  JSON=plan.json  MANIFESTS=dir  SOURCE=name@tag"
 
 # uv goes into a plain directory (no venv module needed); uv then builds .venv itself.
 $(UV):
@@ -52,6 +52,9 @@ fmt: $(SYNCED) ## Format and fix what ruff can
 
 bench: $(SYNCED) ## Time the offline plan of each stack (prints numbers)
 	$(RUN) -m tools.bench
+
+upstream: $(SYNCED) ## Refresh tests/upstream from GitHub (network; SOURCE=name@tag, default all)
+	$(RUN) -m tools.upstream refresh $(foreach s,$(SOURCE),--source $(s))
 
 docs: $(SYNCED) ## Regenerate the config reference in README.md from the config model
 	$(RUN) -m tools.configdoc --write README.md

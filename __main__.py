@@ -17,8 +17,12 @@ pulumi.export("cloud", {"provider": config.cloud.provider, "region": config.clou
 pulumi.export("clusterName", platform.cluster.cluster_name)
 pulumi.export("clusterEndpoint", platform.cluster.endpoint)
 pulumi.export("kubeconfig", platform.cluster.kubeconfig)
+pulumi.export("kubernetesVersion", config.cluster.kubernetes_version)
 if config.cloud.provider == "aws":
     pulumi.export("oidcIssuer", platform.cluster.oidc_issuer)
+    # Pinned or, where no published pin exists, EKS's default for the version at deploy time:
+    # exported so that a change of a resolved version shows in `pulumi up`'s output diff.
+    pulumi.export("eksAddonVersions", platform.cluster.addon_versions)
 else:
     pulumi.export("workloadPool", platform.cluster.workload_pool)
 pulumi.export("models", {name: service.url for name, service in platform.models.items()})

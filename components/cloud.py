@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from components import versions
+from components import k8s_versions
 from components.spec import Problem, Spec, check, raise_problems
 
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
@@ -19,6 +19,7 @@ _GCP_REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
 _GCP_PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 _ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
 _IAM_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+_AWS_PROFILE = re.compile(r"^[A-Za-z0-9_.@+-]{1,64}$")
 
 ReleaseChannel = Literal["RAPID", "REGULAR", "STABLE"]
 
@@ -43,6 +44,36 @@ class AwsCloudSpec(Spec):
             "GPU types exist only in some zones."
         ),
     )
+    profile: str | None = Field(
+        None,
+        description=(
+            "AWS shared-config profile to deploy with. The AWS provider and the cluster's "
+            "kubeconfig (AWS_PROFILE for `aws eks get-token`) both use it. Default: the ambient "
+            "AWS credentials."
+        ),
+    )
+    assume_role_arn: str | None = Field(
+        None,
+        description=(
+            "IAM role to assume for every AWS call and for cluster access (`aws eks get-token "
+            "--role-arn`), so the cloud and Kubernetes providers act as one identity; that role "
+            "creates the cluster and is its admin."
+        ),
+    )
+
+    @field_validator("profile")
+    @classmethod
+    def _profile(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return check(_AWS_PROFILE, value, "not an AWS profile name (letters, digits, _.@+-)")
+
+    @field_validator("assume_role_arn")
+    @classmethod
+    def _assume_role(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return check(_IAM_ROLE_ARN, value, "not an IAM role ARN (arn:aws:iam::<account>:role/...)")
 
     @field_validator("project", mode="before")
     @classmethod
@@ -120,7 +151,7 @@ class SystemNodesSpec(Spec):
     ami_release_version: str | None = Field(
         None,
         description=(
-            "aws only: the EKS AL2023 AMI release, e.g. 1.33.4-20250904. Default: the release "
+            "aws only: the EKS AL2023 AMI release, e.g. 1.36.2-20260714. Default: the release "
             "pinned for the cluster's Kubernetes version."
         ),
     )
@@ -159,7 +190,12 @@ class ClusterSpec(Spec):
         True, description="true: create the cluster; false: adopt an existing cluster of that name."
     )
     kubernetes_version: str = Field(
-        "1.33", description='Kubernetes minor version as a quoted string, e.g. "1.33".'
+        k8s_versions.DEFAULT,
+        description=(
+            "Kubernetes minor version as a quoted string: one of "
+            f"{', '.join(k8s_versions.SUPPORTED)}. Upgrade one minor version at a time (README: "
+            "Upgrading Kubernetes)."
+        ),
     )
     admin_role_arns: tuple[str, ...] = Field(
         (),
@@ -197,8 +233,9 @@ class ClusterSpec(Spec):
         default_factory=dict,
         description=(
             "aws only: EKS add-on versions by add-on name (vpc-cni, kube-proxy, "
-            "eks-pod-identity-agent, coredns, aws-ebs-csi-driver), overriding the pins for the "
-            "cluster's Kubernetes version; required for all of them on a version without pins."
+            "eks-pod-identity-agent, coredns, aws-ebs-csi-driver), overriding the version "
+            "pinned for the cluster's Kubernetes version or, where none is pinned, the EKS "
+            "default looked up at deploy time."
         ),
     )
     system_nodes: SystemNodesSpec = Field(
@@ -220,10 +257,19 @@ class ClusterSpec(Spec):
     def _version(cls, value: Any) -> str:
         if not isinstance(value, str):
             raise ValueError(
-                'write the version as a quoted string such as "1.33": YAML reads an unquoted '
-                "1.30 as the number 1.3"
+                f'write the version as a quoted string such as "{k8s_versions.DEFAULT}": YAML '
+                "reads an unquoted 1.30 as the number 1.3"
             )
-        return check(_K8S_VERSION, value, 'not a Kubernetes minor version such as "1.33"')
+        check(
+            _K8S_VERSION, value, f'not a Kubernetes minor version such as "{k8s_versions.DEFAULT}"'
+        )
+        if value not in k8s_versions.SUPPORTED:
+            raise ValueError(
+                f"Kubernetes {value} is not supported; supported: "
+                f"{', '.join(k8s_versions.SUPPORTED)}. Clusters upgrade one minor version at a "
+                "time: move to the next one, run pulumi up, repeat (README: Upgrading Kubernetes)"
+            )
+        return value
 
     @field_validator("admin_role_arns")
     @classmethod
@@ -240,9 +286,9 @@ class ClusterSpec(Spec):
     @classmethod
     def _addons(cls, value: dict[str, str]) -> dict[str, str]:
         problems = [
-            Problem((name,), f"unknown EKS add-on; one of: {', '.join(versions.EKS_ADDONS)}")
+            Problem((name,), f"unknown EKS add-on; one of: {', '.join(k8s_versions.EKS_ADDONS)}")
             for name in value
-            if name not in versions.EKS_ADDONS
+            if name not in k8s_versions.EKS_ADDONS
         ]
         problems += [
             Problem((name,), f"{version} is not an add-on version such as v1.22.4-eksbuild.3")
@@ -269,10 +315,10 @@ class ClusterSpec(Spec):
     def _secondary(cls, value: str | None) -> str | None:
         return None if value is None else _cidr(value, min_prefix=8, max_prefix=24)
 
-    def eks_addon_versions(self) -> dict[str, str]:
-        """Pinned EKS add-on versions for this cluster's Kubernetes version, with overrides."""
-        pinned = versions.EKS_ADDON_VERSIONS.get(self.kubernetes_version, {})
-        return {**pinned, **self.addon_versions}
+    def eks_addon_versions(self) -> dict[str, str | None]:
+        """EKS add-on versions for this cluster's Kubernetes version, with the stack's overrides;
+        None: resolved at deploy time."""
+        return {**k8s_versions.EKS_ADDON_VERSIONS[self.kubernetes_version], **self.addon_versions}
 
     @property
     def effective_pods_cidr(self) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from components import catalog, versions
+from components import catalog
 from components.catalog import Cloud
 from components.pools import NodePoolSpec
 from components.spec import Problem
@@ -123,22 +123,11 @@ def ami_release_problems(
             return [Problem(("amiReleaseVersion",), "aws only; GKE pins the node image by version")]
         return []
     if release is None:
-        if kubernetes_version not in versions.EKS_NVIDIA_AMI_RELEASES:
-            pinned = ", ".join(sorted(versions.EKS_NVIDIA_AMI_RELEASES))
-            return [
-                Problem(
-                    ("amiReleaseVersion",),
-                    f"no AL2023 NVIDIA AMI release is pinned for Kubernetes {kubernetes_version} "
-                    f"(pinned: {pinned}); set amiReleaseVersion, e.g. from SSM "
-                    f"/aws/service/eks/optimized-ami/{kubernetes_version}/amazon-linux-2023/"
-                    "x86_64/nvidia/recommended/release_version",
-                )
-            ]
         return []
     match = _AMI_RELEASE.match(release)
     if match is None:
         return [
-            Problem(("amiReleaseVersion",), "not an AL2023 AMI release such as 1.33.4-20250904")
+            Problem(("amiReleaseVersion",), "not an AL2023 AMI release such as 1.36.2-20260714")
         ]
     if match["minor"] != kubernetes_version:
         return [

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from components import catalog, versions
+from components import catalog, k8s_versions
 from components.catalog import CapacityKind, Cloud, GpuKey
 from components.spec import Problem, Spec, raise_problems
 
@@ -109,7 +109,7 @@ class NodePoolSpec(Spec):
     ami_release_version: str | None = Field(
         None,
         description=(
-            "aws only: the EKS AL2023 NVIDIA AMI release, e.g. 1.33.4-20250904. Default: the "
+            "aws only: the EKS AL2023 NVIDIA AMI release, e.g. 1.36.2-20260714. Default: the "
             "release pinned for the cluster's Kubernetes version."
         ),
     )
@@ -214,7 +214,7 @@ class NodePoolSpec(Spec):
 
 def ami_release(kubernetes_version: str, release: str | None) -> str:
     """The EKS AMI release nodes run: their own pin, or the one pinned for the cluster version."""
-    return release or versions.EKS_NVIDIA_AMI_RELEASES[kubernetes_version]
+    return release or k8s_versions.EKS_AMI_RELEASES[kubernetes_version]
 
 
 def resolved_machine_types(cloud: Cloud, pool: NodePoolSpec) -> tuple[str, ...]:

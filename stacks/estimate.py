@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import datetime
 
-from components import catalog, cost, versions
+from components import catalog, cost, k8s_versions
 from components.aws.network import render_nat_zones
 from components.pools import NodePoolSpec
 from components.serving.rules import pinned_nodes
 from stacks.config import StackConfig
-
-
-def past_standard_support(kubernetes_version: str, today: datetime.date) -> bool:
-    """Whether an EKS version has left standard support (and bills the extended rate)."""
-    end = versions.EKS_STANDARD_SUPPORT_END.get(kubernetes_version)
-    return end is not None and today > datetime.date.fromisoformat(end)
 
 
 def effective_pools(config: StackConfig) -> dict[str, NodePoolSpec]:
@@ -36,7 +30,8 @@ def estimate(config: StackConfig, today: datetime.date | None = None) -> cost.Co
         nat = len(render_nat_zones(cloud.zones or (), config.production))
         fixed = cost.ClusterCosts(
             extended_support=cloud.provider == "aws"
-            and past_standard_support(cluster.kubernetes_version, today),
+            and k8s_versions.support_status("aws", cluster.kubernetes_version, today).state
+            == "ended",
             system_machine_type=cluster.system_nodes.instance_type
             or catalog.SYSTEM_MACHINE_TYPE[cloud.provider],
             system_min=cluster.system_nodes.min_nodes,

@@ -39,11 +39,20 @@ HF_TOKEN_SECRET = "hf-token"
 def cloud_provider(
     config: StackConfig, name: str, tags: dict[str, str], opts: pulumi.ResourceOptions
 ) -> pulumi.ProviderResource:
-    """The AWS provider (region) or Google provider (project + region) for this stack."""
-    if config.cloud.provider == "aws":
+    """The AWS provider (region, profile, assumed role) or Google provider (project + region;
+    application-default credentials) for this stack. The cluster's kubeconfig uses the same
+    identity (components/kubeconfig.py)."""
+    cloud = config.cloud
+    if cloud.provider == "aws":
         return aws.Provider(
             name,
-            region=config.cloud.region,
+            region=cloud.region,
+            profile=cloud.profile,
+            assume_roles=(
+                [aws.ProviderAssumeRoleArgs(role_arn=cloud.assume_role_arn, session_name=PROJECT)]
+                if cloud.assume_role_arn
+                else None
+            ),
             default_tags=aws.ProviderDefaultTagsArgs(tags=tags),
             opts=opts,
         )

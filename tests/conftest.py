@@ -1,5 +1,5 @@
-"""Shared test harness: stack configs, the upstream reference data, and runners that execute the
-real program (or any component code) under Pulumi's mock engine and return what it registered.
+"""Shared test harness: stack configs and runners that execute the real program (or any
+component code) under Pulumi's mock engine and return what it registered.
 
 Every mock run gets a fresh event loop, root stack and Mocks (see tools.mockengine.run_program),
 runs with preview=False so every `apply` resolves, and is asserted on after it finished.
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import os
 import runpy
 from collections.abc import Callable
 from pathlib import Path
@@ -31,18 +30,6 @@ STACK_FILES = {
 }
 
 
-def shared_dir() -> Path:
-    """`../shared` beside the checkout (or $GPU_PLATFORM_SHARED): facts and upstream data."""
-    candidates = [os.environ.get("GPU_PLATFORM_SHARED"), ROOT.parent / "shared", "/work/shared"]
-    for candidate in filter(None, candidates):
-        if (Path(candidate) / "reference" / "README.md").is_file():
-            return Path(candidate)
-    pytest.fail(
-        "the shared reference data was not found beside the checkout (../shared); set "
-        "GPU_PLATFORM_SHARED to its path"
-    )
-
-
 def stack_file(name: str) -> stackfile.StackFile:
     return stackfile.read(STACK_FILES[name], PROJECT)
 
@@ -52,6 +39,11 @@ def platform_config(name: str) -> dict[str, Any]:
     return copy.deepcopy(stack_file(name).config[PLATFORM_KEY])
 
 
+def kubernetes_version(name: str) -> str:
+    """The Kubernetes minor version a shipped stack targets (its schemas check what it renders)."""
+    return str(stack_file(name).config[PLATFORM_KEY]["cluster"]["kubernetesVersion"])
+
+
 def run_main(
     platform: dict[str, Any],
     *,
@@ -59,8 +51,10 @@ def run_main(
     extra_config: dict[str, Any] | None = None,
     secret_keys: tuple[str, ...] = (),
     recording: Recording | None = None,
+    engine_mocks: PlanMocks | None = None,
 ) -> Recording:
-    """Run the real `__main__.py` with this platform config under the mock engine."""
+    """Run the real `__main__.py` with this platform config under the mock engine (the
+    offline plan's mocks, or `engine_mocks` to watch what the program asks the cloud)."""
     config = {
         "pulumi:disable-default-providers": ["*"],
         PLATFORM_KEY: platform,
@@ -74,7 +68,8 @@ def run_main(
         config=config,
         secret_keys=secret_keys,
         recording=recording,
-        engine_mocks=PlanMocks(
+        engine_mocks=engine_mocks
+        or PlanMocks(
             region=cloud.get("region", "us-east-1"), project=cloud.get("project", "mock-project")
         ),
     )

@@ -1,35 +1,36 @@
 """Cluster add-ons: Helm values checked against the upstream charts, Kubernetes objects against
-the 1.33 schemas, and the wiring per cloud under the mock engine."""
+the schemas of each stack's Kubernetes version, and the wiring per cloud under the mock engine."""
 
 from __future__ import annotations
+
+import re
 
 import jsonschema
 import pytest
 import yaml
-from conftest import platform_config, recorded, run_main
-from upstream import (
+from conftest import kubernetes_version, platform_config, recorded, run_main
+from upstream_checks import (
     chart_values,
     chart_version,
     charts_dir,
     k8s_errors,
-    k8s_schema,
     merge,
     unknown_keys,
 )
 
-from components import labels, versions
+from components import k8s_versions, labels, versions
 from components.addons.gpu_operator import render_dcgm_exporter_values
 from components.pools import NodePoolSpec
 from tools.mockengine import Recording
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
-# Reference folder of each chart the platform installs; cluster-autoscaler has none in
-# ../shared/reference, so its values cannot be checked against upstream here.
+# Vendored folder (tests/upstream/charts) of each chart the platform installs.
 REFERENCE_CHART = {
     "gpu-operator": "gpu-operator",
     "keda": "keda",
     "dcgm-exporter": "dcgm-exporter",
     "kube-prometheus-stack": "kube-prometheus-stack",
+    "cluster-autoscaler": "cluster-autoscaler",
 }
 
 
@@ -49,7 +50,20 @@ def test_pinned_chart_versions_match_the_reference() -> None:
     assert versions.DCGM_EXPORTER_CHART[1] == chart_version("dcgm-exporter") == "4.8.2"
     # The repository's Chart.yaml carries placeholders; the published chart is v26.7.0.
     assert versions.GPU_OPERATOR_CHART[1] == "v26.7.0"
-    assert versions.CLUSTER_AUTOSCALER_CHARTS["1.33"] == "9.51.0"
+
+
+def test_cluster_autoscaler_minor_matches_each_kubernetes_version() -> None:
+    """The vendored chart is the pinned one of the newest versions; its app (or the image tag
+    that replaces it) is the cluster's minor."""
+    chart = yaml.safe_load((charts_dir() / "cluster-autoscaler/Chart.yaml").read_text())
+    for minor in ("1.35", "1.36"):
+        assert k8s_versions.CLUSTER_AUTOSCALER[minor].chart == chart["version"] == "9.59.0"
+    assert str(chart["appVersion"]).startswith("1.35.")
+    assert chart_values("cluster-autoscaler")["image"]["tag"] == "v1.35.0"
+    assert k8s_versions.CLUSTER_AUTOSCALER["1.35"].image_tag is None
+    assert k8s_versions.CLUSTER_AUTOSCALER["1.36"].image_tag == "v1.36.1"
+    assert k8s_versions.CLUSTER_AUTOSCALER["1.34"] == k8s_versions.AutoscalerRelease("9.53.0")
+    assert set(k8s_versions.CLUSTER_AUTOSCALER) == set(k8s_versions.SUPPORTED)
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod", "gcp-dev"])
@@ -62,10 +76,12 @@ def test_every_values_key_exists_upstream(stacks: dict[str, Recording], stack: s
             versions.KEDA_CHART[1],
             versions.DCGM_EXPORTER_CHART[1],
             versions.KUBE_PROMETHEUS_STACK_CHART[1],
-            versions.CLUSTER_AUTOSCALER_CHARTS["1.33"],
+            *(r.chart for r in k8s_versions.CLUSTER_AUTOSCALER.values()),
         }
-        if chart not in REFERENCE_CHART:
-            continue
+        # gpu-operator's Chart.yaml carries placeholders at its release tag (v26.7.0).
+        vendored = "v26.7.0" if chart == "gpu-operator" else chart_version(REFERENCE_CHART[chart])
+        if release.inputs["version"] != vendored:
+            continue  # a chart version whose values.yaml is not vendored
         values = dict(release.inputs["values"])
         nfd = values.pop("node-feature-discovery", None)
         assert unknown_keys(values, chart_values(REFERENCE_CHART[chart])) == [], chart
@@ -77,7 +93,7 @@ def test_every_values_key_exists_upstream(stacks: dict[str, Recording], stack: s
             )
             assert unknown_keys(nfd, subchart) == []
         checked += 1
-    assert checked == 3, "three reference-checked releases per stack"
+    assert checked == (3 if stack == "gcp-dev" else 4), "every release of the stack is checked"
 
 
 def test_nfd_values_pass_the_subchart_schema(stacks: dict[str, Recording]) -> None:
@@ -242,16 +258,25 @@ def test_cluster_autoscaler_prefers_reserved_then_spot(stacks: dict[str, Recordi
         "namespace": "kube-system",
     }
     priorities = yaml.safe_load(config_map["data"]["priorities"])
-    assert priorities == {
-        50: ["^eks-h100-reserved-[0-9a-f-]+$"],
-        30: [
-            "^eks-h100-spot-[0-9a-f-]+$",
-            "^eks-l4-batch-spot-[0-9a-f-]+$",
-            "^eks-l4-spot-[0-9a-f-]+$",
-        ],
-        10: ["^eks-a100-mig-[0-9a-f-]+$"],
-        1: ["^eks-system-[0-9a-f-]+$"],
+    pools = {
+        50: ["h100-reserved"],
+        30: ["h100-spot", "l4-batch-spot", "l4-spot"],
+        10: ["a100-mig"],
+        1: ["system"],
     }
+    assert {p: len(patterns) for p, patterns in priorities.items()} == {
+        p: len(names) for p, names in pools.items()
+    }
+    # Each pattern matches the Auto Scaling group of its own pool and of no other (l4-spot's
+    # must not match l4-batch-spot's), as the groups are named: eks-<prefix><id>-<uuid>.
+    groups = {tag.inputs["autoscalingGroupName"] for tag in prod.of_type("aws:autoscaling/tag:Tag")}
+    system = prod.one("aws:eks/nodeGroup:NodeGroup", "prod-cluster-system")
+    assert system.inputs["nodeGroupNamePrefix"] == "system-"
+    groups.add(f"eks-system-{'1' * 26}-0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f")
+    for priority, names in pools.items():
+        for name, pattern in zip(names, priorities[priority], strict=True):
+            matched = {g for g in groups if re.fullmatch(pattern, g)}
+            assert len(matched) == 1 and next(iter(matched)).startswith(f"eks-{name}-"), name
     release = _release(prod, "cluster-autoscaler")
     values = release.inputs["values"]
     assert values["autoDiscovery"] == {"clusterName": "gp-prod"}
@@ -319,19 +344,18 @@ def test_keda_installs_its_crds_and_metrics_server(stacks: dict[str, Recording])
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod", "gcp-dev"])
-def test_kubernetes_objects_validate_against_the_1_33_schemas(
+def test_kubernetes_objects_validate_against_their_versions_schemas(
     stacks: dict[str, Recording], stack: str
 ) -> None:
+    """Every object the stack renders, built-in or custom, passes the strict schema of the
+    Kubernetes version the stack targets (k8s_errors fails on a kind it has no schema for)."""
+    version = kubernetes_version(stack)
     validated = 0
     for r in stacks[stack].resources:
-        manifest = r.inputs
-        if not r.type.startswith("kubernetes:") or "kind" not in manifest:
-            continue
-        if k8s_schema(manifest["apiVersion"], manifest["kind"]) is None:
-            continue
-        assert k8s_errors(manifest) == [], r.key
-        validated += 1
-    assert validated >= 14
+        if r.type.startswith("kubernetes:") and "kind" in r.inputs:
+            assert k8s_errors(r.inputs, version) == [], r.key
+            validated += 1
+    assert validated >= 20
 
 
 def test_schema_check_catches_a_bad_object() -> None:
@@ -341,4 +365,4 @@ def test_schema_check_catches_a_bad_object() -> None:
         "metadata": {"name": "x"},
         "spec": {"hardd": {}},
     }
-    assert k8s_errors(bad)
+    assert k8s_errors(bad, "1.33")

@@ -1,20 +1,22 @@
-"""GPU catalog: facts checked against ../shared/GPU_FACTS.md, prices present, lookups right."""
+"""GPU catalog: facts checked against tests/upstream/gpu-facts.md, prices present, lookups right."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-from conftest import shared_dir
 from hypothesis import given
 from hypothesis import strategies as st
+from upstream_checks import UPSTREAM
 
 from components import catalog
 
+FACTS = UPSTREAM / "gpu-facts.md"
+
 
 def _table(heading: str) -> list[list[str]]:
-    """Rows of the first Markdown table under `## heading` in GPU_FACTS.md (header dropped)."""
-    text = (shared_dir() / "GPU_FACTS.md").read_text()
+    """Rows of the first Markdown table under `## heading` in the facts sheet (header dropped)."""
+    text = FACTS.read_text()
     section = text.split(f"## {heading}", 1)[1].split("\n## ", 1)[0]
     rows = [
         [cell.strip() for cell in line.strip().strip("|").split("|")]
@@ -97,7 +99,7 @@ def test_every_type_has_a_price_and_sizes() -> None:
 
 
 def test_prices_agree_with_the_facts_sheet() -> None:
-    text = (shared_dir() / "GPU_FACTS.md").read_text()
+    text = FACTS.read_text()
     checked = 0
     for name, block, price in re.findall(
         r"^\| ([a-z0-9.-]+)( Capacity Block)? \| ~([\d.]+) \|", text, re.M

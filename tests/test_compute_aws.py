@@ -10,9 +10,10 @@ from conftest import platform_config, recorded, run_main
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components import versions
+from components import k8s_versions
 from components.aws.network import render_subnets
 from components.aws.node_pool import NODE_TEMPLATE
+from tools.mockdata import RESOLVED_AT_DEPLOY, PlanMocks
 from tools.mockengine import Recording
 
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
@@ -160,8 +161,9 @@ def test_node_groups_use_the_pinned_nvidia_ami(capacity_stack: Recording) -> Non
     for pool in CAPACITY_POOLS:
         group = _group(capacity_stack, pool).inputs
         assert group["amiType"] == "AL2023_x86_64_NVIDIA"
-        assert group["releaseVersion"] == versions.EKS_NVIDIA_AMI_RELEASES["1.33"]
-        assert group["version"] == "1.33"
+        assert group["releaseVersion"] == k8s_versions.EKS_AMI_RELEASES["1.36"]
+        assert group["releaseVersion"] == "1.36.2-20260714"
+        assert group["version"] == "1.36"
 
 
 def test_autoscaling_does_not_fight_pulumi_over_desired_size(capacity_stack: Recording) -> None:
@@ -230,7 +232,7 @@ def test_cluster_is_private_encrypted_logged_and_pinned() -> None:
     recording = recorded("prod")
     cluster = recording.one("aws:eks/cluster:Cluster")
     inputs = cluster.inputs
-    assert inputs["name"] == "gp-prod" and inputs["version"] == "1.33"
+    assert inputs["name"] == "gp-prod" and inputs["version"] == "1.36"
     assert inputs["vpcConfig"]["endpointPrivateAccess"] is True
     assert inputs["vpcConfig"]["endpointPublicAccess"] is True
     assert inputs["accessConfig"]["authenticationMode"] == "API"
@@ -254,12 +256,45 @@ def test_cluster_is_private_encrypted_logged_and_pinned() -> None:
     assert not dev_cluster.options["protect"]
 
 
-def test_addons_are_pinned_and_ordered_around_the_system_nodes() -> None:
+def test_addons_are_pinned_or_resolved_at_deploy_and_exported() -> None:
     recording = recorded("dev")
     addons = {r.inputs["addonName"]: r for r in recording.of_type("aws:eks/addon:Addon")}
-    assert set(addons) == set(versions.EKS_ADDONS)
+    assert set(addons) == set(k8s_versions.EKS_ADDONS)
+    pins = k8s_versions.EKS_ADDON_VERSIONS["1.36"]
+    assert pins["kube-proxy"] == "v1.36.0-eksbuild.14"
     for name, addon in addons.items():
-        assert addon.inputs["addonVersion"] == versions.EKS_ADDON_VERSIONS["1.33"][name]
+        # No published pin: EKS's default for 1.36, which the offline plan cannot know.
+        assert addon.inputs["addonVersion"] == (pins[name] or RESOLVED_AT_DEPLOY), name
+    assert recording.outputs["eksAddonVersions"] == {
+        name: addon.inputs["addonVersion"] for name, addon in addons.items()
+    }
+
+
+def test_resolved_add_ons_ask_eks_for_the_clusters_version() -> None:
+    asked: list[dict] = []
+
+    class Asking(PlanMocks):
+        def call(self, args):  # the SDK's signature
+            if args.token == "aws:eks/getAddonVersion:getAddonVersion":
+                asked.append(dict(args.args))
+            return super().call(args)
+
+    config = platform_config("dev")
+    config["cluster"]["kubernetesVersion"] = "1.35"
+    config["cluster"]["addonVersions"] = {"vpc-cni": "v1.22.4-eksbuild.3"}
+    recording = run_main(config, engine_mocks=Asking())
+    addons = {r.inputs["addonName"]: r.inputs for r in recording.of_type("aws:eks/addon:Addon")}
+    assert addons["vpc-cni"]["addonVersion"] == "v1.22.4-eksbuild.3", "the stack's override"
+    assert addons["coredns"]["addonVersion"] == "v1.14.2-eksbuild.4", "pinned for 1.35"
+    resolved = {a["addonName"] for a in asked}
+    assert resolved == {"eks-pod-identity-agent", "aws-ebs-csi-driver"}
+    assert {a["kubernetesVersion"] for a in asked} == {"1.35"}
+    assert not any(a.get("mostRecent") for a in asked), "EKS's default, not the newest build"
+
+
+def test_addons_are_ordered_around_the_system_nodes() -> None:
+    recording = recorded("dev")
+    addons = {r.inputs["addonName"]: r for r in recording.of_type("aws:eks/addon:Addon")}
     assert json.loads(addons["vpc-cni"].inputs["configurationValues"]) == {
         "enableNetworkPolicy": "true"
     }

@@ -134,7 +134,7 @@ def test_gpu_nodes_are_hardened_and_labelled(gke: Recording) -> None:
 def test_cluster_is_private_regional_and_locked_down(gke: Recording) -> None:
     cluster = gke.one("gcp:container/cluster:Cluster").inputs
     assert cluster["location"] == "us-central1"
-    assert cluster["minMasterVersion"] == "1.33"
+    assert cluster["minMasterVersion"] == "1.36"
     assert cluster["releaseChannel"] == {"channel": "REGULAR"}
     assert cluster["removeDefaultNodePool"] is True
     assert cluster["workloadIdentityConfig"] == {"workloadPool": "my-gpu-project.svc.id.goog"}

@@ -124,7 +124,7 @@ BAD_CONFIGS = [
         "k8s-version-float",
         "dev",
         {("cluster", "kubernetesVersion"): 1.3},
-        'cluster.kubernetesVersion: write the version as a quoted string such as "1.33"',
+        'cluster.kubernetesVersion: write the version as a quoted string such as "1.36"',
     ),
     (
         "k8s-version-format",
@@ -372,20 +372,29 @@ BAD_CONFIGS = [
         "addons.gpuQuota: batch: a quota cannot be negative",
     ),
     (
-        "addons-autoscaler-chart-unpinned",
+        "k8s-version-unsupported",
         "dev",
-        {
-            ("cluster", "kubernetesVersion"): "1.32",
-            ("cluster", "addonVersions"): {
-                "vpc-cni": "v1.19.0-eksbuild.1",
-                "kube-proxy": "v1.32.0-eksbuild.1",
-                "eks-pod-identity-agent": "v1.3.4-eksbuild.1",
-                "coredns": "v1.11.4-eksbuild.1",
-                "aws-ebs-csi-driver": "v1.40.0-eksbuild.1",
-            },
-        },
-        "addons.chartVersions.clusterAutoscaler: no cluster-autoscaler chart is pinned for "
-        "Kubernetes 1.32",
+        {("cluster", "kubernetesVersion"): "1.33"},
+        "cluster.kubernetesVersion: Kubernetes 1.33 is not supported; supported: 1.34, 1.35, "
+        "1.36. Clusters upgrade one minor version at a time",
+    ),
+    (
+        "k8s-version-not-yet-supported",
+        "gcp-dev",
+        {("cluster", "kubernetesVersion"): "1.37"},
+        "cluster.kubernetesVersion: Kubernetes 1.37 is not supported",
+    ),
+    (
+        "assume-role-arn",
+        "dev",
+        {("cloud", "assumeRoleArn"): "arn:aws:iam::123:role/deploy"},
+        "cloud.assumeRoleArn: not an IAM role ARN",
+    ),
+    (
+        "aws-profile-on-gcp",
+        "gcp-dev",
+        {("cloud", "profile"): "ci"},
+        "cloud.profile: unknown key",
     ),
     (
         "observability-retention",
@@ -428,21 +437,8 @@ BAD_CONFIGS = [
     (
         "ami-on-gcp",
         "gcp-dev",
-        {(*GCP_POOL, "amiReleaseVersion"): "1.33.13-20260923"},
+        {(*GCP_POOL, "amiReleaseVersion"): "1.36.2-20260714"},
         "nodePools.l4-spot.amiReleaseVersion: aws only",
-    ),
-    (
-        "k8s-version-without-pins",
-        "dev",
-        {("cluster", "kubernetesVersion"): "1.36"},
-        "nodePools.l4-spot.amiReleaseVersion: no AL2023 NVIDIA AMI release is pinned for "
-        "Kubernetes 1.36",
-    ),
-    (
-        "addons-without-pins",
-        "dev",
-        {("cluster", "kubernetesVersion"): "1.36"},
-        "cluster.addonVersions: no EKS add-on versions are pinned for Kubernetes 1.36",
     ),
     (
         "addon-unknown",

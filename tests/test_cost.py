@@ -9,11 +9,11 @@ from conftest import platform_config
 
 from components import catalog, cost
 from stacks.config import parse
-from stacks.estimate import estimate, past_standard_support
+from stacks.estimate import estimate
 
 HOURS = catalog.PRICES.hours_per_month
-IN_SUPPORT = datetime.date(2026, 6, 1)  # 1.33 still in EKS standard support
-PAST_SUPPORT = datetime.date(2026, 11, 23)
+IN_SUPPORT = datetime.date(2026, 12, 1)  # 1.36 in EKS standard support until 2027-08-02
+PAST_SUPPORT = datetime.date(2027, 8, 3)
 
 
 def _estimate(name: str, today: datetime.date = IN_SUPPORT, **changes) -> cost.CostEstimate:
@@ -26,8 +26,8 @@ def _items(result: cost.CostEstimate) -> dict[str, cost.CostItem]:
 
 def test_models_keep_their_minimum_nodes_running() -> None:
     items = _items(_estimate("prod"))
-    # llama-70b: 2 replicas x 4 GPUs on 8-GPU nodes -> 1 node (the pool's own minimum too);
-    # llama-8b: 2 replicas x 1 GPU on 1-GPU L4 nodes -> 2 nodes although the pool may reach 0.
+    # qwen-72b: 2 replicas x 4 GPUs on 8-GPU nodes -> 1 node (the pool's own minimum too);
+    # qwen-7b: 2 replicas x 1 GPU on 1-GPU L4 nodes -> 2 nodes although the pool may reach 0.
     assert items["h100-reserved"].nodes_min == 1
     assert items["l4-spot"].nodes_min == 2
     assert items["h100-spot"].nodes_min == 0
@@ -48,9 +48,8 @@ def test_dev_scales_to_zero_so_min_is_the_fixed_cost() -> None:
 
 
 def test_extended_support_fee_applies_after_standard_support_ends() -> None:
-    assert not past_standard_support("1.33", IN_SUPPORT)
-    assert past_standard_support("1.33", PAST_SUPPORT)
-    assert not past_standard_support("1.99", PAST_SUPPORT), "unknown versions are not guessed"
+    last_day = datetime.date(2027, 8, 2)
+    assert _items(_estimate("dev", last_day))["control-plane"].usd_per_node_hour == 0.10
     before = _items(_estimate("dev", IN_SUPPORT))["control-plane"]
     after = _items(_estimate("dev", PAST_SUPPORT))["control-plane"]
     assert before.usd_per_node_hour == 0.10

@@ -12,10 +12,12 @@ from pathlib import Path
 import pulumi
 import pytest
 import yaml
-from conftest import ROOT, platform_config, run_mocked
+from conftest import ROOT, kubernetes_version, platform_config, recorded, run_main, run_mocked
 from typer.testing import CliRunner
 
-from components import catalog
+from components import catalog, k8s_versions
+from components.serving import hub
+from stacks.config import ConfigError
 from tools import plan, report, stackfile
 from tools.findings import check
 from tools.mockengine import Recording, Registration, run_program
@@ -42,7 +44,20 @@ def test_plan_runs_each_stack(tmp_path: Path, stack: str) -> None:
     for fact in ("capacity=SPOT", "chart=gpu-operator  version=v26.7.0", "image=vllm/vllm-openai:"):
         assert fact in result.stdout
     document = json.loads((tmp_path / "p.json").read_text())
-    assert set(document) == {"project", "stack", "resources", "outputs", "cost", "findings"}
+    assert set(document) == {
+        "project",
+        "stack",
+        "resources",
+        "outputs",
+        "cost",
+        "quotas",
+        "findings",
+    }
+    assert "cloud quotas the GPU pools draw on in us-east-1" in result.stdout
+    assert document["quotas"]["region"] == "us-east-1"
+    assert {q["quota"] for q in document["quotas"]["needs"]} >= {
+        "All G and VT Spot Instance Requests"
+    }
     assert (document["project"], document["stack"]) == ("gpu-platform", stack)
     assert [f for f in document["findings"] if f["severity"] == "error"] == []
     keys = {f"{r['type']}::{r['name']}" for r in document["resources"]}
@@ -177,14 +192,14 @@ def test_manifests_of_a_real_stack(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     names = {p.name for p in out.iterdir()}
     for expected in (
-        "statefulset-inference-vllm-llama-8b.yaml",
-        "scaledobject-inference-vllm-llama-8b.yaml",
+        "statefulset-inference-vllm-qwen-7b.yaml",
+        "scaledobject-inference-vllm-qwen-7b.yaml",
         "namespace-inference.yaml",
         "gpu-operator.values.yaml",
         "kube-prometheus-stack.values.yaml",
     ):
         assert expected in names
-    server = yaml.safe_load((out / "statefulset-inference-vllm-llama-8b.yaml").read_text())
+    server = yaml.safe_load((out / "statefulset-inference-vllm-qwen-7b.yaml").read_text())
     assert list(server)[:3] == ["apiVersion", "kind", "metadata"]
     assert server["kind"] == "StatefulSet"
 
@@ -257,15 +272,57 @@ def test_hub_models_without_a_token_are_flagged() -> None:
     (finding,) = check([deployment(["HF_HOME"])], config)
     assert finding.rule == "hf-token" and "pulumi config set --secret hfToken" in finding.message
     assert check([deployment(["HF_HOME", "HF_TOKEN"])], config) == []
+    known_open = deployment(["HF_HOME"])
+    known_open.inputs["spec"]["template"]["spec"]["containers"][0]["args"] = ["Qwen/Qwen3-8B"]
+    assert check([known_open], config) == [], "a family known not to be gated"
 
 
-def test_eks_support_finding_follows_the_calendar() -> None:
-    cluster = _reg("aws:eks/cluster:Cluster", "c", {"version": "1.33"}, provider="p::p")
+@pytest.mark.parametrize(
+    ("type_", "key", "version", "end", "next_version", "after"),
+    [
+        ("aws:eks/cluster:Cluster", "version", "1.36", "2027-08-02", None, "extended-support"),
+        ("aws:eks/cluster:Cluster", "version", "1.34", "2026-12-02", "1.35", "extended-support"),
+        (
+            "gcp:container/cluster:Cluster",
+            "minMasterVersion",
+            "1.35",
+            "2027-04-11",
+            "1.36",
+            "Extended channel",
+        ),
+    ],
+)
+def test_support_finding_follows_the_calendar(
+    type_: str, key: str, version: str, end: str, next_version: str | None, after: str
+) -> None:
+    cluster = _reg(type_, "c", {key: version}, provider="p::p")
     config = {"pulumi:disable-default-providers": ["*"]}
-    assert check([cluster], config, today=datetime.date(2026, 7, 1)) == []
-    (finding,) = check([cluster], config, today=datetime.date(2026, 11, 23))
-    assert finding.rule == "eks-standard-support" and finding.severity == "warning"
-    assert "2026-07-29" in finding.message
+    last_day = datetime.date.fromisoformat(end)
+    assert check([cluster], config, today=last_day - datetime.timedelta(days=61)) == []
+    (warned,) = check([cluster], config, today=last_day - datetime.timedelta(days=60))
+    assert warned.rule == "kubernetes-support" and warned.severity == "warning"
+    assert "leaves" in warned.message and end in warned.message and "in 60 days" in warned.message
+    (on_last_day,) = check([cluster], config, today=last_day)
+    assert "in 0 days" in on_last_day.message
+    (past,) = check([cluster], config, today=last_day + datetime.timedelta(days=1))
+    assert "left" in past.message and end in past.message and after in past.message
+    upgrade = f"upgrade cluster.kubernetesVersion to {next_version}" if next_version else None
+    assert upgrade is None or upgrade in past.message
+
+
+def test_shipped_stacks_have_no_support_warning_today() -> None:
+    """The stacks ship the newest version both clouds support (checked on the day of writing,
+    2026-12-01, and for as long as it stays more than 60 days before its end)."""
+    for name in ("dev", "gcp-dev"):
+        recording = recorded(name)
+        found = check(
+            recording.resources,
+            {"pulumi:disable-default-providers": ["*"]},
+            today=datetime.date(2026, 12, 1),
+        )
+        assert [f for f in found if f.rule == "kubernetes-support"] == []
+    assert kubernetes_version("dev") == kubernetes_version("prod") == k8s_versions.SUPPORTED[-1]
+    assert kubernetes_version("gcp-dev") == k8s_versions.SUPPORTED[-1]
 
 
 def test_recorder_keeps_resource_options() -> None:
@@ -294,3 +351,45 @@ def test_recorder_keeps_resource_options() -> None:
     assert second.options["dependsOn"] == ["aws:cloudwatch/logGroup:LogGroup::first"]
     first = recording.one("aws:cloudwatch/logGroup:LogGroup", "first")
     assert first.options["protect"] is False and first.options["dependsOn"] == []
+
+
+def _gated_stack(tmp_path: Path, token: bool) -> Path:
+    config = platform_config("dev")
+    config["models"]["qwen-7b"]["source"] = "meta-llama/Llama-3.1-8B-Instruct"
+    document: dict = {
+        "config": {"pulumi:disable-default-providers": ["*"], "gpu-platform:platform": config}
+    }
+    if token:
+        document["config"]["gpu-platform:hfToken"] = {"secure": "v1:ciphertext"}
+    path = tmp_path / f"Pulumi.gated-{token}.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def test_a_gated_model_without_a_token_is_a_config_error(tmp_path: Path) -> None:
+    result = runner.invoke(plan.app, ["--stack-file", str(_gated_stack(tmp_path, False))])
+    assert result.exit_code == plan.EXIT_INVALID_CONFIG, result.output
+    assert "models.qwen-7b.source: meta-llama/Llama-3.1-8B-Instruct is gated" in result.output
+    assert "pulumi config set --secret hfToken" in result.output
+    assert "Traceback" not in result.output
+    with_token = runner.invoke(plan.app, ["--stack-file", str(_gated_stack(tmp_path, True))])
+    assert with_token.exit_code == 0, with_token.output
+
+
+def test_the_program_itself_rejects_a_gated_model_without_a_token() -> None:
+    """`pulumi up` runs __main__.py, not the plan: the same rule holds there."""
+    config = platform_config("dev")
+    config["models"]["qwen-7b"]["source"] = "google/gemma-3-12b-it"
+    with pytest.raises(ConfigError, match="google/gemma-3-12b-it is gated"):
+        run_main(config)
+    recording = run_main(
+        config, extra_config={"gpu-platform:hfToken": "t"}, secret_keys=("gpu-platform:hfToken",)
+    )
+    assert recording.one("kubernetes:core/v1:Secret", "dev-hf-token")
+
+
+def test_gated_families_match_case_insensitively() -> None:
+    assert hub.gated_by("Meta-Llama/Llama-3.3-70B-Instruct") is not None
+    assert hub.gated_by("mistralai/Mistral-7B-Instruct-v0.3") is not None
+    assert hub.gated_by("google/flan-t5-xl") is None
+    assert hub.gated_by("Qwen/Qwen2.5-7B-Instruct") is None and hub.known_open("qwen/x")

@@ -8,10 +8,10 @@ from typing import Any
 
 import promql_parser
 import pytest
-from conftest import platform_config, recorded, run_main
+from conftest import kubernetes_version, platform_config, recorded, run_main
 from hypothesis import given
 from test_labels import pools as pool_strategy
-from upstream import crd_errors, k8s_errors, vllm_flags, vllm_series
+from upstream_checks import crd_errors, k8s_errors, vllm_flags, vllm_series
 
 from components import labels
 from components.pools import NodePoolSpec
@@ -20,6 +20,8 @@ from components.serving.rules import model_fit
 from components.serving.spec import ModelSpec
 from stacks.config import ConfigError, parse
 from tools.mockengine import Recording
+
+DEV_VERSION = kubernetes_version("dev")
 
 
 def _pool(gpu: str = "l4", count: int = 1, **extra: Any) -> NodePoolSpec:
@@ -199,11 +201,11 @@ def test_bad_models_name_the_key(stack: str, model: dict, expected: str) -> None
 
 def test_pools_hold_all_their_models_at_once() -> None:
     config = platform_config("dev")
-    second = {**config["models"]["llama-8b"], "maxReplicas": 3}
-    config["models"]["llama-8b-copy"] = second  # 2 + 3 GPUs > 4 L4 nodes
+    second = {**config["models"]["qwen-7b"], "maxReplicas": 3}
+    config["models"]["qwen-7b-copy"] = second  # 2 + 3 GPUs > 4 L4 nodes
     (problem,) = _problems(config)
     assert problem.startswith(
-        "nodePools.l4-spot.maxNodes: models llama-8b, llama-8b-copy need up to 5 GPUs"
+        "nodePools.l4-spot.maxNodes: models qwen-7b, qwen-7b-copy need up to 5 GPUs"
     )
     second["maxReplicas"] = 2
     assert len(parse(config).models) == 2
@@ -236,7 +238,7 @@ def test_single_replica_models_get_no_disruption_budget() -> None:
 
 def test_bad_model_name() -> None:
     config = platform_config("dev")
-    config["models"] = {"Llama_8B": config["models"]["llama-8b"]}
+    config["models"] = {"Llama_8B": config["models"]["qwen-7b"]}
     assert _problems(config)[0].startswith("models.Llama_8B: not a valid model name")
 
 
@@ -250,7 +252,7 @@ def dev() -> Recording:
     )
 
 
-def _manifests(recording: Recording, model: str = "llama-8b") -> dict[str, dict]:
+def _manifests(recording: Recording, model: str = "qwen-7b") -> dict[str, dict]:
     prefix = f"gpuplatform:serving:VllmService::dev-{model}"
     return {r.inputs["kind"]: r.inputs for r in recording.resources if r.parent == prefix}
 
@@ -272,13 +274,13 @@ def test_dev_serves_a_small_model_on_the_l4_spot_pool(dev: Recording) -> None:
     pod = objects["StatefulSet"]["spec"]["template"]["spec"]
     assert pod["nodeSelector"] == {"gpuplatform.io/pool": "l4-spot"}
     assert dev.outputs["models"] == {
-        "llama-8b": "http://vllm-llama-8b.inference.svc.cluster.local:8000/v1"
+        "qwen-7b": "http://vllm-qwen-7b.inference.svc.cluster.local:8000/v1"
     }
 
 
 def test_prod_serves_a_large_model_with_tensor_parallelism() -> None:
     prod = recorded("prod")
-    deployment = prod.one("kubernetes:apps/v1:StatefulSet", "prod-llama-70b-server").inputs
+    deployment = prod.one("kubernetes:apps/v1:StatefulSet", "prod-qwen-72b-server").inputs
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     assert container["args"][container["args"].index("--tensor-parallel-size") + 1] == "4"
     assert container["resources"]["limits"]["nvidia.com/gpu"] == "4"
@@ -296,7 +298,7 @@ def test_objects_validate_against_kubernetes_and_crd_schemas(dev: Recording) -> 
         "PodDisruptionBudget",
         "NetworkPolicy",
     ):
-        assert k8s_errors(objects[kind]) == [], kind
+        assert k8s_errors(objects[kind], DEV_VERSION) == [], kind
     assert crd_errors(objects["ScaledObject"], "keda.sh_scaledobjects.yaml") == []
     monitor = exposure.render_pod_monitor("vllm-m", "inference")
     assert crd_errors(monitor, "monitoring.coreos.com_podmonitors.yaml") == []
@@ -304,7 +306,9 @@ def test_objects_validate_against_kubernetes_and_crd_schemas(dev: Recording) -> 
     shared = workload.render_cache_claim(
         "vllm-m", "inference", _model(maxReplicas=3, cacheStorageClass="efs"), "shared"
     )
-    assert shared["spec"]["accessModes"] == ["ReadWriteMany"] and k8s_errors(shared) == []
+    assert (
+        shared["spec"]["accessModes"] == ["ReadWriteMany"] and k8s_errors(shared, DEV_VERSION) == []
+    )
 
 
 def test_crd_check_catches_a_bad_scaled_object() -> None:
@@ -357,7 +361,7 @@ def test_scaled_object_scales_up_fast_and_down_slowly(dev: Recording) -> None:
     queue, kv = spec["triggers"]
     assert queue["metadata"]["threshold"] == "4" and queue["metricType"] == "AverageValue"
     assert kv["metadata"]["threshold"] == "0.8" and kv["metricType"] == "Value"
-    assert 'model_name="llama-8b"' in queue["metadata"]["query"]
+    assert 'model_name="qwen-7b"' in queue["metadata"]["query"]
     scaler = dev.one("kubernetes:keda.sh/v1alpha1:ScaledObject")
     assert "kubernetes:helm.sh/v3:Release::dev-keda-release" in scaler.options["dependsOn"]
     server = dev.one("kubernetes:apps/v1:StatefulSet")
@@ -365,7 +369,7 @@ def test_scaled_object_scales_up_fast_and_down_slowly(dev: Recording) -> None:
     assert spec["scaleTargetRef"] == {
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",
-        "name": "vllm-llama-8b",
+        "name": "vllm-qwen-7b",
     }
 
 
@@ -411,7 +415,7 @@ def test_cache_follows_the_pools_zones(dev: Recording) -> None:
     # prod's h100-reserved is in one zone: each replica keeps its cache across restarts and
     # scale-down.
     prod = recorded("prod")
-    server = prod.one("kubernetes:apps/v1:StatefulSet", "prod-llama-70b-server").inputs["spec"]
+    server = prod.one("kubernetes:apps/v1:StatefulSet", "prod-qwen-72b-server").inputs["spec"]
     (template,) = server["volumeClaimTemplates"]
     assert template["metadata"]["name"] == "cache"
     assert server["persistentVolumeClaimRetentionPolicy"] == {
@@ -420,21 +424,25 @@ def test_cache_follows_the_pools_zones(dev: Recording) -> None:
     }
     assert "cache" not in {v["name"] for v in server["template"]["spec"]["volumes"]}
     assert (
-        k8s_errors(prod.one("kubernetes:apps/v1:StatefulSet", "prod-llama-70b-server").inputs) == []
+        k8s_errors(
+            prod.one("kubernetes:apps/v1:StatefulSet", "prod-qwen-72b-server").inputs,
+            kubernetes_version("prod"),
+        )
+        == []
     )
 
 
 def test_a_shared_cache_class_gives_one_claim_for_all_replicas() -> None:
     config = platform_config("dev")
-    config["models"]["llama-8b"]["cacheStorageClass"] = "efs-sc"
+    config["models"]["qwen-7b"]["cacheStorageClass"] = "efs-sc"
     recording = run_main(config)
     claim = recording.one("kubernetes:core/v1:PersistentVolumeClaim").inputs
     assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
     assert claim["spec"]["storageClassName"] == "efs-sc"
     pod = recording.one("kubernetes:apps/v1:StatefulSet").inputs["spec"]["template"]["spec"]
     volumes = {v["name"]: v for v in pod["volumes"]}
-    assert volumes["cache"]["persistentVolumeClaim"] == {"claimName": "vllm-llama-8b-cache"}
-    assert k8s_errors(claim) == []
+    assert volumes["cache"]["persistentVolumeClaim"] == {"claimName": "vllm-qwen-7b-cache"}
+    assert k8s_errors(claim, DEV_VERSION) == []
 
 
 def test_cache_size_is_stable_across_quantization() -> None:

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from components import versions
+from components import k8s_versions
+from components.serving import hub
 from tools.mockengine import Registration
 
 _PROVIDER_PREFIX = "pulumi:providers:"
@@ -94,25 +95,56 @@ def pinned_images(resources: list[Registration], _: Context) -> Iterator[Finding
                 )
 
 
-def eks_standard_support(resources: list[Registration], context: Context) -> Iterator[Finding]:
-    """EKS versions past standard support bill six times the control-plane fee."""
+# The cluster resource of each cloud and the input that holds its Kubernetes minor version.
+_CLUSTER_VERSION_INPUT = {
+    "aws:eks/cluster:Cluster": ("aws", "EKS", "version"),
+    "gcp:container/cluster:Cluster": ("gcp", "GKE", "minMasterVersion"),
+}
+_AFTER_SUPPORT = {
+    "aws": "the control plane bills the extended-support rate (see the cost estimate)",
+    "gcp": "GKE upgrades the cluster on its own schedule unless it is on the Extended channel, "
+    "which bills extra",
+}
+
+
+def kubernetes_support(resources: list[Registration], context: Context) -> Iterator[Finding]:
+    """A cluster version within WARN_BEFORE of the end of its cloud's standard support, or past
+    it, names the date and the version to upgrade to."""
     for r in resources:
-        if r.type != "aws:eks/cluster:Cluster":
+        if r.type not in _CLUSTER_VERSION_INPUT:
             continue
-        version = str(r.inputs.get("version", ""))
-        end = versions.EKS_STANDARD_SUPPORT_END.get(version)
-        if end is not None and context.today > datetime.date.fromisoformat(end):
-            yield Finding(
-                "eks-standard-support",
-                "warning",
-                r.key,
-                f"Kubernetes {version} left EKS standard support on {end}: the control plane "
-                "bills the extended-support rate until cluster.kubernetesVersion is upgraded",
+        cloud, service, key = _CLUSTER_VERSION_INPUT[r.type]
+        version = str(r.inputs.get(key, ""))
+        if version not in k8s_versions.SUPPORT_CALENDARS[cloud]:
+            continue
+        status = k8s_versions.support_status(cloud, version, context.today)
+        upgrade = (
+            f"upgrade cluster.kubernetesVersion to {status.next_version}"
+            if status.next_version
+            else "upgrade cluster.kubernetesVersion"
+        )
+        if status.state == "ended":
+            message = (
+                f"Kubernetes {version} left {service} standard support on "
+                f"{status.standard_end}: {_AFTER_SUPPORT[cloud]}; {upgrade} (README: Upgrading "
+                "Kubernetes)"
             )
+        elif status.state == "ending":
+            days = (status.standard_end - context.today).days
+            message = (
+                f"Kubernetes {version} leaves {service} standard support on "
+                f"{status.standard_end} (in {days} days): {upgrade} before then (README: "
+                "Upgrading Kubernetes)"
+            )
+        else:
+            continue
+        yield Finding("kubernetes-support", "warning", r.key, message)
 
 
 def hub_token(resources: list[Registration], _: Context) -> Iterator[Finding]:
-    """Model servers that download from the Hugging Face hub have a token to do it with."""
+    """Model servers that download from the Hugging Face hub without a token serve a model not
+    known to be gated (known gated families are config errors without one) nor known to be open:
+    it may turn out to be gated when the first replica starts."""
     for r in resources:
         if r.type not in ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet"):
             continue
@@ -120,13 +152,14 @@ def hub_token(resources: list[Registration], _: Context) -> Iterator[Finding]:
             r.inputs.get("spec", {}).get("template", {}).get("spec", {}).get("containers", [])
         ):
             env = {e.get("name") for e in container.get("env", [])}
-            if "HF_HOME" in env and "HF_TOKEN" not in env:
+            source = (container.get("args") or [""])[0]
+            if "HF_HOME" in env and "HF_TOKEN" not in env and not hub.known_open(source):
                 yield Finding(
                     "hf-token",
                     "warning",
                     r.key,
-                    "no Hugging Face token: gated models (Llama, Gemma, ...) cannot be "
-                    "downloaded; set one with `pulumi config set --secret hfToken <token>`",
+                    f"no Hugging Face token: if {source} is gated on the hub its weights cannot "
+                    "be downloaded; set one with `pulumi config set --secret hfToken <token>`",
                 )
 
 
@@ -134,7 +167,7 @@ RULES: tuple[Callable[[list[Registration], Context], Iterator[Finding]], ...] = 
     explicit_provider,
     default_providers_disabled,
     pinned_images,
-    eks_standard_support,
+    kubernetes_support,
     hub_token,
 )
 

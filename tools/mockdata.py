@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pulumi.runtime import mocks
 
 ACCOUNT_ID = "123456789012"
+# What the offline plan shows for a value only the cloud can give at deploy time.
+RESOLVED_AT_DEPLOY = "<resolved at deploy>"
 
 
 def _digest(*parts: str, length: int = 8) -> str:
@@ -94,11 +96,19 @@ def _gke_cluster(m: PlanMocks, args: mocks.MockResourceArgs) -> dict:
 
 
 def _node_group(_m: PlanMocks, args: mocks.MockResourceArgs) -> dict:
-    group = args.inputs.get("nodeGroupName", args.name)
+    # As the provider names a group from its prefix (a 26-digit unique suffix), and as EKS names
+    # the group's Auto Scaling group (eks-<group>-<uuid>).
+    group = args.inputs.get("nodeGroupName") or (
+        args.inputs.get("nodeGroupNamePrefix", "")
+        + str(int(_digest(args.name, length=20), 16))[:26].zfill(26)
+    )
+    uuid = _digest("uuid", args.name, length=32)
+    uuid = f"{uuid[:8]}-{uuid[8:12]}-{uuid[12:16]}-{uuid[16:20]}-{uuid[20:]}"
     return {
+        "nodeGroupName": group,
         "resources": [
             {
-                "autoscalingGroups": [{"name": f"eks-{group}-{_digest(args.name, length=36)}"}],
+                "autoscalingGroups": [{"name": f"eks-{group}-{uuid}"}],
                 "remoteAccessSecurityGroupId": "",
             }
         ],
@@ -147,7 +157,14 @@ _CALLS: dict[str, Callable[[PlanMocks, mocks.MockCallArgs], dict]] = {
             {"oidcs": [{"issuer": f"https://oidc.eks.{m.region}.amazonaws.com/id/MOCK"}]}
         ],
         "vpcConfig": {"vpcId": "vpc-0mock", "subnetIds": ["subnet-0mock1", "subnet-0mock2"]},
-        "version": "1.33",
+        "version": "1.36",
+    },
+    # Add-ons without a published pin: EKS answers at deploy time; offline there is no answer.
+    "aws:eks/getAddonVersion:getAddonVersion": lambda _m, a: {
+        "addonName": a.args["addonName"],
+        "kubernetesVersion": a.args["kubernetesVersion"],
+        "version": RESOLVED_AT_DEPLOY,
+        "id": a.args["addonName"],
     },
     "aws:ec2/getSubnets:getSubnets": lambda _m, a: {
         "ids": [f"subnet-{_digest(str(a.args), str(i))}" for i in range(2)],

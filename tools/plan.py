@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from components.quotas import quota_needs  # noqa: E402
 from stacks import config as stack_config  # noqa: E402 (needs ROOT on sys.path as a script)
 from stacks import estimate as stack_estimate  # noqa: E402
 from tools import findings, report, stackfile  # noqa: E402
@@ -62,10 +63,17 @@ def build_plan(stack: str, path: Path) -> report.Plan:
         )
     # Validate before running so a bad config stops here with nothing registered; the program
     # validates again through pulumi.Config exactly as `pulumi up` would.
+    ignored = stack_config.provider_key_problems(stack_file.config)
+    if ignored:
+        raise InvalidConfig(str(stack_config.ConfigError(ignored)))
     try:
         config = stack_config.parse(raw)
     except stack_config.ConfigError as error:
         raise InvalidConfig(str(error)) from None
+    token_key = f"{stack_config.PROJECT}:{stack_config.HF_TOKEN_KEY}"
+    gated = stack_config.gated_model_problems(config, has_token=token_key in stack_file.config)
+    if gated:
+        raise InvalidConfig(str(stack_config.ConfigError(gated)))
 
     cloud = config.cloud
     recording = run_program(
@@ -85,6 +93,8 @@ def build_plan(stack: str, path: Path) -> report.Plan:
         recording=recording,
         cost=estimate,
         findings=findings.check(recording.resources, stack_file.config),
+        region=cloud.region,
+        quotas=tuple(quota_needs(cloud.provider, stack_estimate.effective_pools(config))),
     )
 
 

@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from components.cost import CostEstimate
+from components.quotas import QuotaNeed
 from tools.findings import Finding
 from tools.mockengine import Recording, Registration
 
@@ -30,6 +31,8 @@ class Plan:
     recording: Recording
     cost: CostEstimate
     findings: list[Finding]
+    region: str = ""
+    quotas: tuple[QuotaNeed, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -38,6 +41,7 @@ class Plan:
             "resources": [r.as_json() for r in self.recording.resources],
             "outputs": self.recording.outputs,
             "cost": self.cost.as_json(),
+            "quotas": {"region": self.region, "needs": [q.as_json() for q in self.quotas]},
             "findings": [f.as_json() for f in self.findings],
         }
 
@@ -56,6 +60,7 @@ _FACTS_BY_TYPE: dict[str, tuple[tuple[str, str], ...]] = {
     "aws:eks/cluster:Cluster": (("version", "k8s"), ("upgradePolicy.supportType", "support")),
     "aws:eks/addon:Addon": (("addonVersion", "version"),),
     "aws:eks/nodeGroup:NodeGroup": (
+        ("nodeGroupNamePrefix", "name"),
         ("instanceTypes", "types"),
         ("capacityType", "capacity"),
         ("scalingConfig.minSize", "min"),
@@ -78,6 +83,7 @@ _FACTS_BY_TYPE: dict[str, tuple[tuple[str, str], ...]] = {
         ("releaseChannel.channel", "channel"),
     ),
     "gcp:container/nodePool:NodePool": (
+        ("name", "name"),
         ("nodeConfig.machineType", "machine"),
         ("nodeConfig.guestAccelerators.0.type", "gpu"),
         ("nodeConfig.guestAccelerators.0.count", "count"),
@@ -150,6 +156,7 @@ def render_text(plan: Plan, console: Console) -> None:
     console.print(counts)
 
     _render_cost(plan.cost, console)
+    _render_quotas(plan, console)
 
     if plan.recording.outputs:
         console.print("[bold]outputs[/]")
@@ -191,6 +198,21 @@ def _render_cost(cost: CostEstimate, console: Console) -> None:
     table.add_row("total", "", "", "", "", _money(cost.monthly_min), _money(cost.monthly_max))
     console.print(table)
     console.print(f"[dim]prices: {cost.source}[/]")
+
+
+def _render_quotas(plan: Plan, console: Console) -> None:
+    if not plan.quotas:
+        return
+    table = Table(
+        title=f"cloud quotas the GPU pools draw on in {plan.region} (request raises before the "
+        "first up)",
+        title_justify="left",
+    )
+    for column in ("quota", "unit", "at min", "at max", "pools"):
+        table.add_column(column, justify="right" if column.startswith("at") else "left")
+    for q in plan.quotas:
+        table.add_row(q.quota, q.unit, str(q.at_min), str(q.at_max), ", ".join(q.pools))
+    console.print(table)
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")

@@ -22,7 +22,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from components import labels, versions
+from components import k8s_versions, labels
 from components.addons import helm
 from components.addons.spec import ClusterAutoscalerSpec
 from components.aws.addons import AUTOSCALER_NAMESPACE, AUTOSCALER_SERVICE_ACCOUNT
@@ -36,9 +36,14 @@ PRIORITY_BY_CAPACITY = {"reserved": 50, "capacity-block": 50, "spot": 30, "on-de
 SYSTEM_PRIORITY = 1
 
 
-def _asg_pattern(node_group: str) -> str:
-    # EKS names a managed node group's Auto Scaling group eks-<node group>-<uuid>.
-    return f"^eks-{node_group}-[0-9a-f-]+$"
+_UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+def _asg_pattern(pool: str) -> str:
+    # EKS names a managed node group's Auto Scaling group eks-<node group>-<uuid>, and node
+    # groups are named <pool>-<hex suffix>: the suffix has no '-', so pool `a` never matches
+    # the groups of pool `a-b`.
+    return f"^eks-{pool}-[0-9a-f]+-{_UUID}$"
 
 
 def render_priority_expander(pools: Mapping[str, NodePoolSpec]) -> dict:
@@ -55,9 +60,11 @@ def render_priority_expander(pools: Mapping[str, NodePoolSpec]) -> dict:
 
 
 def render_cluster_autoscaler_values(
-    cluster_name: str, region: str, spec: ClusterAutoscalerSpec
+    cluster_name: str, region: str, spec: ClusterAutoscalerSpec, image_tag: str | None = None
 ) -> dict[str, Any]:
+    """Chart values; `image_tag` replaces the chart's default image (see AutoscalerRelease)."""
     return {
+        **({"image": {"tag": image_tag}} if image_tag else {}),
         "cloudProvider": "aws",
         "awsRegion": region,
         "autoDiscovery": {"clusterName": cluster_name},
@@ -78,6 +85,16 @@ def render_cluster_autoscaler_values(
         "resources": {"requests": {"cpu": "100m", "memory": "300Mi"}, "limits": {"memory": "1Gi"}},
         "podDisruptionBudget": {"maxUnavailable": 1},
     }
+
+
+def autoscaler_release(
+    kubernetes_version: str, chart_version: str | None
+) -> k8s_versions.AutoscalerRelease:
+    """The pinned release for the cluster's minor version, or the stack's chart with its own
+    default image (a chart override is expected to be one whose app matches the cluster)."""
+    if chart_version is not None:
+        return k8s_versions.AutoscalerRelease(chart_version)
+    return k8s_versions.CLUSTER_AUTOSCALER[kubernetes_version]
 
 
 @dataclass(frozen=True)
@@ -109,10 +126,12 @@ class ClusterAutoscaler(pulumi.ComponentResource):
             data=expander["data"],
             opts=child(args.depends_on),
         )
-        version = args.chart_version or versions.CLUSTER_AUTOSCALER_CHARTS[args.kubernetes_version]
-        chart = ("cluster-autoscaler", version, versions.CLUSTER_AUTOSCALER_REPO)
+        release = autoscaler_release(args.kubernetes_version, args.chart_version)
+        chart = ("cluster-autoscaler", release.chart, k8s_versions.CLUSTER_AUTOSCALER_REPO)
         values = pulumi.Output.from_input(args.cluster_name).apply(
-            lambda cluster: render_cluster_autoscaler_values(cluster, args.region, args.spec)
+            lambda cluster: render_cluster_autoscaler_values(
+                cluster, args.region, args.spec, release.image_tag
+            )
         )
         helm.release(
             f"{name}-release",
@@ -123,4 +142,4 @@ class ClusterAutoscaler(pulumi.ComponentResource):
             timeout=600,
             opts=child([config_map, *args.depends_on]),
         )
-        self.register_outputs({"chartVersion": version})
+        self.register_outputs({"chartVersion": release.chart})

@@ -35,8 +35,8 @@ class ChartVersionsSpec(Spec):
     cluster_autoscaler: str | None = Field(
         None,
         description=(
-            "cluster-autoscaler chart (aws); its app version must match the cluster's minor "
-            "version. Required on a Kubernetes version without a pinned chart."
+            "cluster-autoscaler chart (aws), installed with its own default image, whose minor "
+            "version must match the cluster's (the pinned release does)."
         ),
     )
 

@@ -67,6 +67,8 @@ class EksCluster(pulumi.ComponentResource):
     autoscaler_role_arn: pulumi.Output[str]
     system_ready: list[pulumi.Resource]
     """What cluster add-ons must wait for: system nodes and the add-ons running on them."""
+    addon_versions: dict[str, pulumi.Output[str]]
+    """The EKS managed add-ons' versions, pinned or resolved at deploy (empty when adopted)."""
 
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TOKEN, name, None, opts)
@@ -80,11 +82,19 @@ class EksCluster(pulumi.ComponentResource):
         # Nodes cannot join before their role carries its policies.
         self.node_dependencies = list(self._attachments["node"])
         self.system_ready = []
+        self.addon_versions = {}
         ca_data = self._create(partition) if args.cluster.create else self._adopt()
 
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(self.cluster_name, self.endpoint, ca_data).apply(
-                lambda v: kubeconfig.render_eks(v[0], v[1], v[2], args.cloud.region)
+                lambda v: kubeconfig.render_eks(
+                    v[0],
+                    v[1],
+                    v[2],
+                    args.cloud.region,
+                    role_arn=args.cloud.assume_role_arn,
+                    profile=args.cloud.profile,
+                )
             )
         )
         self.k8s_provider = k8s.Provider(
@@ -119,6 +129,7 @@ class EksCluster(pulumi.ComponentResource):
                 "endpoint": self.endpoint,
                 "oidcIssuer": self.oidc_issuer,
                 "kubeconfig": self.kubeconfig,
+                "addonVersions": self.addon_versions,
             }
         )
 
@@ -270,11 +281,20 @@ class EksCluster(pulumi.ComponentResource):
         self,
         cluster: aws.eks.Cluster,
         addon: str,
-        version: str,
+        version: str | None,
         depends_on: list[pulumi.Resource] | None = None,
         pod_identity: list | None = None,
     ) -> aws.eks.Addon:
-        return aws.eks.Addon(
+        if version is None:
+            # No published pin for this minor: EKS's default version of the add-on for it, looked
+            # up on every deploy and exported (addonVersions), so a change shows in the diff.
+            version = aws.eks.get_addon_version_output(
+                addon_name=addon,
+                kubernetes_version=self._args.cluster.kubernetes_version,
+                most_recent=False,
+                opts=pulumi.InvokeOutputOptions(provider=self._args.provider, parent=self),
+            ).version
+        addon_resource = aws.eks.Addon(
             f"{self._name}-{addon}",
             cluster_name=cluster.name,
             addon_name=addon,
@@ -285,6 +305,8 @@ class EksCluster(pulumi.ComponentResource):
             pod_identity_associations=pod_identity,
             opts=self._opts(depends_on=depends_on),
         )
+        self.addon_versions[addon] = addon_resource.addon_version
+        return addon_resource
 
     def _system_nodes(self, cluster: aws.eks.Cluster) -> aws.eks.NodeGroup:
         spec = self._args.cluster
@@ -302,7 +324,8 @@ class EksCluster(pulumi.ComponentResource):
         return aws.eks.NodeGroup(
             f"{self._name}-system",
             cluster_name=cluster.name,
-            node_group_name=labels.SYSTEM_POOL,
+            # Replaced create-before-delete, like the GPU pools (components/aws/node_pool.py).
+            node_group_name_prefix=f"{labels.SYSTEM_POOL}-",
             node_role_arn=self.node_role_arn,
             subnet_ids=list(self.private_subnet_ids.values()),
             ami_type=versions.EKS_SYSTEM_AMI_TYPE,

@@ -156,7 +156,10 @@ class EksGpuNodePool(pulumi.ComponentResource):
         group = aws.eks.NodeGroup(
             f"{name}-ng",
             cluster_name=args.cluster_name,
-            node_group_name=args.pool_name,
+            # A prefix, not a name: EKS gets `<pool>-<unique suffix>`, so a change that replaces
+            # the group creates the new one before deleting the old (a fixed name would make
+            # the provider delete first and take every model on the pool down).
+            node_group_name_prefix=f"{args.pool_name}-",
             node_role_arn=args.node_role_arn,
             subnet_ids=args.subnet_ids,
             ami_type=versions.EKS_AMI_TYPE,

@@ -10,7 +10,10 @@ with `gke-gcloud-auth-plugin`, so no long-lived credential is stored in state.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_gcp as gcp
@@ -48,6 +51,23 @@ def render_node_basics(disk_gib: int) -> dict:
         },
         "metadata": {"disable-legacy-endpoints": "true"},
     }
+
+
+# Node settings GKE updates in place (the service account, an Output, changes only with the
+# cluster's name, which replaces the whole cluster).
+IN_PLACE_NODE_SETTINGS = frozenset({"labels", "taints", "resource_labels", "service_account"})
+
+
+def render_pool_name(pool_name: str, node_config: dict[str, Any]) -> str:
+    """`<pool>-<6 hex>`, the hex a digest of the node settings that make GKE replace a node pool.
+
+    A replacement therefore always gets a new name and Pulumi creates it before deleting the old
+    pool; with a fixed name the provider must delete first, taking down every model on the pool.
+    Settings that are updated in place do not rename it. At most 31 + 7 characters (GKE: 40).
+    """
+    replacing = {k: v for k, v in node_config.items() if k not in IN_PLACE_NODE_SETTINGS}
+    digest = hashlib.sha256(json.dumps(replacing, sort_keys=True).encode()).hexdigest()
+    return f"{pool_name}-{digest[:6]}"
 
 
 def render_authorized_networks(cidrs: tuple[str, ...]) -> dict:
@@ -232,10 +252,18 @@ class GkeCluster(pulumi.ComponentResource):
         )
         system = spec.system_nodes
         zones = list(cloud.zones or ())
+        node_config = {
+            **render_node_basics(system.disk_gib),
+            "machine_type": system.instance_type or SYSTEM_MACHINE_TYPE["gcp"],
+            "service_account": self.node_service_account,
+            "labels": labels.system_labels(),
+            "resource_labels": args.resource_labels,
+        }
         self.system_ready = [
             gcp.container.NodePool(
                 f"{name}-system",
-                name=labels.SYSTEM_POOL,
+                # Replaced create-before-delete, like the GPU pools (components/gcp/node_pool.py).
+                name=render_pool_name(labels.SYSTEM_POOL, node_config),
                 cluster=cluster.id,
                 location=cloud.region,
                 project=cloud.project,
@@ -246,13 +274,7 @@ class GkeCluster(pulumi.ComponentResource):
                     "total_max_node_count": system.max_nodes,
                     "location_policy": "BALANCED",
                 },
-                node_config={
-                    **render_node_basics(system.disk_gib),
-                    "machine_type": system.instance_type or SYSTEM_MACHINE_TYPE["gcp"],
-                    "service_account": self.node_service_account,
-                    "labels": labels.system_labels(),
-                    "resource_labels": args.resource_labels,
-                },
+                node_config=node_config,
                 management={"auto_repair": True, "auto_upgrade": True},
                 upgrade_settings={"max_surge": 1, "max_unavailable": 0},
                 opts=self._opts(

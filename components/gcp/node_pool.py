@@ -16,7 +16,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from components import catalog, labels, versions
-from components.gcp.cluster import render_node_basics
+from components.gcp.cluster import render_node_basics, render_pool_name
 from components.pools import NodePoolSpec
 
 TOKEN = "gpuplatform:compute:GkeGpuNodePool"
@@ -105,9 +105,20 @@ class GkeGpuNodePool(pulumi.ComponentResource):
     ):
         super().__init__(TOKEN, name, None, opts)
         pool = args.pool
+        node_config = {
+            **render_node_basics(pool.disk_gib),
+            "machine_type": args.machine_type,
+            "guest_accelerators": [render_guest_accelerator(pool, args.machine_type)],
+            "spot": pool.capacity == "spot",
+            "reservation_affinity": render_reservation_affinity(pool),
+            "labels": labels.pool_labels("gcp", args.pool_name, pool),
+            "taints": render_taints(pool),
+            "service_account": args.service_account,
+            "resource_labels": args.resource_labels,
+        }
         node_pool = gcp.container.NodePool(
             f"{name}-np",
-            name=args.pool_name,
+            name=render_pool_name(args.pool_name, node_config),
             cluster=args.cluster_id,
             location=args.region,
             project=args.project,
@@ -115,17 +126,7 @@ class GkeGpuNodePool(pulumi.ComponentResource):
             # initial_node_count is per zone; start at the pool's minimum.
             initial_node_count=math.ceil(pool.min_nodes / max(1, len(args.zones))),
             autoscaling=render_autoscaling(pool),
-            node_config={
-                **render_node_basics(pool.disk_gib),
-                "machine_type": args.machine_type,
-                "guest_accelerators": [render_guest_accelerator(pool, args.machine_type)],
-                "spot": pool.capacity == "spot",
-                "reservation_affinity": render_reservation_affinity(pool),
-                "labels": labels.pool_labels("gcp", args.pool_name, pool),
-                "taints": render_taints(pool),
-                "service_account": args.service_account,
-                "resource_labels": args.resource_labels,
-            },
+            node_config=node_config,
             management={"auto_repair": True, "auto_upgrade": True},
             upgrade_settings=render_upgrade_settings(pool),
             opts=pulumi.ResourceOptions(

@@ -2,7 +2,7 @@
 
 Two triggers, whichever asks for more replicas wins: requests waiting in vLLM's queue per
 replica, and the average KV-cache usage. Both query the stack's Prometheus for the series vLLM
-exposes (`../shared/reference/metrics/vllm.txt`); while they cannot be read KEDA holds the
+exposes (`tests/upstream/metrics/vllm.txt`); while they cannot be read KEDA holds the
 fallback replica count. Scale-up is immediate, scale-down slow: a replica takes minutes to load
 its weights, so removing one on a short lull costs more than it saves.
 """

@@ -1,4 +1,6 @@
-"""Checks against upstream data in ../shared/reference: Helm chart values and Kubernetes schemas."""
+"""Checks against upstream facts: Helm chart values and CRDs vendored in `tests/upstream/` (see its
+README for provenance), and Kubernetes object schemas of the targeted minor version (from the
+`kubernetes-validate` package, which ships strict schemas for 1.25 to 1.37)."""
 
 from __future__ import annotations
 
@@ -8,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import kubernetes_validate
 import yaml
-from conftest import shared_dir
+
+UPSTREAM = Path(__file__).resolve().parent / "upstream"
 
 # Values whose contents are Kubernetes objects or free-form maps the chart passes through.
 FREE_FORM = frozenset(
@@ -32,9 +36,15 @@ FREE_FORM = frozenset(
     }
 )
 
+# Custom resources the platform renders, by (apiVersion, kind): the vendored CRD that defines them.
+CRDS = {
+    ("keda.sh/v1alpha1", "ScaledObject"): "keda.sh_scaledobjects.yaml",
+    ("monitoring.coreos.com/v1", "PodMonitor"): "monitoring.coreos.com_podmonitors.yaml",
+}
+
 
 def charts_dir() -> Path:
-    return shared_dir() / "reference" / "charts"
+    return UPSTREAM / "charts"
 
 
 @functools.cache
@@ -71,28 +81,26 @@ def merge(base: Any, override: Any) -> Any:
     return override
 
 
-@functools.cache
-def k8s_schema(api_version: str, kind: str) -> dict | None:
-    """The standalone-strict schema for a kind, or None when the reference has none."""
-    group, _, version = api_version.rpartition("/")
-    name = "-".join(filter(None, (kind.lower(), group.split(".")[0], version)))
-    path = (
-        shared_dir() / "reference" / "k8s-schemas" / "v1.33" / "standalone-strict" / f"{name}.json"
-    )
-    return json.loads(path.read_text()) if path.is_file() else None
-
-
-def k8s_errors(manifest: dict) -> list[str]:
-    schema = k8s_schema(manifest["apiVersion"], manifest["kind"])
-    assert schema is not None, f"no schema for {manifest['apiVersion']} {manifest['kind']}"
-    validator = jsonschema.Draft7Validator(schema)
-    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(manifest)]
+def k8s_errors(manifest: dict, kubernetes_version: str) -> list[str]:
+    """Problems the strict schema of `kubernetes_version` finds in a built-in object, or, for a
+    custom resource, its vendored CRD's schema. Fails when neither knows the kind, so no object
+    goes unchecked."""
+    key = (manifest.get("apiVersion"), manifest.get("kind"))
+    if key in CRDS:
+        return crd_errors(manifest, CRDS[key])
+    try:
+        kubernetes_validate.validate(manifest, kubernetes_version, strict=True)
+    except kubernetes_validate.ValidationError as error:
+        return [f"{list(error.absolute_path)}: {error.message}"]
+    except kubernetes_validate.SchemaNotFoundError as error:
+        raise AssertionError(error.message) from None
+    return []
 
 
 @functools.cache
 def crd_schema(file_name: str, version: str) -> dict:
-    """The openAPIV3Schema of one version of a CRD in ../shared/reference/crds."""
-    crd = yaml.safe_load((shared_dir() / "reference" / "crds" / file_name).read_text())
+    """The openAPIV3Schema of one version of a vendored CRD."""
+    crd = yaml.safe_load((UPSTREAM / "crds" / file_name).read_text())
     (entry,) = [v for v in crd["spec"]["versions"] if v["name"] == version]
     return entry["schema"]["openAPIV3Schema"]
 
@@ -105,8 +113,8 @@ def crd_errors(manifest: dict, file_name: str) -> list[str]:
 
 @functools.cache
 def vllm_flags() -> tuple[frozenset[str], frozenset[str]]:
-    """(flags vLLM accepts, flags it removed) from the reference list."""
-    text = (shared_dir() / "reference" / "metrics" / "vllm-cli-flags.txt").read_text()
+    """(flags vLLM accepts, flags it removed) from the vendored list."""
+    text = (UPSTREAM / "metrics" / "vllm-cli-flags.txt").read_text()
     accepted, removed = set(), set()
     for line in text.splitlines():
         if line.startswith("#removed"):
@@ -118,10 +126,15 @@ def vllm_flags() -> tuple[frozenset[str], frozenset[str]]:
 
 @functools.cache
 def vllm_series() -> frozenset[str]:
-    """Every series name vLLM exposes (the exposed_series column of the reference list)."""
-    text = (shared_dir() / "reference" / "metrics" / "vllm.txt").read_text()
+    """Every series name vLLM exposes (the exposed_series column of the vendored list)."""
+    text = (UPSTREAM / "metrics" / "vllm.txt").read_text()
     names = set()
     for line in text.splitlines():
         if line and not line.startswith("#"):
             names.update(line.split("\t")[2].split(","))
     return frozenset(names)
+
+
+def json_copy(value: Any) -> Any:
+    """A deep, JSON-shaped copy of a recorded object, safe to mutate in a test."""
+    return json.loads(json.dumps(value))

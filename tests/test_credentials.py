@@ -1,0 +1,97 @@
+"""One deploy identity: the cloud provider and the cluster's kubeconfig use the same profile and
+role (EKS) or application-default credentials (GKE), and provider config keys that the program
+would ignore are errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from conftest import PLATFORM_KEY, platform_config, run_main, stack_file
+from typer.testing import CliRunner
+
+from components import kubeconfig
+from stacks.config import ConfigError, parse
+from stacks.platform import build
+from tools import plan
+from tools.mockengine import run_program
+
+ROLE = "arn:aws:iam::123456789012:role/gpu-platform-deploy"
+
+
+def _platform(config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Run the platform for a config; return its cloud provider's inputs and its kubeconfig."""
+    captured: dict[str, Any] = {}
+
+    def program() -> None:
+        platform = build(parse(config))
+        platform.cluster.kubeconfig.apply(lambda text: captured.setdefault("kubeconfig", text))
+
+    recording = run_program(program, project="gpu-platform", stack="test", config={})
+    cloud = config["cloud"]["provider"]
+    (provider,) = recording.of_type(f"pulumi:providers:{cloud}")
+    return provider.inputs, json.loads(captured["kubeconfig"])
+
+
+def _exec(kube: dict[str, Any]) -> dict[str, Any]:
+    (user,) = kube["users"]
+    return user["user"]["exec"]
+
+
+def test_aws_profile_and_role_reach_the_provider_and_the_kubeconfig() -> None:
+    config = platform_config("dev")
+    config["cloud"] |= {"profile": "platform-ci", "assumeRoleArn": ROLE}
+    provider, kube = _platform(config)
+    assert provider["profile"] == "platform-ci"
+    # Provider inputs travel as JSON strings (the engine passes them as provider config).
+    assert json.loads(provider["assumeRoles"]) == [{"roleArn": ROLE, "sessionName": "gpu-platform"}]
+    exec_ = _exec(kube)
+    assert exec_["command"] == "aws"
+    assert exec_["args"][exec_["args"].index("--role-arn") + 1] == ROLE
+    assert exec_["env"] == [{"name": "AWS_PROFILE", "value": "platform-ci"}]
+
+
+def test_without_settings_both_use_the_ambient_aws_identity() -> None:
+    provider, kube = _platform(platform_config("dev"))
+    assert "profile" not in provider and "assumeRoles" not in provider
+    exec_ = _exec(kube)
+    assert "--role-arn" not in exec_["args"] and "env" not in exec_
+
+
+def test_gke_kubeconfig_uses_application_default_credentials() -> None:
+    provider, kube = _platform(platform_config("gcp-dev"))
+    assert provider["project"] == "my-gpu-project"
+    exec_ = _exec(kube)
+    assert exec_["command"] == "gke-gcloud-auth-plugin"
+    assert exec_["args"] == ["--use_application_default_credentials"]
+
+
+def test_kubeconfig_holds_no_credential() -> None:
+    text = kubeconfig.render_eks("c", "https://e", "Y2E=", "us-east-1", role_arn=ROLE)
+    user = json.loads(text)["users"][0]["user"]
+    assert set(user) == {"exec"}, "a token is fetched per use, never stored"
+
+
+def test_provider_config_keys_are_rejected_with_where_they_belong() -> None:
+    try:
+        run_main(platform_config("dev"), extra_config={"aws:profile": "x", "aws:region": "y"})
+    except ConfigError as error:
+        problems = error.problems
+    else:
+        raise AssertionError("aws:* keys were ignored silently")
+    assert len(problems) == 2
+    assert problems[0].startswith("aws:profile: not read") and "set cloud.profile" in problems[0]
+    assert problems[1].startswith("aws:region: not read") and "set cloud.region" in problems[1]
+
+
+def test_the_offline_plan_rejects_them_before_running(tmp_path: Path) -> None:
+    document = {"config": {**stack_file("gcp-dev").config, "gcp:credentials": "/key.json"}}
+    path = tmp_path / "Pulumi.x.yaml"
+    path.write_text(yaml.safe_dump(document))
+    result = CliRunner().invoke(plan.app, ["--stack-file", str(path), "--quiet"])
+    assert result.exit_code == plan.EXIT_INVALID_CONFIG
+    assert "gcp:credentials: not read" in result.output
+    assert "application-default credentials" in result.output
+    assert PLATFORM_KEY in document["config"]
