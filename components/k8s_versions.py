@@ -122,6 +122,7 @@ class SupportStatus:
 
     state: Literal["standard", "ending", "ended"]
     standard_end: datetime.date
+    extended_end: datetime.date | None
     next_version: str | None
 
 
@@ -144,4 +145,4 @@ def support_status(cloud: str, version: str, today: datetime.date) -> SupportSta
         state = "ending"
     else:
         state = "standard"
-    return SupportStatus(state, window.standard_end, next_version(version))
+    return SupportStatus(state, window.standard_end, window.extended_end, next_version(version))

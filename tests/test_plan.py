@@ -280,8 +280,8 @@ def test_hub_models_without_a_token_are_flagged() -> None:
 @pytest.mark.parametrize(
     ("type_", "key", "version", "end", "next_version", "after"),
     [
-        ("aws:eks/cluster:Cluster", "version", "1.36", "2027-08-02", None, "extended-support"),
-        ("aws:eks/cluster:Cluster", "version", "1.34", "2026-12-02", "1.35", "extended-support"),
+        ("aws:eks/cluster:Cluster", "version", "1.36", "2027-08-02", None, "until 2028-08-02"),
+        ("aws:eks/cluster:Cluster", "version", "1.34", "2026-12-02", "1.35", "until 2027-12-02"),
         (
             "gcp:container/cluster:Cluster",
             "minMasterVersion",

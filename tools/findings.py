@@ -100,11 +100,18 @@ _CLUSTER_VERSION_INPUT = {
     "aws:eks/cluster:Cluster": ("aws", "EKS", "version"),
     "gcp:container/cluster:Cluster": ("gcp", "GKE", "minMasterVersion"),
 }
-_AFTER_SUPPORT = {
-    "aws": "the control plane bills the extended-support rate (see the cost estimate)",
-    "gcp": "GKE upgrades the cluster on its own schedule unless it is on the Extended channel, "
-    "which bills extra",
-}
+
+
+def _after_support(cloud: str, status: k8s_versions.SupportStatus) -> str:
+    if cloud == "aws":
+        return (
+            "the control plane bills the extended-support rate (see the cost estimate) until "
+            f"{status.extended_end}, when EKS upgrades it by itself"
+        )
+    return (
+        "GKE upgrades the cluster on its own schedule unless it is on the Extended channel, "
+        "which bills extra"
+    )
 
 
 def kubernetes_support(resources: list[Registration], context: Context) -> Iterator[Finding]:
@@ -126,8 +133,8 @@ def kubernetes_support(resources: list[Registration], context: Context) -> Itera
         if status.state == "ended":
             message = (
                 f"Kubernetes {version} left {service} standard support on "
-                f"{status.standard_end}: {_AFTER_SUPPORT[cloud]}; {upgrade} (README: Upgrading "
-                "Kubernetes)"
+                f"{status.standard_end}: {_after_support(cloud, status)}; {upgrade} "
+                "(README: Upgrading Kubernetes)"
             )
         elif status.state == "ending":
             days = (status.standard_end - context.today).days
