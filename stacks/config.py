@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable
 from typing import Any
 
 import pulumi
@@ -23,14 +22,12 @@ from components.cloud import AwsCloudSpec, CloudSpec, ClusterSpec, GcpCloudSpec
 from components.observability.spec import ObservabilitySpec
 from components.pool_rules import ami_release_problems, cloud_problems
 from components.pools import NodePoolSpec, PoolName
-from components.serving.hub import gated_by
 from components.serving.rules import model_problems, pool_capacity_problems
 from components.serving.spec import ModelName, ModelSpec
 from components.spec import Problem, Spec, check, raise_problems
+from stacks import checks
 from stacks.errors import format_errors
-
-PROJECT = "gpu-platform"
-CONFIG_KEY = "platform"
+from stacks.keys import CONFIG_KEY, HF_TOKEN_KEY, PROJECT
 
 _ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 
@@ -280,86 +277,21 @@ def parse(raw: Any) -> StackConfig:
         raise ConfigError(format_errors(error, StackConfig)) from None
 
 
-# Provider config keys a stack file may carry by habit. Default providers are disabled and the
-# platform builds its providers from gpu-platform:platform, so these would be silently ignored:
-# each is an error naming where the setting belongs (None: credentials, which never go in config).
-PROVIDER_KEYS: dict[str, str | None] = {
-    "aws:region": "cloud.region",
-    "aws:profile": "cloud.profile",
-    "aws:assumeRole": "cloud.assumeRoleArn",
-    "aws:assumeRoles": "cloud.assumeRoleArn",
-    "aws:accessKey": None,
-    "aws:secretKey": None,
-    "aws:token": None,
-    "aws:sharedCredentialsFiles": None,
-    "aws:sharedConfigFiles": None,
-    "gcp:project": "cloud.project",
-    "gcp:region": "cloud.region",
-    "gcp:zone": "cloud.zones",
-    "gcp:credentials": None,
-    "gcp:accessToken": None,
-    "gcp:impersonateServiceAccount": None,
-}
-_CREDENTIALS = {
-    "aws": "AWS credentials come from the environment (a profile named by cloud.profile, "
-    "AWS_* variables, or CI's OIDC role)",
-    "gcp": "Google credentials are application-default credentials (gcloud auth "
-    "application-default login, or workload identity federation in CI)",
-}
-
-
-def provider_key_problems(keys: Iterable[str]) -> list[str]:
-    """An error for each provider config key among `keys` (full `namespace:key` names)."""
-    problems = []
-    for key in sorted(set(keys) & set(PROVIDER_KEYS)):
-        target = PROVIDER_KEYS[key]
-        fix = (
-            f"set {target} in {PROJECT}:{CONFIG_KEY} instead"
-            if target
-            else f"{_CREDENTIALS[key.split(':')[0]]}; remove it"
-        )
-        problems.append(
-            f"{key}: not read (the platform builds its cloud provider from "
-            f"{PROJECT}:{CONFIG_KEY}); {fix}"
-        )
-    return problems
-
-
 def load() -> StackConfig:
     """Read and validate this stack's `gpu-platform:platform` config."""
     present = [
         key
-        for key in PROVIDER_KEYS
+        for key in checks.PROVIDER_KEYS
         if pulumi.Config(key.split(":")[0]).get(key.split(":")[1]) is not None
     ]
-    problems = provider_key_problems(present)
+    problems = checks.provider_key_problems(present)
     if problems:
         raise ConfigError(problems)
     config = parse(pulumi.Config(PROJECT).require_object(CONFIG_KEY))
-    problems = gated_model_problems(config, has_token=hf_token() is not None)
+    problems = checks.gated_model_problems(config, has_token=hf_token() is not None)
     if problems:
         raise ConfigError(problems)
     return config
-
-
-HF_TOKEN_KEY = "hfToken"
-
-
-def gated_model_problems(config: StackConfig, has_token: bool) -> list[str]:
-    """Models from gated hub families, when the stack has no Hugging Face token to fetch them."""
-    if has_token:
-        return []
-    problems = []
-    for name, model in config.models.items():
-        terms = gated_by(model.source) if model.from_hub else None
-        if terms is not None:
-            problems.append(
-                f"models.{name}.source: {model.source} is gated on the Hugging Face hub "
-                f"({terms}) and the stack has no token to download it: accept the terms with "
-                f"your hub account and `pulumi config set --secret {HF_TOKEN_KEY} <token>`, or "
-                "serve an ungated model"
-            )
-    return problems
 
 
 def hf_token() -> pulumi.Output[str] | None:

@@ -26,7 +26,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from components.quotas import quota_needs  # noqa: E402
-from stacks import config as stack_config  # noqa: E402 (needs ROOT on sys.path as a script)
+from stacks import checks  # noqa: E402 (needs ROOT on sys.path as a script)
+from stacks import config as stack_config  # noqa: E402
 from stacks import estimate as stack_estimate  # noqa: E402
 from tools import findings, report, stackfile  # noqa: E402
 from tools.mockdata import PlanMocks  # noqa: E402
@@ -63,7 +64,7 @@ def build_plan(stack: str, path: Path) -> report.Plan:
         )
     # Validate before running so a bad config stops here with nothing registered; the program
     # validates again through pulumi.Config exactly as `pulumi up` would.
-    ignored = stack_config.provider_key_problems(stack_file.config)
+    ignored = checks.provider_key_problems(stack_file.config)
     if ignored:
         raise InvalidConfig(str(stack_config.ConfigError(ignored)))
     try:
@@ -71,7 +72,7 @@ def build_plan(stack: str, path: Path) -> report.Plan:
     except stack_config.ConfigError as error:
         raise InvalidConfig(str(error)) from None
     token_key = f"{stack_config.PROJECT}:{stack_config.HF_TOKEN_KEY}"
-    gated = stack_config.gated_model_problems(config, has_token=token_key in stack_file.config)
+    gated = checks.gated_model_problems(config, has_token=token_key in stack_file.config)
     if gated:
         raise InvalidConfig(str(stack_config.ConfigError(gated)))
 

@@ -1,0 +1,76 @@
+"""Stack checks beyond the platform config's own model: provider config keys the program would
+ignore, and gated models without a token to download them (pure functions of plain data; the
+program and the offline plan both run them before anything is registered)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from components.serving.hub import gated_by
+from stacks.keys import CONFIG_KEY, HF_TOKEN_KEY, PROJECT
+
+if TYPE_CHECKING:
+    from stacks.config import StackConfig
+
+
+# Provider config keys a stack file may carry by habit. Default providers are disabled and the
+# platform builds its providers from gpu-platform:platform, so these would be silently ignored:
+# each is an error naming where the setting belongs (None: credentials, which never go in config).
+PROVIDER_KEYS: dict[str, str | None] = {
+    "aws:region": "cloud.region",
+    "aws:profile": "cloud.profile",
+    "aws:assumeRole": "cloud.assumeRoleArn",
+    "aws:assumeRoles": "cloud.assumeRoleArn",
+    "aws:accessKey": None,
+    "aws:secretKey": None,
+    "aws:token": None,
+    "aws:sharedCredentialsFiles": None,
+    "aws:sharedConfigFiles": None,
+    "gcp:project": "cloud.project",
+    "gcp:region": "cloud.region",
+    "gcp:zone": "cloud.zones",
+    "gcp:credentials": None,
+    "gcp:accessToken": None,
+    "gcp:impersonateServiceAccount": None,
+}
+_CREDENTIALS = {
+    "aws": "AWS credentials come from the environment (a profile named by cloud.profile, "
+    "AWS_* variables, or CI's OIDC role)",
+    "gcp": "Google credentials are application-default credentials (gcloud auth "
+    "application-default login, or workload identity federation in CI)",
+}
+
+
+def provider_key_problems(keys: Iterable[str]) -> list[str]:
+    """An error for each provider config key among `keys` (full `namespace:key` names)."""
+    problems = []
+    for key in sorted(set(keys) & set(PROVIDER_KEYS)):
+        target = PROVIDER_KEYS[key]
+        fix = (
+            f"set {target} in {PROJECT}:{CONFIG_KEY} instead"
+            if target
+            else f"{_CREDENTIALS[key.split(':')[0]]}; remove it"
+        )
+        problems.append(
+            f"{key}: not read (the platform builds its cloud provider from "
+            f"{PROJECT}:{CONFIG_KEY}); {fix}"
+        )
+    return problems
+
+
+def gated_model_problems(config: StackConfig, has_token: bool) -> list[str]:
+    """Models from gated hub families, when the stack has no Hugging Face token to fetch them."""
+    if has_token:
+        return []
+    problems = []
+    for name, model in config.models.items():
+        terms = gated_by(model.source) if model.from_hub else None
+        if terms is not None:
+            problems.append(
+                f"models.{name}.source: {model.source} is gated on the Hugging Face hub "
+                f"({terms}) and the stack has no token to download it: accept the terms with "
+                f"your hub account and `pulumi config set --secret {HF_TOKEN_KEY} <token>`, or "
+                "serve an ungated model"
+            )
+    return problems

@@ -1,0 +1,6 @@
+"""The stack's config key names: the project namespace, the platform config key and the secret
+keys (`pulumi config set --secret <key>`)."""
+
+PROJECT = "gpu-platform"
+CONFIG_KEY = "platform"
+HF_TOKEN_KEY = "hfToken"
