@@ -393,3 +393,29 @@ def test_gated_families_match_case_insensitively() -> None:
     assert hub.gated_by("mistralai/Mistral-7B-Instruct-v0.3") is not None
     assert hub.gated_by("google/flan-t5-xl") is None
     assert hub.gated_by("Qwen/Qwen2.5-7B-Instruct") is None and hub.known_open("qwen/x")
+
+
+def test_plan_output_is_byte_identical_across_runs(tmp_path: Path) -> None:
+    """Registration order and the wire's map order vary between runs; the JSON and manifests
+    the plan writes must not, so that plan diffs show only real changes."""
+    outputs = []
+    for run in ("a", "b"):
+        json_path, manifests = tmp_path / f"{run}.json", tmp_path / run
+        args = [
+            "--stack",
+            "dev",
+            "--quiet",
+            "--json",
+            str(json_path),
+            "--manifests",
+            str(manifests),
+        ]
+        assert runner.invoke(plan.app, args).exit_code == 0
+        files = {p.name: p.read_bytes() for p in sorted(manifests.iterdir())}
+        outputs.append((json_path.read_bytes(), files))
+    assert outputs[0][0] == outputs[1][0]
+    assert outputs[0][1] == outputs[1][1] and len(outputs[0][1]) > 20
+    seen: set[str] = set()
+    for r in json.loads(outputs[0][0])["resources"]:
+        assert r["parent"] is None or r["parent"] in seen, "each resource after its parent"
+        seen.add(f"{r['type']}::{r['name']}")

@@ -64,6 +64,20 @@ class Recording:
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.resources if r.type == type_]
 
+    def sort(self) -> None:
+        """Put resources in a stable order: each after its parent, siblings by type and name.
+        Registration order depends on how the program's outputs resolve, which varies."""
+        by_key = {r.key: r for r in self.resources}
+
+        def path(r: Registration) -> tuple[str, ...]:
+            chain, parent = [r.key], r.parent
+            while parent in by_key:
+                chain.append(parent)
+                parent = by_key[parent].parent
+            return tuple(reversed(chain))
+
+        self.resources.sort(key=path)
+
     def one(self, type_: str, name: str | None = None) -> Registration:
         """The single resource of a type (and name); fails loudly if there is not exactly one."""
         found = [r for r in self.of_type(type_) if name is None or r.name == name]
@@ -92,7 +106,8 @@ def _redact(value: Any) -> Any:
     if rpc.is_rpc_secret(value):
         return SECRET
     if isinstance(value, dict):
-        return {k: _redact(v) for k, v in value.items()}
+        # Sorted: the wire's map order varies between runs, and plans must diff cleanly.
+        return {k: _redact(v) for k, v in sorted(value.items())}
     if isinstance(value, list | tuple):
         return [_redact(v) for v in value]
     if isinstance(value, float) and value.is_integer():
@@ -229,5 +244,8 @@ def run_program(
         program()
         return pulumi.Output.from_input(asyncio.ensure_future(exported()))
 
-    mocks.test(body)()
+    try:
+        mocks.test(body)()
+    finally:
+        recording.sort()
     return recording
