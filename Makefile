@@ -39,8 +39,10 @@ plan: $(SYNCED) ## Offline plan of a stack: resources, cost, findings (no cloud 
 		$(if $(JSON),--json $(JSON)) \
 		$(if $(MANIFESTS),--manifests $(MANIFESTS))
 
+# Tests run in a worker per core (at most 4): each worker pays the SDK imports and the shipped
+# stacks' program runs once, and the rest of the suite splits between them.
 test: lint ## Lint, then run the test suite
-	$(RUN) -m pytest -q
+	$(RUN) -m pytest -q -n auto --maxprocesses 4
 
 lint: $(SYNCED) ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check .
@@ -51,7 +53,7 @@ fmt: $(SYNCED) ## Format and fix what ruff can
 	$(VENV)/bin/ruff check --fix .
 
 bench: $(SYNCED) ## Time the offline plan of each stack (prints numbers)
-	$(RUN) -m tools.bench
+	$(RUN) -m tools.bench run
 
 upstream: $(SYNCED) ## Refresh tests/upstream from GitHub (network; SOURCE=name@tag, default all)
 	$(RUN) -m tools.upstream refresh $(foreach s,$(SOURCE),--source $(s))

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from conftest import PLATFORM_KEY, platform_config, run_main, stack_file
+from conftest import PLATFORM_KEY, platform_config, recorded, run_main, stack_file
 from typer.testing import CliRunner
 
 from components import kubeconfig
@@ -54,16 +54,17 @@ def test_aws_profile_and_role_reach_the_provider_and_the_kubeconfig() -> None:
 
 
 def test_without_settings_both_use_the_ambient_aws_identity() -> None:
-    provider, kube = _platform(platform_config("dev"))
-    assert "profile" not in provider and "assumeRoles" not in provider
-    exec_ = _exec(kube)
+    (provider,) = recorded("dev").of_type("pulumi:providers:aws")
+    assert "profile" not in provider.inputs and "assumeRoles" not in provider.inputs
+    exec_ = _exec(json.loads(kubeconfig.render_eks("c", "https://e", "Y2E=", "us-east-1")))
     assert "--role-arn" not in exec_["args"] and "env" not in exec_
 
 
 def test_gke_kubeconfig_uses_application_default_credentials() -> None:
-    provider, kube = _platform(platform_config("gcp-dev"))
-    assert provider["project"] == "my-gpu-project"
-    exec_ = _exec(kube)
+    (provider,) = recorded("gcp-dev").of_type("pulumi:providers:gcp")
+    assert provider.inputs["project"] == "my-gpu-project"
+    assert "credentials" not in provider.inputs, "application-default credentials"
+    exec_ = _exec(json.loads(kubeconfig.render_gke("c", "203.0.113.1", "Y2E=")))
     assert exec_["command"] == "gke-gcloud-auth-plugin"
     assert exec_["args"] == ["--use_application_default_credentials"]
 

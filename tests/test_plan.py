@@ -7,12 +7,21 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pulumi
 import pytest
 import yaml
-from conftest import ROOT, kubernetes_version, platform_config, recorded, run_main, run_mocked
+from conftest import (
+    ROOT,
+    STACK_FILES,
+    kubernetes_version,
+    platform_config,
+    recorded,
+    run_main,
+    run_mocked,
+)
 from typer.testing import CliRunner
 
 from components import catalog, k8s_versions
@@ -27,23 +36,45 @@ RESOURCE_KEYS = {"type", "name", "parent", "provider", "custom", "inputs", "opti
 OPTION_KEYS = {"protect", "retainOnDelete", "dependsOn", "ignoreChanges"}
 
 
-def _plan_json(tmp_path: Path, *args: str) -> dict:
-    out = tmp_path / "plan.json"
-    result = runner.invoke(plan.app, [*args, "--json", str(out)])
+@dataclass(frozen=True)
+class CliPlan:
+    """One run of the plan CLI: what it printed and the JSON and manifests it wrote."""
+
+    stdout: str
+    json_bytes: bytes
+    manifests: dict[str, bytes]
+
+    @property
+    def document(self) -> dict:
+        return json.loads(self.json_bytes)
+
+
+def _run_cli(directory: Path, *args: str) -> CliPlan:
+    out, manifests = directory / "plan.json", directory / "manifests"
+    result = runner.invoke(plan.app, [*args, "--json", str(out), "--manifests", str(manifests)])
     assert result.exit_code == 0, result.output
-    return json.loads(out.read_text())
+    files = {p.name: p.read_bytes() for p in sorted(manifests.iterdir())}
+    return CliPlan(result.stdout, out.read_bytes(), files)
+
+
+@pytest.fixture(scope="session")
+def cli_plans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CliPlan]:
+    """The CLI's plan of each shipped stack, run once for every test that only reads it."""
+    return {
+        stack: _run_cli(tmp_path_factory.mktemp(stack), "--stack-file", str(STACK_FILES[stack]))
+        for stack in ("dev", "prod", "gcp-dev")
+    }
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_plan_runs_each_stack(tmp_path: Path, stack: str) -> None:
-    result = runner.invoke(plan.app, ["--stack", stack, "--json", str(tmp_path / "p.json")])
-    assert result.exit_code == 0, result.output
+def test_plan_runs_each_stack(cli_plans: dict[str, CliPlan], stack: str) -> None:
+    result = cli_plans[stack]
     assert f"gpu-platform stack {stack}" in result.stdout
     assert "estimated monthly cost" in result.stdout
     # Key facts beside resources: instance types, capacity, chart versions, images.
     for fact in ("capacity=SPOT", "chart=gpu-operator  version=v26.7.0", "image=vllm/vllm-openai:"):
         assert fact in result.stdout
-    document = json.loads((tmp_path / "p.json").read_text())
+    document = result.document
     assert set(document) == {
         "project",
         "stack",
@@ -69,8 +100,8 @@ def test_plan_runs_each_stack(tmp_path: Path, stack: str) -> None:
     assert {"currency", "monthlyMin", "monthlyMax", "items"} <= set(document["cost"])
 
 
-def test_plan_cost_matches_the_catalog(tmp_path: Path) -> None:
-    document = _plan_json(tmp_path, "--stack", "prod")
+def test_plan_cost_matches_the_catalog(cli_plans: dict[str, CliPlan]) -> None:
+    document = cli_plans["prod"].document
     hours = catalog.PRICES.hours_per_month
     items = {i["name"]: i for i in document["cost"]["items"]}
     pools = platform_config("prod")["nodePools"]
@@ -91,8 +122,8 @@ def test_plan_cost_matches_the_catalog(tmp_path: Path) -> None:
     assert document["cost"]["currency"] == "USD"
 
 
-def test_plan_reads_any_stack_file(tmp_path: Path) -> None:
-    document = _plan_json(tmp_path, "--stack-file", str(ROOT / "examples" / "gcp-dev.yaml"))
+def test_plan_reads_any_stack_file(cli_plans: dict[str, CliPlan]) -> None:
+    document = cli_plans["gcp-dev"].document
     assert document["stack"] == "gcp-dev"
     providers = [r for r in document["resources"] if r["type"] == "pulumi:providers:gcp"]
     assert providers and providers[0]["inputs"]["project"] == "my-gpu-project"
@@ -186,11 +217,9 @@ def _reg(type_: str, name: str, inputs: dict, **kwargs) -> Registration:
     return Registration(type_, name, inputs=inputs, options=options, **{**defaults, **kwargs})
 
 
-def test_manifests_of_a_real_stack(tmp_path: Path) -> None:
-    out = tmp_path / "manifests"
-    result = runner.invoke(plan.app, ["--stack", "dev", "--quiet", "--manifests", str(out)])
-    assert result.exit_code == 0, result.output
-    names = {p.name for p in out.iterdir()}
+def test_manifests_of_a_real_stack(cli_plans: dict[str, CliPlan]) -> None:
+    files = cli_plans["dev"].manifests
+    names = set(files)
     for expected in (
         "statefulset-inference-vllm-qwen-7b.yaml",
         "scaledobject-inference-vllm-qwen-7b.yaml",
@@ -199,7 +228,7 @@ def test_manifests_of_a_real_stack(tmp_path: Path) -> None:
         "kube-prometheus-stack.values.yaml",
     ):
         assert expected in names
-    server = yaml.safe_load((out / "statefulset-inference-vllm-qwen-7b.yaml").read_text())
+    server = yaml.safe_load(files["statefulset-inference-vllm-qwen-7b.yaml"])
     assert list(server)[:3] == ["apiVersion", "kind", "metadata"]
     assert server["kind"] == "StatefulSet"
 
@@ -395,27 +424,16 @@ def test_gated_families_match_case_insensitively() -> None:
     assert hub.gated_by("Qwen/Qwen2.5-7B-Instruct") is None and hub.known_open("qwen/x")
 
 
-def test_plan_output_is_byte_identical_across_runs(tmp_path: Path) -> None:
+def test_plan_output_is_byte_identical_across_runs(
+    cli_plans: dict[str, CliPlan], tmp_path: Path
+) -> None:
     """Registration order and the wire's map order vary between runs; the JSON and manifests
     the plan writes must not, so that plan diffs show only real changes."""
-    outputs = []
-    for run in ("a", "b"):
-        json_path, manifests = tmp_path / f"{run}.json", tmp_path / run
-        args = [
-            "--stack",
-            "dev",
-            "--quiet",
-            "--json",
-            str(json_path),
-            "--manifests",
-            str(manifests),
-        ]
-        assert runner.invoke(plan.app, args).exit_code == 0
-        files = {p.name: p.read_bytes() for p in sorted(manifests.iterdir())}
-        outputs.append((json_path.read_bytes(), files))
-    assert outputs[0][0] == outputs[1][0]
-    assert outputs[0][1] == outputs[1][1] and len(outputs[0][1]) > 20
+    first = cli_plans["dev"]
+    second = _run_cli(tmp_path, "--stack-file", str(STACK_FILES["dev"]))
+    assert second.json_bytes == first.json_bytes
+    assert second.manifests == first.manifests and len(first.manifests) > 20
     seen: set[str] = set()
-    for r in json.loads(outputs[0][0])["resources"]:
+    for r in first.document["resources"]:
         assert r["parent"] is None or r["parent"] in seen, "each resource after its parent"
         seen.add(f"{r['type']}::{r['name']}")

@@ -4,6 +4,7 @@ itself, and Kubernetes objects are checked against the schemas of the version a 
 from __future__ import annotations
 
 import http.server
+import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ import yaml
 from conftest import ROOT, recorded
 from upstream_checks import UPSTREAM, k8s_errors
 
+from components import k8s_versions
 from tools import upstream
 
 
@@ -61,7 +63,8 @@ def github() -> Iterator[tuple[upstream.GitHub, dict[str, bytes]]]:
     routes: ClassVar[dict[str, bytes]] = {}
     handler = type("Handler", (_FakeGitHub,), {"routes": routes})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutdown() waits up to one interval for the loop to notice.
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_port}"
     try:
@@ -117,14 +120,18 @@ def test_refresh_rejects_an_answer_that_is_not_a_commit(
 def test_the_repository_refers_to_nothing_outside_itself() -> None:
     """A public clone has nothing beside it and none of its authors' absolute paths."""
     outside = ("../" + "shared", "/work" + "/", "GPU_PLATFORM" + "_SHARED")
-    skip = {".git", ".venv", ".tools", ".pytest_cache", ".ruff_cache", ".hypothesis"}
+    skip = {".git", ".venv", ".tools", ".pytest_cache", ".ruff_cache", ".hypothesis", "__pycache__"}
     offenders = []
-    for path in ROOT.rglob("*"):
-        relative = path.relative_to(ROOT)
-        if path.is_dir() or skip & set(relative.parts) or path.suffix in {".pyc", ".lock"}:
-            continue
-        text = path.read_text(errors="replace")
-        offenders += [f"{relative}: {needle}" for needle in outside if needle in text]
+    for directory, subdirectories, files in os.walk(ROOT):
+        subdirectories[:] = [d for d in subdirectories if d not in skip]
+        for name in files:
+            path = Path(directory, name)
+            if path.suffix in {".pyc", ".lock"}:
+                continue
+            text = path.read_text(errors="replace")
+            offenders += [
+                f"{path.relative_to(ROOT)}: {needle}" for needle in outside if needle in text
+            ]
     assert offenders == []
 
 
@@ -189,3 +196,21 @@ def test_refresh_regenerates_the_derived_vllm_lists(
     )
     assert "vllm:num_requests_waiting" not in rows
     assert upstream.check(copy) == []
+
+
+def test_the_cached_schema_check_agrees_with_kubernetes_validate() -> None:
+    """upstream_checks compiles kubernetes-validate's schemas once; its verdicts are the
+    package's own, on a good object and on a bad one, for every supported version."""
+    import kubernetes_validate
+
+    good = _statefulset()
+    bad = _statefulset()
+    bad["spec"]["replica"] = 2
+    for version in k8s_versions.SUPPORTED:
+        assert kubernetes_validate.validate(good, version, strict=True)
+        assert k8s_errors(good, version) == []
+        with pytest.raises(kubernetes_validate.ValidationError) as caught:
+            kubernetes_validate.validate(bad, version, strict=True)
+        assert [f"{list(caught.value.absolute_path)}: {caught.value.message}"] == k8s_errors(
+            bad, version
+        )

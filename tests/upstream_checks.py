@@ -5,15 +5,19 @@ README for provenance), and Kubernetes object schemas of the targeted minor vers
 from __future__ import annotations
 
 import functools
+import importlib.resources
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import jsonschema
-import kubernetes_validate
 import yaml
+from kubernetes_validate import utils
+from referencing import Registry, Resource
 
 UPSTREAM = Path(__file__).resolve().parent / "upstream"
+_K8S_SCHEMAS = importlib.resources.files("kubernetes_validate") / "kubernetes-json-schema"
 
 # Values whose contents are Kubernetes objects or free-form maps the chart passes through.
 FREE_FORM = frozenset(
@@ -48,13 +52,21 @@ def charts_dir() -> Path:
 
 
 @functools.cache
+def load(path: Path) -> Any:
+    """A vendored YAML or JSON file, parsed once per session (libyaml's C loader where
+    available). Shared: never mutate the result."""
+    text = path.read_text()
+    if path.suffix == ".json":
+        return json.loads(text)
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def chart_values(chart: str) -> dict[str, Any]:
-    return yaml.safe_load((charts_dir() / chart / "values.yaml").read_text())
+    return load(charts_dir() / chart / "values.yaml")
 
 
-@functools.cache
 def chart_version(chart: str) -> str:
-    return str(yaml.safe_load((charts_dir() / chart / "Chart.yaml").read_text())["version"])
+    return str(load(charts_dir() / chart / "Chart.yaml")["version"])
 
 
 def unknown_keys(values: Any, upstream: Any, path: str = "") -> list[str]:
@@ -88,19 +100,38 @@ def k8s_errors(manifest: dict, kubernetes_version: str) -> list[str]:
     key = (manifest.get("apiVersion"), manifest.get("kind"))
     if key in CRDS:
         return crd_errors(manifest, CRDS[key])
-    try:
-        kubernetes_validate.validate(manifest, kubernetes_version, strict=True)
-    except kubernetes_validate.ValidationError as error:
-        return [f"{list(error.absolute_path)}: {error.message}"]
-    except kubernetes_validate.SchemaNotFoundError as error:
-        raise AssertionError(error.message) from None
-    return []
+    validator = k8s_validator(kubernetes_version, *key)
+    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(manifest)]
+
+
+@functools.cache
+def k8s_validator(kubernetes_version: str, api_version: str, kind: str) -> jsonschema.Validator:
+    """The validator `kubernetes_validate.validate(..., strict=True)` uses for a kind, built once:
+    validate() itself re-reads and re-parses the multi-megabyte definitions file on every call.
+    Same schema files, same selection of the version directory, same validator class."""
+    version = [
+        v
+        for v in utils.all_versions()
+        if utils.major_minor(v) <= utils.major_minor(kubernetes_version)
+    ][-1]
+    directory = _K8S_SCHEMAS / f"v{version}-local-strict"
+    api = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    path = directory / f"{kind.lower()}-{api}.json"
+    if not path.is_file():
+        raise AssertionError(
+            f"Couldn't find schema for kind {kind} with api version {api_version} for kubernetes "
+            f"version {kubernetes_version}"
+        )
+    schema = json.loads(path.read_text())
+    definitions = json.loads((directory / "_definitions.json").read_text())
+    registry = Resource.from_contents(definitions) @ (Resource.from_contents(schema) @ Registry())
+    return jsonschema.Draft202012Validator(schema, registry=registry)
 
 
 @functools.cache
 def crd_schema(file_name: str, version: str) -> dict:
     """The openAPIV3Schema of one version of a vendored CRD."""
-    crd = yaml.safe_load((UPSTREAM / "crds" / file_name).read_text())
+    crd = load(UPSTREAM / "crds" / file_name)
     (entry,) = [v for v in crd["spec"]["versions"] if v["name"] == version]
     return entry["schema"]["openAPIV3Schema"]
 

@@ -32,7 +32,8 @@ class StackFile:
 
 def read(path: Path, project: str) -> StackFile:
     try:
-        document = yaml.safe_load(path.read_text())
+        # libyaml's C loader where the wheel has it: the same safe loading, several times faster.
+        document = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except OSError as error:
         raise StackFileError(f"cannot read {path}: {error.strerror}") from None
     except yaml.YAMLError as error:
