@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 from components import catalog, k8s_versions
 from components.serving import hub
 from stacks.config import ConfigError
-from tools import plan, report, stackfile
+from tools import plan, replay, report, stackfile
 from tools.findings import check
 from tools.mockengine import Recording, Registration, run_program
 
@@ -437,3 +437,17 @@ def test_plan_output_is_byte_identical_across_runs(
     for r in first.document["resources"]:
         assert r["parent"] is None or r["parent"] in seen, "each resource after its parent"
         seen.add(f"{r['type']}::{r['name']}")
+
+
+def test_the_benchmark_floor_replays_the_same_registrations() -> None:
+    """tools/replay registers what the plan registered (types, names, parents, providers,
+    dependencies), so the benchmark compares the plan with the same work done naively."""
+    original = recorded("gcp-dev")
+    document = {"resources": [r.as_json() for r in reversed(original.resources)]}
+    replayed = run_mocked(lambda: replay.replay(document["resources"]))
+    assert [r.as_json() | {"inputs": None} for r in replayed.resources] == [
+        r.as_json() | {"inputs": None} for r in original.resources
+    ]
+    assert {r.key: r.inputs for r in replayed.resources if r.custom} == {
+        r.key: r.inputs for r in original.resources if r.custom
+    }

@@ -40,6 +40,8 @@ def _order(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 for ref in (r["parent"], r["provider"], *r["options"]["dependsOn"])
             )
         ]
+        if not ready:
+            raise ValueError(f"the recording's dependencies form a cycle: {sorted(pending)}")
         for key in ready:
             ordered.append(pending.pop(key))
             done.add(key)
