@@ -27,7 +27,7 @@ CAPACITY_BY_CLOUD: dict[Cloud, tuple[CapacityKind, ...]] = {
     "gcp": ("on-demand", "spot", "reserved"),
 }
 
-_MIG_NAME = re.compile(r"^(?P<slices>[1-7])g\.(?P<memory>\d+)gb$")
+_MIG_NAME = re.compile(r"^(?P<slices>[1-7])g\.(?P<memory>\d+)gb$", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class MigProfile:
 
 
 def _parse_mig(name: str) -> dict[str, str]:
-    match = _MIG_NAME.match(name)
+    match = _MIG_NAME.fullmatch(name)
     if match is None:
         raise ValueError(f"{name!r} is not a MIG profile name like '1g.10gb'")
     return match.groupdict()

@@ -12,14 +12,14 @@ from pydantic import Field, field_validator, model_validator
 from components import k8s_versions
 from components.spec import Problem, Spec, check, raise_problems
 
-_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
-_K8S_VERSION = re.compile(r"^1\.\d{2}$")
-_AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
-_GCP_REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
-_GCP_PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
-_ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
-_IAM_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
-_AWS_PROFILE = re.compile(r"^[A-Za-z0-9_.@+-]{1,64}$")
+_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$", re.ASCII)
+_K8S_VERSION = re.compile(r"^1\.\d{2}$", re.ASCII)
+_AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$", re.ASCII)
+_GCP_REGION = re.compile(r"^[a-z]+-[a-z]+\d+$", re.ASCII)
+_GCP_PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$", re.ASCII)
+_ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$", re.ASCII)
+_IAM_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$", re.ASCII)
+_AWS_PROFILE = re.compile(r"^[A-Za-z0-9_.@+-]{1,64}$", re.ASCII)
 
 ReleaseChannel = Literal["RAPID", "REGULAR", "STABLE"]
 
@@ -293,7 +293,7 @@ class ClusterSpec(Spec):
         problems += [
             Problem((name,), f"{version} is not an add-on version such as v1.22.4-eksbuild.3")
             for name, version in value.items()
-            if not _ADDON_VERSION.match(version)
+            if not _ADDON_VERSION.fullmatch(version)
         ]
         raise_problems(problems)
         return value

@@ -16,10 +16,12 @@ from components.spec import Problem
 
 _AWS_RESERVATION = re.compile(
     r"^(cr-[0-9a-f]{8}([0-9a-f]{9})?"
-    r"|arn:aws[a-z-]*:resource-groups:[a-z0-9-]+:\d{12}:group/[A-Za-z0-9_.-]{1,128})$"
+    r"|arn:aws[a-z-]*:resource-groups:[a-z0-9-]+:\d{12}:group/[A-Za-z0-9_.-]{1,128})$",
+    re.ASCII,
 )
 _GCP_RESERVATION = re.compile(
-    r"^(projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/reservations/)?[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
+    r"^(projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/reservations/)?[a-z]([-a-z0-9]{0,61}[a-z0-9])?$",
+    re.ASCII,
 )
 
 
@@ -59,7 +61,7 @@ def cloud_problems(
         )
     if pool.reservation is not None:
         pattern = _AWS_RESERVATION if cloud == "aws" else _GCP_RESERVATION
-        if not pattern.match(pool.reservation):
+        if not pattern.fullmatch(pool.reservation):
             expected = (
                 "a capacity reservation id (cr- and 8 or 17 hex digits) or a resource-group ARN"
                 if cloud == "aws"
@@ -111,7 +113,7 @@ def _zone_problems(cloud: Cloud, zones: tuple[str, ...], pool: NodePoolSpec) -> 
     return problems
 
 
-_AMI_RELEASE = re.compile(r"^(?P<minor>1\.\d{2})\.\d+-\d{8}$")
+_AMI_RELEASE = re.compile(r"^(?P<minor>1\.\d{2})\.\d+-\d{8}$", re.ASCII)
 
 
 def ami_release_problems(
@@ -124,7 +126,7 @@ def ami_release_problems(
         return []
     if release is None:
         return []
-    match = _AMI_RELEASE.match(release)
+    match = _AMI_RELEASE.fullmatch(release)
     if match is None:
         return [
             Problem(("amiReleaseVersion",), "not an AL2023 AMI release such as 1.36.2-20260714")

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
+MAX_STRING = 1024
+
 
 class Spec(BaseModel):
     """Base of every config model: frozen, strict about unknown keys, camelCase in YAML."""
@@ -25,12 +27,16 @@ class Spec(BaseModel):
         populate_by_name=True,
         validate_default=True,
         use_attribute_docstrings=False,
+        # Every string in a stack config (values, map keys, list items) is bounded, so nothing
+        # downstream (resource names, tags, messages that quote a value) gets unbounded input.
+        str_max_length=MAX_STRING,
     )
 
 
 def check(pattern: re.Pattern[str], value: str, rule: str) -> str:
-    """Return `value` if it matches, else raise ValueError(rule) for pydantic to report."""
-    if not pattern.match(value):
+    """Return `value` if all of it matches (a `$` alone would let a trailing newline through),
+    else raise ValueError(rule) for pydantic to report."""
+    if not pattern.fullmatch(value):
         raise ValueError(rule)
     return value
 

@@ -74,3 +74,19 @@ def gated_model_problems(config: StackConfig, has_token: bool) -> list[str]:
                 "serve an ungated model"
             )
     return problems
+
+
+# Config keys that hold credentials: only ever set with `pulumi config set --secret`.
+SECRET_KEYS = (f"{PROJECT}:{HF_TOKEN_KEY}",)
+
+
+def plaintext_secret_problems(present: Iterable[str], secret: Iterable[str]) -> list[str]:
+    """An error for each credential key among `present` that is not stored as a secret."""
+    stored_secret = set(secret)
+    return [
+        f"{key}: stored in plain text in the stack file; remove it and set it with `pulumi "
+        f"config set --secret {key.split(':', 1)[1]} <value>` (the stack file then holds only "
+        "ciphertext)"
+        for key in SECRET_KEYS
+        if key in set(present) and key not in stored_secret
+    ]

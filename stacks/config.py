@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any
+from typing import Annotated, Any
 
 import pulumi
-from pydantic import Field, PositiveFloat, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-from components import catalog
+from components import catalog, labels
 from components.addons.spec import AddonsSpec
 from components.cloud import AwsCloudSpec, CloudSpec, ClusterSpec, GcpCloudSpec
 from components.observability.spec import ObservabilitySpec
@@ -29,7 +29,15 @@ from stacks import checks
 from stacks.errors import format_errors
 from stacks.keys import CONFIG_KEY, HF_TOKEN_KEY, PROJECT
 
-_ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+_ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{0,19}$", re.ASCII)
+
+
+MAX_PROBLEM = 400
+
+
+def _bounded(problem: str) -> str:
+    """A problem line as printed: one that quotes a huge value is cut, its key path kept."""
+    return problem if len(problem) <= MAX_PROBLEM else problem[: MAX_PROBLEM - 1] + "…"
 
 
 class ConfigError(pulumi.RunError):
@@ -38,8 +46,13 @@ class ConfigError(pulumi.RunError):
     def __init__(self, problems: list[str]):
         self.problems = problems
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
-        listing = "\n".join(f"  - {p}" for p in problems)
+        listing = "\n".join(f"  - {_bounded(p)}" for p in problems)
         super().__init__(f"invalid stack config {PROJECT}:{CONFIG_KEY} ({count}):\n{listing}")
+
+
+# A finite price below any machine's (the largest GPU instances list at about 100 USD an hour),
+# so that the estimate stays a number.
+HourlyPrice = Annotated[float, Field(gt=0, le=10_000, allow_inf_nan=False)]
 
 
 class PricingSpec(Spec):
@@ -54,7 +67,7 @@ class PricingSpec(Spec):
             "catalog's conservative estimate."
         ),
     )
-    hourly_usd: dict[str, PositiveFloat] = Field(
+    hourly_usd: dict[str, HourlyPrice] = Field(
         default_factory=dict,
         description=(
             "On-demand USD per hour by instance/machine type, for prices negotiated or newer than "
@@ -132,6 +145,14 @@ class StackConfig(Spec):
                 Problem(("nodePools", *p.path), p.message)
                 for p in pool_capacity_problems(cloud.provider, self.node_pools, self.models)
             ]
+        if labels.SYSTEM_POOL in self.node_pools:
+            problems.append(
+                Problem(
+                    ("nodePools", labels.SYSTEM_POOL),
+                    f"{labels.SYSTEM_POOL!r} is the name of the platform's own CPU node pool (its "
+                    "label selects every add-on's nodes); choose another name",
+                )
+            )
         for name, pool in self.node_pools.items():
             found = cloud_problems(
                 cloud.provider, cloud.zones or (), self.cluster.kubernetes_version, pool
@@ -285,6 +306,10 @@ def load() -> StackConfig:
         if pulumi.Config(key.split(":")[0]).get(key.split(":")[1]) is not None
     ]
     problems = checks.provider_key_problems(present)
+    secrets = [key for key in checks.SECRET_KEYS if pulumi.runtime.get_config(key) is not None]
+    problems += checks.plaintext_secret_problems(
+        secrets, [key for key in secrets if pulumi.runtime.is_config_secret(key)]
+    )
     if problems:
         raise ConfigError(problems)
     config = parse(pulumi.Config(PROJECT).require_object(CONFIG_KEY))

@@ -40,6 +40,9 @@ def format_errors(error: ValidationError, root: type[BaseModel]) -> list[str]:
         cause = (item.get("ctx") or {}).get("error")
         if isinstance(cause, Problems):
             lines += [f"{format_path(path + p.path)}: {p.message}" for p in cause]
+        elif item["type"] == "union_tag_invalid":
+            # The discriminator's own key is the one to fix.
+            lines.append(f"{format_path((*path, 'provider'))}: {_message(item, path, model)}")
         else:
             lines.append(f"{format_path(path)}: {_message(item, path, model)}")
     return sorted(dict.fromkeys(lines))

@@ -74,7 +74,7 @@ BAD_CONFIGS = [
         "provider-unknown",
         "dev",
         {("cloud", "provider"): "azure"},
-        "cloud: unknown provider; use one of: aws, gcp",
+        "cloud.provider: unknown provider; use one of: aws, gcp",
     ),
     (
         "aws-project",

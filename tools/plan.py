@@ -4,7 +4,8 @@ create and what it would cost. Needs no cloud, no Pulumi CLI and no network.
     python -m tools.plan --stack dev
     python -m tools.plan --stack-file examples/gcp-dev.yaml --json plan.json --manifests out/
 
-Exit codes: 0 the program ran; 2 the stack config is invalid (the problems are listed on stderr);
+Exit codes: 0 the program ran; 3 it ran but a finding of severity error stands (the report and
+files are still written); 2 the stack config is invalid (the problems are listed on stderr);
 1 anything else.
 """
 
@@ -44,7 +45,7 @@ from tools import findings, report, stackfile
 from tools.mockdata import PlanMocks
 from tools.mockengine import run_program
 
-EXIT_OK, EXIT_ERROR, EXIT_INVALID_CONFIG = 0, 1, 2
+EXIT_OK, EXIT_ERROR, EXIT_INVALID_CONFIG, EXIT_ERROR_FINDINGS = 0, 1, 2, 3
 
 app = typer.Typer(add_completion=False, help=__doc__.split("\n\n")[0])
 
@@ -75,9 +76,10 @@ def build_plan(stack: str, path: Path) -> report.Plan:
         )
     # Validate before running so a bad config stops here with nothing registered; the program
     # validates again through pulumi.Config exactly as `pulumi up` would.
-    ignored = checks.provider_key_problems(stack_file.config)
-    if ignored:
-        raise InvalidConfig(str(stack_config.ConfigError(ignored)))
+    problems = checks.provider_key_problems(stack_file.config)
+    problems += checks.plaintext_secret_problems(stack_file.config, stack_file.secret_keys)
+    if problems:
+        raise InvalidConfig(str(stack_config.ConfigError(problems)))
     try:
         config = stack_config.parse(raw)
     except stack_config.ConfigError as error:
@@ -152,10 +154,16 @@ def main(
         report.render_text(plan, out)
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(plan.as_json(), indent=2, sort_keys=False) + "\n")
+        # allow_nan=False: a NaN or infinity would be invalid JSON; better to fail loudly.
+        text = json.dumps(plan.as_json(), indent=2, sort_keys=False, allow_nan=False)
+        json_path.write_text(text + "\n")
     if manifests is not None:
         written = report.write_manifests(plan.recording, manifests)
         typer.echo(f"wrote {len(written)} manifest files to {manifests}", err=True)
+    errors = [f for f in plan.findings if f.severity == "error"]
+    if errors:
+        typer.echo(f"{len(errors)} finding(s) of severity error; see the report", err=True)
+        raise typer.Exit(EXIT_ERROR_FINDINGS)
 
 
 if __name__ == "__main__":

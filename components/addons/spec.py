@@ -10,8 +10,8 @@ from pydantic import Field, field_validator
 
 from components.spec import Spec, check
 
-_CHART_VERSION = re.compile(r"^v?\d+\.\d+\.\d+$")
-_DURATION = re.compile(r"^(?=\d)(\d+h)?(\d+m)?(\d+s)?$")
+_CHART_VERSION = re.compile(r"^v?\d+\.\d+\.\d+$", re.ASCII)
+_DURATION = re.compile(r"^(?=\d)(\d+h)?(\d+m)?(\d+s)?$", re.ASCII)
 
 GpuNamespace = Literal["inference", "batch"]
 

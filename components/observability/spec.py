@@ -8,7 +8,7 @@ from pydantic import Field, field_validator
 
 from components.spec import Spec, check
 
-_RETENTION = re.compile(r"^\d+(h|d|w)$")
+_RETENTION = re.compile(r"^\d+(h|d|w)$", re.ASCII)
 
 
 class ObservabilitySpec(Spec):

@@ -13,10 +13,10 @@ from components.spec import Problem, Spec, raise_problems
 MODEL_NAME_PATTERN = r"^[a-z]([a-z0-9-]{0,39}[a-z0-9])?$"
 ModelName = Annotated[str, StringConstraints(pattern=MODEL_NAME_PATTERN)]
 
-_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-_OBJECT_STORE = re.compile(r"^(s3|gs)://[a-z0-9][a-z0-9._-]{1,62}/\S*$")
-_COMMIT = re.compile(r"^[0-9a-f]{40}$")
-_IMAGE = re.compile(r"^[\w./-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$")
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$", re.ASCII)
+_OBJECT_STORE = re.compile(r"^(s3|gs)://[a-z0-9][a-z0-9._-]{1,62}/\S*$", re.ASCII)
+_COMMIT = re.compile(r"^[0-9a-f]{40}$", re.ASCII)
+_IMAGE = re.compile(r"^[\w./-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$", re.ASCII)
 
 
 class KvShapeSpec(Spec):
@@ -137,7 +137,7 @@ class ModelSpec(Spec):
     @field_validator("source")
     @classmethod
     def _source(cls, value: str) -> str:
-        if not (_HUB_ID.match(value) or _OBJECT_STORE.match(value)):
+        if not (_HUB_ID.fullmatch(value) or _OBJECT_STORE.fullmatch(value)):
             raise ValueError(
                 "use a hub id such as meta-llama/Llama-3.1-8B-Instruct or s3:// / gs://"
             )
@@ -146,13 +146,13 @@ class ModelSpec(Spec):
     @field_validator("image")
     @classmethod
     def _image(cls, value: str | None) -> str | None:
-        if value is not None and (not _IMAGE.match(value) or value.endswith(":latest")):
+        if value is not None and (not _IMAGE.fullmatch(value) or value.endswith(":latest")):
             raise ValueError("pin the image to a release tag or digest (never latest)")
         return value
 
     @property
     def from_hub(self) -> bool:
-        return not _OBJECT_STORE.match(self.source)
+        return not _OBJECT_STORE.fullmatch(self.source)
 
     @property
     def effective_fallback(self) -> int:
@@ -192,7 +192,7 @@ class ModelSpec(Spec):
                 problems.append(
                     Problem(("revision",), "object-store sources have no revision; remove it")
                 )
-            elif not _COMMIT.match(self.revision):
+            elif not _COMMIT.fullmatch(self.revision):
                 problems.append(
                     Problem(
                         ("revision",),

@@ -1,0 +1,205 @@
+"""Bad input never crashes the plan nor slips through: every bad stack file exits 2 naming a key
+path or a line, with no traceback. A corpus of real files for each class of problem, and
+properties over every string of the shipped stacks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import platform_config
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from stacks.config import MAX_PROBLEM, ConfigError, parse
+from stacks.errors import format_path
+from tools import plan
+
+runner = CliRunner()
+HEADER = 'config:\n  pulumi:disable-default-providers: ["*"]\n'
+
+
+def _dev_yaml(**platform_changes: Any) -> str:
+    platform = platform_config("dev")
+    for dotted, value in platform_changes.items():
+        *parents, last = dotted.split("__")
+        target = platform
+        for part in parents:
+            target = target[part.replace("_", "-") if part[0].islower() else part]
+        target[last] = value
+    return yaml.safe_dump(
+        {"config": {"pulumi:disable-default-providers": ["*"], "gpu-platform:platform": platform}}
+    )
+
+
+# (case, stack file text, what the message must contain)
+FILE_CORPUS: list[tuple[str, bytes | str, str]] = [
+    ("latin-1", HEADER.encode() + "  x: café\n".encode("latin-1"), "is not UTF-8 text"),
+    ("utf-16", HEADER.encode("utf-16"), "is not UTF-8 text"),
+    ("binary", b"\x00\x01\x02\xff" * 64, "is not UTF-8 text"),
+    ("too-large", HEADER + "  x: '" + "a" * (1 << 20) + "'\n", "is larger than 1024 KiB"),
+    ("timestamp", HEADER + "  x: 2024-01-01\n", "line 3: a YAML timestamp is not a config value"),
+    ("binary-tag", HEADER + "  x: !!binary aGk=\n", "line 3: a YAML binary"),
+    ("set-tag", HEADER + "  x: !!set {a, b}\n", "line 3: a YAML set"),
+    ("python-tag", HEADER + "  x: !!python/name:os.system\n", "not a config value"),
+    ("recursive-alias", HEADER + "  x: &r [*r]\n", "an alias refers to itself"),
+    ("deep", HEADER + "  x: " + "[" * 5000 + "]" * 5000 + "\n", "nested more than 64 levels"),
+    (
+        "billion-laughs",
+        HEADER
+        + "  a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+        + "".join(
+            f"  {n}: &{n} [{', '.join([f'*{p}'] * 10)}]\n"
+            for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+        ),
+        "aliases expand to more than 100000 values",
+    ),
+    ("duplicate-key", HEADER + "  x: 1\n  x: 2\n", "line 4: 'x' is given twice (first on line 3)"),
+    ("infinity", HEADER + "  x: .inf\n", "line 3: .inf is not a finite number"),
+    ("int-key", HEADER + "  1: x\n", "line 3: map keys must be strings"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "content", "message"), FILE_CORPUS, ids=[c[0] for c in FILE_CORPUS]
+)
+def test_bad_stack_files_exit_2_naming_the_line(
+    tmp_path: Path, case: str, content: bytes | str, message: str
+) -> None:
+    path = tmp_path / f"Pulumi.{case}.yaml"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    result = runner.invoke(plan.app, ["--stack-file", str(path), "--quiet"])
+    assert result.exit_code == plan.EXIT_INVALID_CONFIG, result.output
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit), "a handled error, not a crash"
+    assert len(result.stderr) < 2000, "messages are bounded"
+
+
+def _duplicate_pool() -> str:
+    text = Path("Pulumi.dev.yaml").read_text()
+    pool = text[text.index("      l4-spot:") : text.index("      l4-batch-spot:")]
+    return text.replace("      l4-batch-spot:", pool + "      l4-batch-spot:", 1)
+
+
+# (case, platform config changes or a whole file, the key path the message starts with)
+CONFIG_CORPUS: list[tuple[str, Any, str]] = [
+    ("environment-newline", {"environment": "dev\n"}, "environment:"),
+    ("cluster-name-newline", {"cluster__name": "gp-dev\n"}, "cluster.name:"),
+    ("zone-arabic-digit", {"cloud__zones": ["us-east-1a", "us-east-\u0661b"]}, "cloud.zones[1]:"),
+    (
+        "retention-arabic-digits",
+        {"observability": {"retention": "\u0661\u0665d"}},
+        "observability.retention:",
+    ),
+    (
+        "image-latest-newline",
+        {"models__qwen-7b__image": "vllm/vllm-openai:latest\n"},
+        "models.qwen-7b.image:",
+    ),
+    (
+        "revision-newline",
+        {"models__qwen-7b__revision": "a" * 40 + "\n"},
+        "models.qwen-7b.revision:",
+    ),
+    ("source-huge", {"models__qwen-7b__source": "Qwen/" + "x" * 100_000}, "models.qwen-7b.source:"),
+    (
+        "pool-named-system",
+        {"nodePools__system": {"gpu": "l4", "gpusPerNode": 1, "capacity": "spot", "maxNodes": 1}},
+        "nodePools.system:",
+    ),
+    # YAML's .inf is refused when the file is read, by its line.
+    ("price-infinite", {"pricing": {"hourlyUsd": {"g6.xlarge": float("inf")}}}, "not a finite"),
+    ("price-huge", {"pricing": {"hourlyUsd": {"g6.xlarge": 1e308}}}, 'hourlyUsd["g6.xlarge"]'),
+    ("duplicate-pool", _duplicate_pool, "line "),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "change", "where"), CONFIG_CORPUS, ids=[c[0] for c in CONFIG_CORPUS]
+)
+def test_invalid_configs_exit_2_naming_the_key(
+    tmp_path: Path, case: str, change: Any, where: str
+) -> None:
+    text = change() if callable(change) else _dev_yaml(**change)
+    path = tmp_path / f"Pulumi.{case}.yaml"
+    path.write_text(text)
+    result = runner.invoke(plan.app, ["--stack-file", str(path), "--quiet"])
+    assert result.exit_code == plan.EXIT_INVALID_CONFIG, result.output
+    problems = [line.strip()[2:] for line in result.stderr.splitlines() if line.startswith("  - ")]
+    assert any(p.startswith(where) for p in problems) or where in result.stderr, result.stderr
+    assert all(len(p) <= MAX_PROBLEM for p in problems)
+
+
+def test_a_plaintext_token_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "Pulumi.token.yaml"
+    path.write_text(Path("Pulumi.dev.yaml").read_text() + "  gpu-platform:hfToken: hf_plain\n")
+    result = runner.invoke(plan.app, ["--stack-file", str(path), "--quiet"])
+    assert result.exit_code == plan.EXIT_INVALID_CONFIG
+    assert "gpu-platform:hfToken: stored in plain text" in result.stderr
+
+
+def test_error_findings_exit_3_after_writing_the_report(tmp_path: Path) -> None:
+    text = (
+        Path("Pulumi.dev.yaml")
+        .read_text()
+        .replace('  pulumi:disable-default-providers: ["*"]\n', "")
+    )
+    path = tmp_path / "Pulumi.implicit.yaml"
+    path.write_text(text)
+    out = tmp_path / "plan.json"
+    result = runner.invoke(plan.app, ["--stack-file", str(path), "--quiet", "--json", str(out)])
+    assert result.exit_code == plan.EXIT_ERROR_FINDINGS
+    assert "default-providers-disabled" in out.read_text()
+
+
+def _string_leaves(value: Any, path: tuple = ()) -> list[tuple[tuple, str]]:
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() for leaf in _string_leaves(v, (*path, k))]
+    if isinstance(value, list):
+        return [leaf for i, v in enumerate(value) for leaf in _string_leaves(v, (*path, i))]
+    return [(path, value)] if isinstance(value, str) else []
+
+
+def _set(config: dict, path: tuple, value: Any) -> None:
+    for part in path[:-1]:
+        config = config[part]
+    config[path[-1]] = value
+
+
+LEAVES = [
+    (stack, path)
+    for stack in ("dev", "prod", "gcp-dev")
+    for path, _ in _string_leaves(platform_config(stack))
+]
+# Arabic-Indic digits: what `\d` without re.ASCII accepts.
+ASCII_LOOKALIKES = str.maketrans("0123456789", "".join(chr(0x660 + i) for i in range(10)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    leaf=st.sampled_from(LEAVES),
+    mutation=st.sampled_from(["newline", "digits", "huge"]),
+)
+def test_every_string_of_the_shipped_stacks_rejects_mutations(leaf: tuple, mutation: str) -> None:
+    """A trailing newline, non-ASCII digits or a 100,000-character value in any string of any
+    shipped stack is refused by its key path (or, for digits, where the value has none, leaves
+    it valid)."""
+    stack, path = leaf
+    config = platform_config(stack)
+    original = dict(_string_leaves(config))[path]
+    mutated = {
+        "newline": original + "\n",
+        "digits": original.translate(ASCII_LOOKALIKES),
+        "huge": original + "x" * 100_000,
+    }[mutation]
+    if mutated == original:
+        return
+    _set(config, path, mutated)
+    with pytest.raises(ConfigError) as caught:
+        parse(config)
+    key = format_path(path)
+    assert any(p.startswith(key) for p in caught.value.problems), (key, caught.value.problems)
