@@ -280,6 +280,9 @@ class ClusterSpec(Spec):
                 arn,
                 f"{arn} is not an IAM role ARN (arn:aws:iam::<account>:role/...)",
             )
+        if len(set(value)) != len(value):
+            # Each role gets one access entry; EKS refuses a second for the same principal.
+            raise ValueError("lists a role twice; list each role once")
         return value
 
     @field_validator("addon_versions")
@@ -303,6 +306,14 @@ class ClusterSpec(Spec):
     def _public_cidrs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for cidr in value:
             _cidr(cidr, min_prefix=0, max_prefix=32)
+            network = ipaddress.IPv4Network(cidr)
+            if network.prefixlen > 0 and not network.is_global:
+                raise ValueError(
+                    f"{cidr} is not a public range: the public endpoint only ever sees public "
+                    "addresses (private callers reach the cluster through its private endpoint)"
+                )
+        if len(set(value)) != len(value):
+            raise ValueError("lists a range twice; list each range once")
         return value
 
     @field_validator("network_cidr")

@@ -127,6 +127,15 @@ class NodePoolSpec(Spec):
         return self
 
     def _problems(self) -> list[Problem]:
+        return self._zone_problems() + self._capacity_problems()
+
+    def _zone_problems(self) -> list[Problem]:
+        zones = self.zones or ()
+        if len(set(zones)) != len(zones):
+            return [Problem(("zones",), "lists a zone twice; list each zone once")]
+        return []
+
+    def _capacity_problems(self) -> list[Problem]:
         problems: list[Problem] = []
         if self.min_nodes > self.max_nodes:
             problems.append(

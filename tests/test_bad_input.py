@@ -4,16 +4,19 @@ properties over every string of the shipped stacks."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from conftest import platform_config
+from conftest import platform_config, run_mocked
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from components.serving import weights_access
 from stacks.config import MAX_PROBLEM, ConfigError, parse
 from stacks.errors import format_path
 from tools import plan
@@ -203,3 +206,68 @@ def test_every_string_of_the_shipped_stacks_rejects_mutations(leaf: tuple, mutat
         parse(config)
     key = format_path(path)
     assert any(p.startswith(key) for p in caught.value.problems), (key, caught.value.problems)
+
+
+CROSS_FIELD = [
+    (
+        "admin-role-twice",
+        {"cluster__adminRoleArns": ["arn:aws:iam::123456789012:role/a"] * 2},
+        "cluster.adminRoleArns:",
+    ),
+    (
+        "pool-zone-twice",
+        {"nodePools__l4-spot__zones": ["us-east-1a", "us-east-1a"]},
+        "nodePools.l4-spot.zones:",
+    ),
+    (
+        "storage-class-empty",
+        {"models__qwen-7b__cacheStorageClass": ""},
+        "models.qwen-7b.cacheStorageClass:",
+    ),
+    (
+        "storage-class-spaces",
+        {"models__qwen-7b__cacheStorageClass": "EFS SC"},
+        "models.qwen-7b.cacheStorageClass:",
+    ),
+    (
+        "private-public-cidr",
+        {"cluster__publicAccessCidrs": ["10.0.0.0/8"]},
+        "cluster.publicAccessCidrs:",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "change", "where"), CROSS_FIELD, ids=[c[0] for c in CROSS_FIELD])
+def test_cross_field_collisions_the_cloud_would_refuse(case: str, change: dict, where: str) -> None:
+    config = yaml.safe_load(_dev_yaml(**change))["config"]["gpu-platform:platform"]
+    with pytest.raises(ConfigError) as caught:
+        parse(config)
+    assert any(p.startswith(where) for p in caught.value.problems), caught.value.problems
+
+
+def test_object_store_grants_end_at_a_prefix_boundary() -> None:
+    policy = json.loads(weights_access.render_s3_read_policy("aws", "s3://b/models/llama-8b"))
+    read, listing = policy["Statement"][1], policy["Statement"][0]
+    assert read["Resource"] == "arn:aws:s3:::b/models/llama-8b/*"
+    assert listing["Condition"]["StringLike"]["s3:prefix"] == ["models/llama-8b/*"]
+    whole = json.loads(weights_access.render_s3_read_policy("aws", "s3://b"))
+    assert whole["Statement"][1]["Resource"] == "arn:aws:s3:::b/*"
+
+
+def test_long_model_names_get_distinct_google_accounts() -> None:
+    first = weights_access.gcp_account_id("vllm-" + "a" * 30 + "-one")
+    second = weights_access.gcp_account_id("vllm-" + "a" * 30 + "-two")
+    assert first != second
+    for account in (first, second, weights_access.gcp_account_id("vllm-m")):
+        assert re.fullmatch(r"[a-z][-a-z0-9]{4,28}[a-z0-9]", account), account
+
+
+def test_the_plan_refuses_two_resources_with_one_urn() -> None:
+    import pulumi
+
+    def program() -> None:
+        pulumi.CustomResource("test:index:Thing", "same", {})
+        pulumi.CustomResource("test:index:Thing", "same", {})
+
+    with pytest.raises(Exception, match="duplicate resource URN"):
+        run_mocked(program)

@@ -160,6 +160,7 @@ class RecordingMonitor(mocks.MockMonitor):
     def __init__(self, engine_mocks: mocks.Mocks, recording: Recording):
         super().__init__(engine_mocks)
         self.recording = recording
+        self._urns: set[str] = set()
 
     def Invoke(self, request):  # noqa: N802 (gRPC method name)
         response = super().Invoke(request)
@@ -172,6 +173,11 @@ class RecordingMonitor(mocks.MockMonitor):
         return response
 
     def RegisterResource(self, request):  # noqa: N802
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if urn in self._urns:
+            # The real engine refuses a second resource with one URN; so does the plan.
+            raise ValueError(f"duplicate resource URN {urn}: two resources have this type and name")
+        self._urns.add(urn)
         if request.type != _STACK_TYPE:
             inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
             self.recording.resources.append(

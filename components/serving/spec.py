@@ -8,13 +8,16 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from components.serving.sizing import is_power_of_two
-from components.spec import Problem, Spec, raise_problems
+from components.spec import Problem, Spec, check, raise_problems
 
 MODEL_NAME_PATTERN = r"^[a-z]([a-z0-9-]{0,39}[a-z0-9])?$"
 ModelName = Annotated[str, StringConstraints(pattern=MODEL_NAME_PATTERN)]
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$", re.ASCII)
 _OBJECT_STORE = re.compile(r"^(s3|gs)://[a-z0-9][a-z0-9._-]{1,62}/\S*$", re.ASCII)
+_DNS_SUBDOMAIN = re.compile(
+    r"(?=.{1,253}\Z)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*", re.ASCII
+)
 _COMMIT = re.compile(r"^[0-9a-f]{40}$", re.ASCII)
 _IMAGE = re.compile(r"^[\w./-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$", re.ASCII)
 
@@ -142,6 +145,18 @@ class ModelSpec(Spec):
                 "use a hub id such as meta-llama/Llama-3.1-8B-Instruct or s3:// / gs://"
             )
         return value
+
+    @field_validator("cache_storage_class")
+    @classmethod
+    def _storage_class(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return check(
+            _DNS_SUBDOMAIN,
+            value,
+            "not a StorageClass name: lowercase letters, digits, '-' and '.', at most 253 "
+            "characters",
+        )
 
     @field_validator("image")
     @classmethod

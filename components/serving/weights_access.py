@@ -9,6 +9,7 @@ model's Kubernetes service account.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 
@@ -25,8 +26,12 @@ GKE_SA_ANNOTATION = "iam.gke.io/gcp-service-account"
 
 
 def split_source(source: str) -> tuple[str, str]:
-    """`s3://bucket/some/prefix/` -> (`bucket`, `some/prefix/`)."""
+    """`s3://bucket/some/prefix` -> (`bucket`, `some/prefix/`). The prefix always ends at a `/`,
+    so a grant on `models/llama-8b/*` never reaches `models/llama-8b-other/`; an empty prefix is
+    the whole bucket."""
     bucket, _, prefix = source.split("://", 1)[1].partition("/")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
     return bucket, prefix
 
 
@@ -55,8 +60,13 @@ def render_s3_read_policy(partition: str, source: str) -> str:
 
 
 def gcp_account_id(service_account: str) -> str:
-    """A Google service account id (6 to 30 characters) for a Kubernetes service account."""
-    return service_account[:30].rstrip("-")
+    """A Google service account id (6 to 30 characters) for a Kubernetes service account. A
+    longer name is cut and given a digest of the whole, so two models whose names share their
+    first 30 characters never get the same account."""
+    if len(service_account) <= 30:
+        return service_account
+    digest = hashlib.sha256(service_account.encode()).hexdigest()[:6]
+    return f"{service_account[:23].rstrip('-')}-{digest}"
 
 
 @dataclass(frozen=True)
