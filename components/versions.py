@@ -27,9 +27,15 @@ DCGM_EXPORTER_CHART = (
     "4.8.2",
     "https://nvidia.github.io/dcgm-exporter/helm-charts",
 )
-# vLLM's OpenAI-compatible server. The metric names and CLI flags the platform uses are checked
-# against lists derived from vLLM's source (tests/upstream/metrics).
-VLLM_IMAGE = "vllm/vllm-openai:v0.21.0"
+# vLLM's OpenAI-compatible server, by tag and digest: a tag can be moved, a digest cannot. The
+# digest is the tag's image index as Dockerfiles pinning it record it (e.g. opendatalab/MinerU);
+# its amd64 manifest is sha256:4ac9b7c6dabc3ec762c0edef4e9245abe98373844da91cc53ee42e5c58280c5b.
+# The metric names and CLI flags the platform uses are checked against lists derived from vLLM's
+# source (tests/upstream/metrics).
+VLLM_IMAGE = (
+    "vllm/vllm-openai:v0.21.0"
+    "@sha256:a230095847e93bd4df9888b33dab956fa9504537b828a23657d2b26fed57b5c9"
+)
 KUBE_PROMETHEUS_STACK_CHART = (
     "kube-prometheus-stack",
     "88.5.3",

@@ -271,3 +271,25 @@ def test_the_plan_refuses_two_resources_with_one_urn() -> None:
 
     with pytest.raises(Exception, match="duplicate resource URN"):
         run_mocked(program)
+
+
+@pytest.mark.parametrize(
+    ("image", "valid"),
+    [
+        ("vllm/vllm-openai:v0.21.0", True),
+        ("vllm/vllm-openai@sha256:" + "a" * 64, True),
+        ("vllm/vllm-openai:v0.21.0@sha256:" + "a" * 64, True),
+        ("vllm/vllm-openai", False),
+        ("vllm/vllm-openai:latest", False),
+        ("vllm/vllm-openai:latest@sha256:" + "a" * 64, False),
+        ("vllm/vllm-openai:v0.21.0@sha256:" + "a" * 63, False),
+    ],
+)
+def test_model_images_are_pinned_by_tag_or_digest(image: str, valid: bool) -> None:
+    config = platform_config("dev")
+    config["models"]["qwen-7b"]["image"] = image
+    if valid:
+        assert parse(config).models["qwen-7b"].image == image
+    else:
+        with pytest.raises(ConfigError, match=r"models\.qwen-7b\.image: pin the image"):
+            parse(config)

@@ -376,8 +376,12 @@ def test_scaled_object_scales_up_fast_and_down_slowly(dev: Recording) -> None:
 def test_pod_is_hardened_probed_and_drained(dev: Recording) -> None:
     pod = _manifests(dev)["StatefulSet"]["spec"]["template"]["spec"]
     (container,) = pod["containers"]
-    assert container["image"] == "vllm/vllm-openai:v0.21.0"
+    assert container["image"] == (
+        "vllm/vllm-openai:v0.21.0"
+        "@sha256:a230095847e93bd4df9888b33dab956fa9504537b828a23657d2b26fed57b5c9"
+    ), "pinned by tag and digest"
     assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] >= 10000, "above the uids images and nodes use"
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
     assert container["securityContext"]["allowPrivilegeEscalation"] is False
     assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}

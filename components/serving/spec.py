@@ -19,7 +19,8 @@ _DNS_SUBDOMAIN = re.compile(
     r"(?=.{1,253}\Z)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*", re.ASCII
 )
 _COMMIT = re.compile(r"^[0-9a-f]{40}$", re.ASCII)
-_IMAGE = re.compile(r"^[\w./-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$", re.ASCII)
+# A repository with a tag, a digest, or both (`name:tag@sha256:...`).
+_IMAGE = re.compile(r"^[\w./-]+(:[\w.-]+)?(@sha256:[0-9a-f]{64})?$", re.ASCII)
 
 
 class KvShapeSpec(Spec):
@@ -161,7 +162,11 @@ class ModelSpec(Spec):
     @field_validator("image")
     @classmethod
     def _image(cls, value: str | None) -> str | None:
-        if value is not None and (not _IMAGE.fullmatch(value) or value.endswith(":latest")):
+        if value is None:
+            return None
+        match = _IMAGE.fullmatch(value)
+        tag, digest = (match.group(1), match.group(2)) if match else (None, None)
+        if not (tag or digest) or tag == ":latest":
             raise ValueError("pin the image to a release tag or digest (never latest)")
         return value
 

@@ -5,7 +5,8 @@ model-cache volume across restarts, rescheduling and scale-down, so weights are 
 per replica (see `cache_mode`). Updates replace one replica at a time and need no spare GPU for
 a surge pod; a model running one replica is down while it reloads.
 
-Pods run as a non-root user (uid 1000) with every capability dropped, no privilege escalation,
+Pods run as a non-root user (uid 10000: above the ranges images and node accounts
+use, so it owns no file it should not) with every capability dropped, no privilege escalation,
 a read-only root filesystem and the RuntimeDefault seccomp profile, which the `restricted` Pod
 Security level of the inference namespace requires. The vllm/vllm-openai image defaults to
 root but needs no root: HOME points at a writable emptyDir, the model cache at a volume owned
@@ -26,7 +27,7 @@ from components.serving.spec import ModelSpec
 
 PORT = 8000
 CACHE_DIR = "/cache"
-UID = 1000
+UID = 10000
 # Kubernetes' SIGTERM reaches vLLM after preStop; vLLM then stops taking requests. The pod's
 # endpoints are removed first; the grace period leaves in-flight generations time to finish.
 PRESTOP_SECONDS = 15
@@ -176,7 +177,7 @@ def render_workload(
     shm_gib = shm_size_gib(model, memory_gib)
     env = [
         {"name": "HOME", "value": "/tmp"},
-        # uid 1000 has no passwd entry in the image; getpass.getuser() (torch) reads these first.
+        # The uid has no passwd entry in the image; getpass.getuser() (torch) reads these first.
         {"name": "USER", "value": "vllm"},
         {"name": "LOGNAME", "value": "vllm"},
         {"name": "VLLM_NO_USAGE_STATS", "value": "1"},
