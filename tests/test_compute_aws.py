@@ -129,6 +129,17 @@ def test_capacity_block_pool_moves_the_type_into_the_launch_template(
     }
 
 
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_no_pod_can_borrow_a_node_role(stack: str) -> None:
+    """Every launch template, the system node group's included, answers instance metadata one
+    hop away only: the node and host-network pods, not ordinary pods."""
+    templates = recorded(stack).of_type(LAUNCH_TEMPLATE)
+    assert any(t.name.endswith("-system") for t in templates)
+    for template in templates:
+        options = template.inputs["metadataOptions"]
+        assert (options["httpTokens"], options["httpPutResponseHopLimit"]) == ("required", 1)
+
+
 def test_launch_templates_require_imdsv2_and_a_large_gp3_root(capacity_stack: Recording) -> None:
     for pool in CAPACITY_POOLS:
         template = _template(capacity_stack, pool).inputs

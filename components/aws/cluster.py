@@ -311,9 +311,7 @@ class EksCluster(pulumi.ComponentResource):
     def _system_nodes(self, cluster: aws.eks.Cluster) -> aws.eks.NodeGroup:
         spec = self._args.cluster
         system = spec.system_nodes
-        template = render_launch_template(
-            disk_gib=system.disk_gib, hop_limit=2, tags=self._args.tags
-        )
+        template = render_launch_template(disk_gib=system.disk_gib, tags=self._args.tags)
         lt = aws.ec2.LaunchTemplate(
             f"{self._name}-system",
             name_prefix=f"{spec.name}-system-",

@@ -9,11 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 ROOT_DEVICE = "/dev/xvda"  # AL2023 EKS AMIs boot from /dev/xvda
+# Instance metadata answers the node itself and host-network pods (aws-node, kube-proxy, the Pod
+# Identity agent) only; no other pod can borrow the node role. Add-ons and model servers that
+# call AWS get roles of their own through EKS Pod Identity.
+HOP_LIMIT = 1
 
 
-def render_launch_template(
-    *, disk_gib: int, hop_limit: int, tags: dict[str, str]
-) -> dict[str, Any]:
+def render_launch_template(*, disk_gib: int, tags: dict[str, str]) -> dict[str, Any]:
     """Keyword arguments for `aws.ec2.LaunchTemplate` common to every node group.
 
     `tags` go on the instances, volumes and network interfaces the template launches: provider
@@ -27,7 +29,7 @@ def render_launch_template(
         "metadata_options": {
             "http_endpoint": "enabled",
             "http_tokens": "required",
-            "http_put_response_hop_limit": hop_limit,
+            "http_put_response_hop_limit": HOP_LIMIT,
             "instance_metadata_tags": "disabled",
         },
         "block_device_mappings": [

@@ -36,9 +36,6 @@ CAPACITY_TYPES = {
     "reserved": "ON_DEMAND",
     "capacity-block": "CAPACITY_BLOCK",
 }
-# GPU nodes answer instance metadata only to the node itself (hop limit 1): pods get AWS
-# credentials from EKS Pod Identity, never from the node role.
-GPU_NODE_HOP_LIMIT = 1
 
 
 @dataclass(frozen=True)
@@ -71,9 +68,7 @@ def render_pool_launch_template(
     pool: NodePoolSpec, plan: CapacityPlan, tags: dict[str, str]
 ) -> dict[str, Any]:
     """Keyword arguments for the pool's `aws.ec2.LaunchTemplate`."""
-    template = render_launch_template(
-        disk_gib=pool.disk_gib, hop_limit=GPU_NODE_HOP_LIMIT, tags=tags
-    )
+    template = render_launch_template(disk_gib=pool.disk_gib, tags=tags)
     if plan.template_instance_type is not None:
         template["instance_type"] = plan.template_instance_type
     if plan.market_type is not None:
