@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -22,6 +23,8 @@ _IAM_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}
 _AWS_PROFILE = re.compile(r"^[A-Za-z0-9_.@+-]{1,64}$", re.ASCII)
 
 ReleaseChannel = Literal["RAPID", "REGULAR", "STABLE"]
+EndpointAccess = Literal["private", "public"]
+ANYWHERE = "0.0.0.0/0"
 
 
 class AwsCloudSpec(Spec):
@@ -204,12 +207,21 @@ class ClusterSpec(Spec):
             "addition to the identity that creates the cluster."
         ),
     )
-    public_access_cidrs: tuple[str, ...] = Field(
-        ("0.0.0.0/0",),
-        min_length=1,
+    endpoint_access: EndpointAccess | None = Field(
+        None,
         description=(
-            "IPv4 CIDR blocks allowed to reach the cluster's public API endpoint (EKS public "
-            "access CIDRs, GKE authorized networks)."
+            "private: the Kubernetes API answers only inside the cluster's network (deploy from "
+            "a runner there; README: Reaching a private API). public: it also answers the "
+            "internet, from publicAccessCidrs. Default: private when production is true, else "
+            "public."
+        ),
+    )
+    public_access_cidrs: tuple[str, ...] | None = Field(
+        None,
+        description=(
+            "With endpointAccess public: the public IPv4 CIDR blocks allowed to reach the API "
+            "(EKS public access CIDRs, GKE authorized networks); required in production. "
+            "Default outside production: 0.0.0.0/0."
         ),
     )
     network_cidr: str = Field(
@@ -303,7 +315,14 @@ class ClusterSpec(Spec):
 
     @field_validator("public_access_cidrs")
     @classmethod
-    def _public_cidrs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+    def _public_cidrs(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is None:
+            return None
+        if not value:
+            raise ValueError(
+                "an empty list lets no one reach the public endpoint; list CIDR blocks, or set "
+                "endpointAccess: private"
+            )
         for cidr in value:
             _cidr(cidr, min_prefix=0, max_prefix=32)
             network = ipaddress.IPv4Network(cidr)
@@ -342,3 +361,23 @@ class ClusterSpec(Spec):
     @property
     def effective_release_channel(self) -> ReleaseChannel:
         return self.release_channel or "REGULAR"
+
+    def endpoint(self, production: bool) -> Endpoint:
+        """Whether the API is public, and to whom, with the environment's defaults applied.
+        (stacks/config.py rejects the combinations this does not cover.)"""
+        access = self.endpoint_access or ("private" if production else "public")
+        if access == "private":
+            return Endpoint(public=False, cidrs=())
+        return Endpoint(public=True, cidrs=self.public_access_cidrs or (ANYWHERE,))
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Who reaches a cluster's Kubernetes API from outside its network."""
+
+    public: bool
+    cidrs: tuple[str, ...]
+
+    @property
+    def from_anywhere(self) -> bool:
+        return self.public and ANYWHERE in self.cidrs

@@ -136,6 +136,7 @@ class StackConfig(Spec):
         cloud = self.cloud
         problems = _zone_problems(cloud, self.production, self.cluster.create)
         problems += _cluster_problems(cloud, self.cluster)
+        problems += _endpoint_problems(self.production, self.cluster)
         problems += _addon_problems(cloud.provider, self.addons)
         for name, model in self.models.items():
             found = model_problems(cloud.provider, self.production, model, self.node_pools)
@@ -216,6 +217,30 @@ def _zone_problems(
 
 _GCP_ONLY = ("podsCidr", "servicesCidr", "releaseChannel")
 _AWS_ONLY = ("adminRoleArns", "addonVersions")
+
+
+def _endpoint_problems(production: bool, cluster: ClusterSpec) -> list[Problem]:
+    """Who may reach the Kubernetes API: nobody outside the network by default in production,
+    and a public production API only from CIDR blocks the stack names."""
+    access = cluster.endpoint_access or ("private" if production else "public")
+    if access == "private" and cluster.public_access_cidrs is not None:
+        return [
+            Problem(
+                ("cluster", "publicAccessCidrs"),
+                "only used with endpointAccess: public (the API is private"
+                + (" by default in production" if cluster.endpoint_access is None else "")
+                + "); remove it or set endpointAccess: public",
+            )
+        ]
+    if access == "public" and production and cluster.public_access_cidrs is None:
+        return [
+            Problem(
+                ("cluster", "publicAccessCidrs"),
+                "a public API in production must name the CIDR blocks allowed to reach it (e.g. "
+                "your CI runners' and VPN's egress ranges)",
+            )
+        ]
+    return []
 
 
 def _cluster_problems(cloud: AwsCloudSpec | GcpCloudSpec, cluster: ClusterSpec) -> list[Problem]:

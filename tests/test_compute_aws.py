@@ -245,7 +245,11 @@ def test_cluster_is_private_encrypted_logged_and_pinned() -> None:
     inputs = cluster.inputs
     assert inputs["name"] == "gp-prod" and inputs["version"] == "1.36"
     assert inputs["vpcConfig"]["endpointPrivateAccess"] is True
-    assert inputs["vpcConfig"]["endpointPublicAccess"] is True
+    # Production's API answers only inside the VPC unless the stack names who else may call it.
+    assert inputs["vpcConfig"]["endpointPublicAccess"] is False
+    assert "publicAccessCidrs" not in inputs["vpcConfig"]
+    dev_vpc = recorded("dev").one("aws:eks/cluster:Cluster").inputs["vpcConfig"]
+    assert (dev_vpc["endpointPublicAccess"], dev_vpc["publicAccessCidrs"]) == (True, ["0.0.0.0/0"])
     assert inputs["accessConfig"]["authenticationMode"] == "API"
     assert inputs["encryptionConfig"]["resources"] == ["secrets"]
     key = recording.one("aws:kms/key:Key")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components import k8s_versions
+from components.cloud import ANYWHERE
 from components.serving import hub
 from tools.mockengine import Registration
 
@@ -148,6 +149,36 @@ def kubernetes_support(resources: list[Registration], context: Context) -> Itera
         yield Finding("kubernetes-support", "warning", r.key, message)
 
 
+def _api_open_to_anywhere(r: Registration) -> bool:
+    if r.type == "aws:eks/cluster:Cluster":
+        vpc = r.inputs.get("vpcConfig") or {}
+        return bool(vpc.get("endpointPublicAccess")) and ANYWHERE in (
+            vpc.get("publicAccessCidrs") or []
+        )
+    if r.type == "gcp:container/cluster:Cluster":
+        private = (r.inputs.get("privateClusterConfig") or {}).get("enablePrivateEndpoint")
+        networks = (r.inputs.get("masterAuthorizedNetworksConfig") or {}).get("cidrBlocks") or []
+        return not private and ANYWHERE in {n.get("cidrBlock") for n in networks}
+    return False
+
+
+def public_api(resources: list[Registration], context: Context) -> Iterator[Finding]:
+    """A production cluster's Kubernetes API is not open to the whole internet."""
+    platform = context.config.get("gpu-platform:platform")
+    if not (isinstance(platform, dict) and platform.get("production") is True):
+        return
+    for r in resources:
+        if _api_open_to_anywhere(r):
+            yield Finding(
+                "public-api",
+                "warning",
+                r.key,
+                "the production Kubernetes API is reachable from anywhere (0.0.0.0/0): set "
+                "cluster.publicAccessCidrs to the ranges that deploy and operate the cluster, "
+                "or cluster.endpointAccess: private (README: Reaching a private API)",
+            )
+
+
 def hub_token(resources: list[Registration], _: Context) -> Iterator[Finding]:
     """Model servers that download from the Hugging Face hub without a token serve a model not
     known to be gated (known gated families are config errors without one) nor known to be open:
@@ -175,6 +206,7 @@ RULES: tuple[Callable[[list[Registration], Context], Iterator[Finding]], ...] = 
     default_providers_disabled,
     pinned_images,
     kubernetes_support,
+    public_api,
     hub_token,
 )
 

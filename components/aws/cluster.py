@@ -163,6 +163,7 @@ class EksCluster(pulumi.ComponentResource):
     def _create(self, partition: str) -> pulumi.Output[str]:
         args, name, spec = self._args, self._name, self._args.cluster
         protect = args.production
+        endpoint = spec.endpoint(args.production)
         network = EksNetwork(
             f"{name}-network",
             EksNetworkArgs(
@@ -204,8 +205,8 @@ class EksCluster(pulumi.ComponentResource):
             vpc_config=aws.eks.ClusterVpcConfigArgs(
                 subnet_ids=list(network.private_subnet_ids.values()),
                 endpoint_private_access=True,
-                endpoint_public_access=True,
-                public_access_cidrs=list(spec.public_access_cidrs),
+                endpoint_public_access=endpoint.public,
+                public_access_cidrs=list(endpoint.cidrs) if endpoint.public else None,
             ),
             access_config=aws.eks.ClusterAccessConfigArgs(
                 authentication_mode="API",

@@ -71,10 +71,13 @@ def render_pool_name(pool_name: str, node_config: dict[str, Any]) -> str:
 
 
 def render_authorized_networks(cidrs: tuple[str, ...]) -> dict:
+    """Who outside the VPC may reach the API: exactly `cidrs` (none for a private endpoint),
+    not every Google Cloud address as GKE would otherwise allow."""
     return {
         "cidr_blocks": [
             {"cidr_block": cidr, "display_name": f"allowed-{i}"} for i, cidr in enumerate(cidrs)
-        ]
+        ],
+        "gcp_public_cidrs_access_enabled": False,
     }
 
 
@@ -150,6 +153,7 @@ class GkeCluster(pulumi.ComponentResource):
 
     def _create(self) -> pulumi.Output[str]:
         args, name, spec, cloud = self._args, self._name, self._args.cluster, self._args.cloud
+        endpoint = spec.endpoint(args.production)
         network = gcp.compute.Network(
             f"{name}-network",
             name=spec.name,
@@ -210,13 +214,16 @@ class GkeCluster(pulumi.ComponentResource):
                 "oauth_scopes": OAUTH_SCOPES,
             },
             workload_identity_config={"workload_pool": self.workload_pool},
-            private_cluster_config={"enable_private_nodes": True, "enable_private_endpoint": False},
+            private_cluster_config={
+                "enable_private_nodes": True,
+                "enable_private_endpoint": not endpoint.public,
+            },
             ip_allocation_policy={
                 "cluster_secondary_range_name": PODS_RANGE,
                 "services_secondary_range_name": SERVICES_RANGE,
             },
             datapath_provider="ADVANCED_DATAPATH",
-            master_authorized_networks_config=render_authorized_networks(spec.public_access_cidrs),
+            master_authorized_networks_config=render_authorized_networks(endpoint.cidrs),
             enable_shielded_nodes=True,
             addons_config={
                 "gce_persistent_disk_csi_driver_config": {"enabled": True},
