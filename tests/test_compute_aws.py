@@ -435,3 +435,21 @@ def test_adopted_cluster_registers_no_cluster() -> None:
     assert group.inputs["subnetIds"], "node groups land in the adopted cluster's subnets"
     assert recording.outputs["clusterEndpoint"].endswith(".eks.amazonaws.com")
     assert recording.one("pulumi:providers:kubernetes").inputs["kubeconfig"] == "[secret]"
+
+
+def test_control_plane_logs_are_encrypted_with_the_cluster_key_and_protected() -> None:
+    prod = recorded("prod")
+    logs = prod.one("aws:cloudwatch/logGroup:LogGroup")
+    key = prod.one("aws:kms/key:Key")
+    assert logs.inputs["kmsKeyId"].startswith("arn:aws:kms:")
+    assert logs.options["protect"] and key.options["protect"]
+    assert not recorded("dev").one("aws:cloudwatch/logGroup:LogGroup").options["protect"]
+    policy = json.loads(key.inputs["policy"])
+    account, logs_statement = policy["Statement"]
+    assert account["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+    assert logs_statement["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
+    assert logs_statement["Condition"]["ArnEquals"] == {
+        "kms:EncryptionContext:aws:logs:arn": (
+            "arn:aws:logs:us-east-1:123456789012:log-group:/aws/eks/gp-prod/cluster"
+        )
+    }

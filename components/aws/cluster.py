@@ -27,6 +27,7 @@ from components.aws.addons import (
     render_addon_configuration,
     render_storage_class,
 )
+from components.aws.encryption import create_key_and_logs
 from components.aws.launch_template import render_launch_template
 from components.aws.network import EksNetwork, EksNetworkArgs
 from components.catalog import SYSTEM_MACHINE_TYPE
@@ -35,7 +36,6 @@ from components.pools import ami_release
 
 TOKEN = "gpuplatform:compute:EksCluster"
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
-LOG_RETENTION_DAYS = 90
 # With STANDARD support EKS upgrades a control plane by itself once its version leaves standard
 # support, behind Pulumi's back (the next `pulumi up` would try to downgrade it). EXTENDED keeps
 # the version until the stack changes it; the offline plan shows the higher fee and a finding.
@@ -176,26 +176,8 @@ class EksCluster(pulumi.ComponentResource):
         cluster_role = self._role(
             "cluster", iam.service_trust_policy("eks.amazonaws.com"), iam.CLUSTER_POLICIES
         )
-        key = aws.kms.Key(
-            f"{name}-secrets",
-            description=f"Envelope encryption of Kubernetes secrets in EKS cluster {spec.name}",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            opts=self._opts(protect=protect),
-        )
-        aws.kms.Alias(
-            f"{name}-secrets",
-            name=f"alias/{spec.name}-eks-secrets",
-            target_key_id=key.key_id,
-            opts=self._opts(),
-        )
-        # Created up front so the log group has a retention; EKS would create one keeping logs
-        # forever.
-        logs = aws.cloudwatch.LogGroup(
-            f"{name}-control-plane",
-            name=f"/aws/eks/{spec.name}/cluster",
-            retention_in_days=LOG_RETENTION_DAYS,
-            opts=self._opts(),
+        key, logs = create_key_and_logs(
+            name, spec.name, args.cloud.region, partition, protect, self, args.provider
         )
         cluster = aws.eks.Cluster(
             f"{name}-cluster",

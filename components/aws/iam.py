@@ -95,3 +95,48 @@ def cluster_autoscaler_policy(cluster_name: str) -> str:
             ],
         }
     )
+
+
+def log_group_arn(partition: str, region: str, account: str, cluster_name: str) -> str:
+    return f"arn:{partition}:logs:{region}:{account}:log-group:/aws/eks/{cluster_name}/cluster"
+
+
+def cluster_key_policy(partition: str, region: str, account: str, cluster_name: str) -> str:
+    """The cluster's KMS key policy: the account administers and uses it through IAM (as the
+    default policy has it, which EKS's secrets encryption relies on), and CloudWatch Logs may
+    use it for this cluster's control-plane log group only."""
+    suffix = "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountAdministersAndUsesThroughIam",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "ControlPlaneLogGroup",
+                    "Effect": "Allow",
+                    "Principal": {"Service": f"logs.{region}.{suffix}"},
+                    "Action": [
+                        "kms:Encrypt*",
+                        "kms:Decrypt*",
+                        "kms:ReEncrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:Describe*",
+                    ],
+                    "Resource": "*",
+                    "Condition": {
+                        "ArnEquals": {
+                            "kms:EncryptionContext:aws:logs:arn": log_group_arn(
+                                partition, region, account, cluster_name
+                            )
+                        }
+                    },
+                },
+            ],
+        }
+    )
