@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from conftest import platform_config, run_main
+from conftest import platform_config, recorded, run_main
 
 from components import versions
 from tools.mockengine import Recording
@@ -215,3 +215,20 @@ def test_adopted_gke_cluster_registers_no_cluster() -> None:
     pool = recording.one(NODE_POOL, "gcp-dev-l4-spot-np").inputs
     assert pool["cluster"].endswith("/clusters/gp-gcp-dev")
     assert recording.outputs["clusterEndpoint"] == "203.0.113.20"
+
+
+def test_secrets_are_encrypted_with_a_cloud_kms_key_gke_may_use() -> None:
+    gke = recorded("gcp-dev")
+    cluster = gke.one("gcp:container/cluster:Cluster")
+    key = gke.one("gcp:kms/cryptoKey:CryptoKey")
+    grant = gke.one("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember").inputs
+    assert cluster.inputs["databaseEncryption"]["state"] == "ENCRYPTED"
+    assert cluster.inputs["databaseEncryption"]["keyName"] == grant["cryptoKeyId"]
+    assert key.inputs["rotationPeriod"] == "7776000s"
+    assert grant["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+    assert grant["member"] == (
+        "serviceAccount:service-123456789012@container-engine-robot.iam.gserviceaccount.com"
+    )
+    assert "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember::gcp-dev-cluster-secrets-gke" in (
+        cluster.options["dependsOn"]
+    ), "the grant exists before the cluster encrypts with the key"

@@ -177,6 +177,11 @@ _CALLS: dict[str, Callable[[PlanMocks, mocks.MockCallArgs], dict]] = {
         "endpoint": "203.0.113.20",
         "masterAuths": [{"clusterCaCertificate": _MOCK_CA}],
     },
+    "gcp:organizations/getProject:getProject": lambda m, a: {
+        "projectId": a.args.get("projectId", m.project),
+        "number": "123456789012",
+        "id": f"projects/{a.args.get('projectId', m.project)}",
+    },
     "gcp:organizations/getClientConfig:getClientConfig": lambda m, _a: {
         "project": m.project,
         "region": m.region,

@@ -22,6 +22,7 @@ import pulumi_kubernetes as k8s
 from components import kubeconfig, labels, versions
 from components.catalog import SYSTEM_MACHINE_TYPE
 from components.cloud import ClusterSpec, GcpCloudSpec
+from components.gcp.encryption import create_secrets_key
 
 TOKEN = "gpuplatform:compute:GkeCluster"
 # What nodes need to write logs and metrics and pull images; nothing more.
@@ -196,6 +197,9 @@ class GkeCluster(pulumi.ComponentResource):
             log_config={"enable": True, "filter": "ERRORS_ONLY"},
             opts=self._opts(),
         )
+        key, grant = create_secrets_key(
+            name, spec.name, cloud.project, cloud.region, args.production, self, args.provider
+        )
         cluster = gcp.container.Cluster(
             f"{name}-cluster",
             name=spec.name,
@@ -225,6 +229,7 @@ class GkeCluster(pulumi.ComponentResource):
             datapath_provider="ADVANCED_DATAPATH",
             master_authorized_networks_config=render_authorized_networks(endpoint.cidrs),
             enable_shielded_nodes=True,
+            database_encryption={"state": "ENCRYPTED", "key_name": key.id},
             addons_config={
                 "gce_persistent_disk_csi_driver_config": {"enabled": True},
                 "gcs_fuse_csi_driver_config": {"enabled": True},
@@ -236,7 +241,7 @@ class GkeCluster(pulumi.ComponentResource):
             deletion_protection=args.production,
             opts=self._opts(
                 protect=args.production,
-                depends_on=self.node_account_ready,
+                depends_on=[*self.node_account_ready, grant],
                 # Describes only the removed default pool; changing it would replace the cluster.
                 ignore_changes=["nodeConfig"],
             ),
