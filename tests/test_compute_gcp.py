@@ -229,6 +229,7 @@ def test_secrets_are_encrypted_with_a_cloud_kms_key_gke_may_use() -> None:
     assert grant["member"] == (
         "serviceAccount:service-123456789012@container-engine-robot.iam.gserviceaccount.com"
     )
-    assert "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember::gcp-dev-cluster-secrets-gke" in (
-        cluster.options["dependsOn"]
+    assert (
+        "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember::gcp-dev-cluster-secrets-gke"
+        in (cluster.options["dependsOn"])
     ), "the grant exists before the cluster encrypts with the key"
