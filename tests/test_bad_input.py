@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from components.serving import weights_access
 from stacks.config import MAX_PROBLEM, ConfigError, parse
 from stacks.errors import format_path
-from tools import plan
+from tools import plan, stackfile
 
 runner = CliRunner()
 HEADER = 'config:\n  pulumi:disable-default-providers: ["*"]\n'
@@ -293,3 +293,76 @@ def test_model_images_are_pinned_by_tag_or_digest(image: str, valid: bool) -> No
     else:
         with pytest.raises(ConfigError, match=r"models\.qwen-7b\.image: pin the image"):
             parse(config)
+
+
+def test_iam_role_names_fit_whatever_the_model_and_environment_names() -> None:
+    longest = "e" * 20 + "-" + "m" * 41 + "-weights"
+    prefix = weights_access.role_name_prefix(longest)
+    assert len(prefix) + 26 <= 64 and prefix.endswith("-") and "--" not in prefix[-2:]
+    assert weights_access.role_name_prefix("dev-qwen-7b-weights") == "dev-qwen-7b-weights-"
+
+
+SNIPPETS = (
+    "!!binary aGk=",
+    "2024-01-01",
+    "&a [*a]",
+    "{",
+    "]",
+    "\t",
+    ": :",
+    "!!set {a: null}",
+    "'",
+    '"',
+    "~",
+    ".nan",
+    "1e999",
+    "<<: {}",
+    "\x00",
+    "\u0661",
+    "x: &b {y: *b}",
+    "? [a]\n  : b",
+)
+DEV_LINES = Path("Pulumi.dev.yaml").read_text().splitlines()
+
+
+@st.composite
+def mutated_stack_files(draw: st.DrawFn) -> str:
+    lines = list(DEV_LINES)
+    for _ in range(draw(st.integers(1, 3))):
+        at = draw(st.integers(0, len(lines) - 1))
+        operation = draw(st.sampled_from(["insert", "append", "delete", "duplicate", "replace"]))
+        indent = " " * (len(lines[at]) - len(lines[at].lstrip()))
+        if operation == "insert":
+            key = draw(st.sampled_from(["x", "cloud", "zones", "minNodes", "models"]))
+            lines.insert(at, f"{indent}{key}: {draw(st.sampled_from(SNIPPETS))}")
+        elif operation == "append":
+            lines[at] += " " + draw(st.sampled_from(SNIPPETS))
+        elif operation == "delete":
+            del lines[at]
+        elif operation == "duplicate":
+            lines.insert(at, lines[at])
+        else:
+            line = lines[at]
+            if line:
+                position = draw(st.integers(0, len(line) - 1))
+                character = draw(st.characters(codec="utf-8", exclude_categories=["Cs"]))
+                lines[at] = line[:position] + character + line[position + 1 :]
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=mutated_stack_files())
+def test_mutated_stack_files_are_refused_cleanly_or_valid(
+    tmp_path_factory: pytest.TempPathFactory, text: str
+) -> None:
+    """Whatever a mutation does to a stack file, reading and validating it ends in a valid
+    config or in a StackFileError / ConfigError (exit 2): never in another exception (exit 1)."""
+    path = tmp_path_factory.mktemp("fuzz") / "Pulumi.fuzz.yaml"
+    path.write_text(text)
+    try:
+        parsed = stackfile.read(path, "gpu-platform")
+        raw = parsed.get("gpu-platform:platform")
+        if raw is not None:
+            parse(raw)
+    except (stackfile.StackFileError, ConfigError):
+        pass

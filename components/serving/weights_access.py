@@ -59,6 +59,11 @@ def render_s3_read_policy(partition: str, source: str) -> str:
     )
 
 
+def role_name_prefix(name: str) -> str:
+    """An IAM role name prefix from a component name: at most 38 characters, ending in '-'."""
+    return f"{name[:37].rstrip('-')}-"
+
+
 def gcp_account_id(service_account: str) -> str:
     """A Google service account id (6 to 30 characters) for a Kubernetes service account. A
     longer name is cut and given a digest of the whole, so two models whose names share their
@@ -98,6 +103,9 @@ class ModelWeightsAccess(pulumi.ComponentResource):
         if args.cloud == "aws":
             role = aws.iam.Role(
                 f"{name}-role",
+                # IAM role names stop at 64 characters; the provider appends 26 to a prefix.
+                # A prefix that fits, rather than the resource name, which need not.
+                name_prefix=role_name_prefix(name),
                 assume_role_policy=iam.pod_identity_trust_policy(),
                 opts=child_of(self, args.provider),
             )
