@@ -350,7 +350,7 @@ def mutated_stack_files(draw: st.DrawFn) -> str:
     return "\n".join(lines) + "\n"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(text=mutated_stack_files())
 def test_mutated_stack_files_are_refused_cleanly_or_valid(
     tmp_path_factory: pytest.TempPathFactory, text: str
