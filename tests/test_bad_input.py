@@ -147,7 +147,7 @@ def test_a_plaintext_token_is_refused(tmp_path: Path) -> None:
 
 def test_error_findings_exit_3_after_writing_the_report(tmp_path: Path) -> None:
     text = (
-        Path("Pulumi.dev.yaml")
+        Path("examples/gcp-dev.yaml")
         .read_text()
         .replace('  pulumi:disable-default-providers: ["*"]\n', "")
     )

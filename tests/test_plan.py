@@ -383,7 +383,7 @@ def test_recorder_keeps_resource_options() -> None:
 
 
 def _gated_stack(tmp_path: Path, token: bool) -> Path:
-    config = platform_config("dev")
+    config = platform_config("gcp-dev")  # the smallest shipped stack: the plan runs it in full
     config["models"]["qwen-7b"]["source"] = "meta-llama/Llama-3.1-8B-Instruct"
     document: dict = {
         "config": {"pulumi:disable-default-providers": ["*"], "gpu-platform:platform": config}
@@ -407,14 +407,14 @@ def test_a_gated_model_without_a_token_is_a_config_error(tmp_path: Path) -> None
 
 def test_the_program_itself_rejects_a_gated_model_without_a_token() -> None:
     """`pulumi up` runs __main__.py, not the plan: the same rule holds there."""
-    config = platform_config("dev")
+    config = platform_config("gcp-dev")
     config["models"]["qwen-7b"]["source"] = "google/gemma-3-12b-it"
     with pytest.raises(ConfigError, match="google/gemma-3-12b-it is gated"):
         run_main(config)
     recording = run_main(
         config, extra_config={"gpu-platform:hfToken": "t"}, secret_keys=("gpu-platform:hfToken",)
     )
-    assert recording.one("kubernetes:core/v1:Secret", "dev-hf-token")
+    assert recording.one("kubernetes:core/v1:Secret", "gcp-dev-hf-token")
 
 
 def test_gated_families_match_case_insensitively() -> None:
