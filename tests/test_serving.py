@@ -570,6 +570,11 @@ def test_gcs_weights_use_workload_identity() -> None:
     assert account.inputs["accountId"] == "vllm-weights"
     read = recording.one("gcp:storage/bucketIAMMember:BucketIAMMember").inputs
     assert (read["bucket"], read["role"]) == ("model-bucket", "roles/storage.objectViewer")
+    # Objects under the model's prefix only (and listing, which GCS checks on the bucket).
+    assert read["condition"]["expression"] == (
+        'resource.type == "storage.googleapis.com/Bucket" || '
+        'resource.name.startsWith("projects/_/buckets/model-bucket/objects/llama/")'
+    )
     impersonate = recording.one("gcp:serviceaccount/iAMMember:IAMMember").inputs
     assert (
         impersonate["member"] == "serviceAccount:my-gpu-project.svc.id.goog[inference/vllm-weights]"

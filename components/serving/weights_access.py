@@ -59,6 +59,24 @@ def render_s3_read_policy(partition: str, source: str) -> str:
     )
 
 
+def render_gcs_read_condition(source: str) -> dict[str, str] | None:
+    """An IAM condition limiting a bucket-level read grant to the model's prefix: objects under
+    it, and listing (which GCS checks on the bucket itself, so names elsewhere in the bucket are
+    listable but not readable). None for a whole-bucket source. Conditions need the bucket to use
+    uniform bucket-level access."""
+    bucket, prefix = split_source(source)
+    if not prefix:
+        return None
+    return {
+        "title": "model-weights-prefix",
+        "description": f"Read only gs://{bucket}/{prefix}",
+        "expression": (
+            'resource.type == "storage.googleapis.com/Bucket" || '
+            f'resource.name.startsWith("projects/_/buckets/{bucket}/objects/{prefix}")'
+        ),
+    }
+
+
 def role_name_prefix(name: str) -> str:
     """An IAM role name prefix from a component name: at most 38 characters, ending in '-'."""
     return f"{name[:37].rstrip('-')}-"
@@ -138,6 +156,7 @@ class ModelWeightsAccess(pulumi.ComponentResource):
                 bucket=bucket,
                 role="roles/storage.objectViewer",
                 member=account.member,
+                condition=render_gcs_read_condition(args.source),
                 opts=child_of(self, args.provider),
             )
             workload_identity = gcp.serviceaccount.IAMMember(
