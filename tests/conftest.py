@@ -96,6 +96,21 @@ def recorded(name: str) -> Recording:
     return run_main(platform_config(name), stack=name)
 
 
+@functools.cache
+def prod_with_mixed_mig() -> Recording:
+    """prod plus an H100 pool partitioned 1g.10gb beside a100-mig's 3g.40gb: two MIG profiles
+    in one cluster. Shared: never mutate it."""
+    config = platform_config("prod")
+    config["nodePools"]["h100-mig"] = {
+        "gpu": "h100",
+        "gpusPerNode": 8,
+        "capacity": "on-demand",
+        "maxNodes": 1,
+        "sharing": {"mode": "mig", "migProfile": "1g.10gb"},
+    }
+    return run_main(config, stack="prod")
+
+
 def run_mocked(program: Callable[[], Any], *, stack: str = "test") -> Recording:
     """Run arbitrary component code under the mock engine (no stack config)."""
     return run_program(program, project=PROJECT, stack=stack, config={})

@@ -8,7 +8,7 @@ import re
 import jsonschema
 import pytest
 import yaml
-from conftest import kubernetes_version, platform_config, recorded, run_main
+from conftest import kubernetes_version, platform_config, prod_with_mixed_mig, recorded, run_main
 from upstream_checks import (
     chart_values,
     chart_version,
@@ -146,9 +146,7 @@ def test_mig_manager_and_strategy_follow_the_pools(stacks: dict[str, Recording])
     prod = _release(stacks["prod"], "gpu-operator").inputs["values"]
     assert prod["migManager"] == {"enabled": True}
     assert prod["mig"] == {"strategy": "single"}
-    config = platform_config("prod")
-    config["nodePools"]["h100-spot"]["sharing"] = {"mode": "mig", "migProfile": "1g.10gb"}
-    mixed = _release(run_main(config), "gpu-operator").inputs["values"]
+    mixed = _release(prod_with_mixed_mig(), "gpu-operator").inputs["values"]
     assert mixed["mig"] == {"strategy": "mixed"}
 
 

@@ -6,7 +6,7 @@ import ipaddress
 import json
 
 import pytest
-from conftest import platform_config, recorded, run_main
+from conftest import platform_config, prod_with_mixed_mig, recorded, run_main
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -221,15 +221,7 @@ def test_asg_tags_describe_mig_and_time_slicing_nodes() -> None:
 
 
 def test_mixed_mig_profiles_advertise_per_profile_resources() -> None:
-    config = platform_config("prod")
-    config["nodePools"]["h100-mig"] = {
-        "gpu": "h100",
-        "gpusPerNode": 8,
-        "capacity": "on-demand",
-        "maxNodes": 1,
-        "sharing": {"mode": "mig", "migProfile": "1g.10gb"},
-    }
-    recording = run_main(config, stack="prod")
+    recording = prod_with_mixed_mig()
     tags = {
         r.inputs["tag"]["key"]: r.inputs["tag"]["value"]
         for r in recording.of_type(ASG_TAG)
@@ -285,19 +277,35 @@ def test_addons_are_pinned_or_resolved_at_deploy_and_exported() -> None:
     }
 
 
-def test_resolved_add_ons_ask_eks_for_the_clusters_version() -> None:
-    asked: list[dict] = []
+class _AskingMocks(PlanMocks):
+    """The plan's mocks, keeping the arguments of every EKS add-on version lookup."""
 
-    class Asking(PlanMocks):
-        def call(self, args):  # the SDK's signature
-            if args.token == "aws:eks/getAddonVersion:getAddonVersion":
-                asked.append(dict(args.args))
-            return super().call(args)
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[dict] = []
 
+    def call(self, args):  # the SDK's signature
+        if args.token == "aws:eks/getAddonVersion:getAddonVersion":
+            self.asked.append(dict(args.args))
+        return super().call(args)
+
+
+@pytest.fixture(scope="module")
+def dev_variant() -> tuple[Recording, list[dict]]:
+    """dev on Kubernetes 1.35 with one add-on override and an admin role: one program run for
+    the tests of those settings."""
     config = platform_config("dev")
     config["cluster"]["kubernetesVersion"] = "1.35"
     config["cluster"]["addonVersions"] = {"vpc-cni": "v1.22.4-eksbuild.3"}
-    recording = run_main(config, engine_mocks=Asking())
+    config["cluster"]["adminRoleArns"] = ["arn:aws:iam::123456789012:role/platform-admins"]
+    mocks = _AskingMocks()
+    return run_main(config, engine_mocks=mocks), mocks.asked
+
+
+def test_resolved_add_ons_ask_eks_for_the_clusters_version(
+    dev_variant: tuple[Recording, list[dict]],
+) -> None:
+    recording, asked = dev_variant
     addons = {r.inputs["addonName"]: r.inputs for r in recording.of_type("aws:eks/addon:Addon")}
     assert addons["vpc-cni"]["addonVersion"] == "v1.22.4-eksbuild.3", "the stack's override"
     assert addons["coredns"]["addonVersion"] == "v1.14.2-eksbuild.4", "pinned for 1.35"
@@ -364,10 +372,8 @@ def test_identities_for_autoscaler_and_ebs_csi() -> None:
     assert trust["Statement"][0]["Principal"] == {"Service": "pods.eks.amazonaws.com"}
 
 
-def test_admin_roles_get_access_entries() -> None:
-    config = platform_config("dev")
-    config["cluster"]["adminRoleArns"] = ["arn:aws:iam::123456789012:role/platform-admins"]
-    recording = run_main(config)
+def test_admin_roles_get_access_entries(dev_variant: tuple[Recording, list[dict]]) -> None:
+    recording, _ = dev_variant
     entry = recording.one("aws:eks/accessEntry:AccessEntry")
     assert entry.inputs["principalArn"] == "arn:aws:iam::123456789012:role/platform-admins"
     policy = recording.one("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")

@@ -59,23 +59,20 @@ def test_changing_one_eks_pools_instance_types_changes_only_that_pool() -> None:
     assert after["dev-l4-spot-ng"]["nodeGroupNamePrefix"] == "l4-spot-"
 
 
-def test_a_replacing_gke_change_renames_only_that_pool() -> None:
+def test_a_replacing_gke_change_renames_only_that_pool_and_an_in_place_one_none() -> None:
+    """One run with two changes: l4-spot's machine type (GKE replaces the pool: a new name, so
+    it is created before the old one goes) and a100-mig's autoscaling bounds (updated in place:
+    the name stays, nothing is replaced). No other pool changes."""
     before = _by_name(recorded("gcp-dev"), NODE_POOL)
     config = platform_config("gcp-dev")
     config["nodePools"]["l4-spot"]["instanceTypes"] = ["g2-standard-16"]
+    config["nodePools"]["a100-mig"]["maxNodes"] = 6
     after = _by_name(run_main(config, stack="gcp-dev"), NODE_POOL)
     assert set(after) == set(before), "no resource is renamed (same URNs)"
     changed = {name for name in before if before[name] != after[name]}
-    assert changed == {"gcp-dev-l4-spot-np"}
+    assert changed == {"gcp-dev-l4-spot-np", "gcp-dev-a100-mig-np"}
     old, new = before["gcp-dev-l4-spot-np"]["name"], after["gcp-dev-l4-spot-np"]["name"]
     assert old != new and new.startswith("l4-spot-"), "a new name: created before the old goes"
-
-
-def test_an_in_place_gke_change_keeps_the_name() -> None:
-    """Autoscaling bounds update in place: the pool keeps its name (and is not replaced)."""
-    before = _by_name(recorded("gcp-dev"), NODE_POOL)["gcp-dev-l4-spot-np"]
-    config = platform_config("gcp-dev")
-    config["nodePools"]["l4-spot"]["maxNodes"] = 6
-    after = _by_name(run_main(config, stack="gcp-dev"), NODE_POOL)["gcp-dev-l4-spot-np"]
-    assert after["autoscaling"]["totalMaxNodeCount"] == 6
-    assert after["name"] == before["name"]
+    in_place = after["gcp-dev-a100-mig-np"]
+    assert in_place["autoscaling"]["totalMaxNodeCount"] == 6
+    assert in_place["name"] == before["gcp-dev-a100-mig-np"]["name"]
