@@ -111,6 +111,17 @@ def prod_with_mixed_mig() -> Recording:
     return run_main(config, stack="prod")
 
 
+@functools.cache
+def gcp_production() -> Recording:
+    """The GKE example as a production stack (models pinned to a revision, as production
+    requires). Shared: never mutate it."""
+    config = platform_config("gcp-dev")
+    config["production"] = True
+    for model in config["models"].values():
+        model["revision"] = "a" * 40
+    return run_main(config, stack="gcp-prod")
+
+
 def run_mocked(program: Callable[[], Any], *, stack: str = "test") -> Recording:
     """Run arbitrary component code under the mock engine (no stack config)."""
     return run_program(program, project=PROJECT, stack=stack, config={})

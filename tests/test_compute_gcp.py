@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from conftest import platform_config, recorded, run_main
+from conftest import gcp_production, platform_config, recorded, run_main
 
 from components import versions
 from tools.mockengine import Recording
@@ -199,10 +199,7 @@ def test_labels_are_valid_gcp_labels() -> None:
 
 
 def test_production_gke_cluster_is_protected() -> None:
-    config = platform_config("gcp-dev")
-    config["production"] = True
-    config.pop("models")  # production would require pinned model revisions
-    cluster = run_main(config).one("gcp:container/cluster:Cluster")
+    cluster = gcp_production().one("gcp:container/cluster:Cluster")
     assert cluster.options["protect"] and cluster.inputs["deletionProtection"] is True
 
 

@@ -7,7 +7,7 @@ import copy
 from typing import Any
 
 import pytest
-from conftest import PLATFORM_KEY, platform_config, recorded, run_main
+from conftest import PLATFORM_KEY, gcp_production, platform_config, recorded, run_main
 
 from stacks.config import ConfigError, parse
 from tools.findings import check
@@ -29,12 +29,7 @@ def test_production_apis_are_private_and_not_flagged() -> None:
 
 
 def test_a_production_gke_api_is_private_by_default() -> None:
-    config = platform_config("gcp-dev")
-    config["production"] = True
-    config["cloud"]["zones"] = ["us-central1-a", "us-central1-c"]
-    for model in config["models"].values():
-        model["revision"] = "a" * 40
-    cluster = run_main(config).one(GKE).inputs
+    cluster = gcp_production().one(GKE).inputs
     assert cluster["privateClusterConfig"]["enablePrivateEndpoint"] is True
     networks = cluster["masterAuthorizedNetworksConfig"]
     assert networks == {"cidrBlocks": [], "gcpPublicCidrsAccessEnabled": False}
