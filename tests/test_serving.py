@@ -268,7 +268,7 @@ def test_dev_serves_a_small_model_on_the_l4_spot_pool(dev: Recording) -> None:
         "ScaledObject",
         "PodMonitor",
     }
-    assert crd_errors(objects["PodMonitor"], "monitoring.coreos.com_podmonitors.yaml") == []
+    assert k8s_errors(objects["PodMonitor"], DEV_VERSION) == []
     monitor = dev.one("kubernetes:monitoring.coreos.com/v1:PodMonitor")
     assert "kubernetes:helm.sh/v3:Release::dev-prometheus-release" in monitor.options["dependsOn"]
     pod = objects["StatefulSet"]["spec"]["template"]["spec"]
@@ -301,7 +301,7 @@ def test_objects_validate_against_kubernetes_and_crd_schemas(dev: Recording) -> 
         assert k8s_errors(objects[kind], DEV_VERSION) == [], kind
     assert crd_errors(objects["ScaledObject"], "keda.sh_scaledobjects.yaml") == []
     monitor = exposure.render_pod_monitor("vllm-m", "inference")
-    assert crd_errors(monitor, "monitoring.coreos.com_podmonitors.yaml") == []
+    assert k8s_errors(monitor, DEV_VERSION) == []
     assert monitor["metadata"]["labels"][next(iter(labels.PROMETHEUS_SELECTOR))] == "platform"
     shared = workload.render_cache_claim(
         "vllm-m", "inference", _model(maxReplicas=3, cacheStorageClass="efs"), "shared"

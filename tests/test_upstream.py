@@ -4,8 +4,10 @@ itself, and Kubernetes objects are checked against the schemas of the version a 
 from __future__ import annotations
 
 import http.server
+import io
 import os
 import shutil
+import tarfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,11 +36,16 @@ def copy(tmp_path: Path) -> Path:
 def test_check_finds_an_edited_an_unlisted_and_a_missing_file(copy: Path) -> None:
     values = copy / "charts/keda/values.yaml"
     values.write_text(values.read_text() + "\nextra: true\n")
-    (copy / "charts/keda/NOTES.txt").write_text("not from upstream\n")
+    (copy / "crds/extra.yaml").write_text("not from upstream\n")
     assert upstream.check(copy) == [
-        "charts/keda/NOTES.txt: not listed in sources.yaml",
+        "crds/extra.yaml: not listed in sources.yaml",
         "SHA256SUMS does not match the files (edited by hand, or not regenerated)",
     ]
+    (copy / "crds/extra.yaml").unlink()
+    (copy / "charts/keda/templates/extra.yaml").write_text("kind: Secret\n")
+    assert upstream.check(copy) == [
+        "SHA256SUMS does not match the files (edited by hand, or not regenerated)"
+    ], "a file added to a vendored chart changes its checksums"
     (copy / "metrics/vllm.txt").unlink()
     assert upstream.check(copy) == ["metrics/vllm.txt: listed in sources.yaml but missing"]
 
@@ -74,20 +81,44 @@ def github() -> Iterator[tuple[upstream.GitHub, dict[str, bytes]]]:
         server.server_close()
 
 
+def _tarball(top: str, files: dict[str, bytes]) -> bytes:
+    """A repository tarball as GitHub serves it: every path under one top-level folder."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for path, content in files.items():
+            info = tarfile.TarInfo(f"{top}/{path}")
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
+
+
 def test_refresh_moves_one_source_to_a_new_tag(
     copy: Path, github: tuple[upstream.GitHub, dict[str, bytes]]
 ) -> None:
     client, routes = github
     commit = "c" * 40
     routes["/api/repos/kedacore/charts/commits/v2.21.0"] = commit.encode()
-    routes[f"/raw/kedacore/charts/{commit}/keda/Chart.yaml"] = b"version: 2.21.0\n"
-    routes[f"/raw/kedacore/charts/{commit}/keda/values.yaml"] = b"image: {}\n"
+    routes[f"/api/repos/kedacore/charts/tarball/{commit}"] = _tarball(
+        f"kedacore-charts-{commit[:7]}",
+        {
+            "keda/Chart.yaml": b"version: 2.21.0\n",
+            "keda/values.yaml": b"image: {}\n",
+            "keda/templates/deployment.yaml": b"kind: Deployment\n",
+            "other/Chart.yaml": b"not vendored\n",
+        },
+    )
     untouched = (copy / "charts/kube-prometheus-stack/values.yaml").read_bytes()
 
     (refreshed,) = upstream.refresh(client, {"keda-chart": "v2.21.0"}, copy)
 
     assert (refreshed.tag, refreshed.commit) == ("v2.21.0", commit)
     assert (copy / "charts/keda/values.yaml").read_text() == "image: {}\n"
+    files = {str(p.relative_to(copy / "charts/keda")) for p in (copy / "charts/keda").rglob("*")}
+    assert {f for f in files if (copy / "charts/keda" / f).is_file()} == {
+        "Chart.yaml",
+        "values.yaml",
+        "templates/deployment.yaml",
+    }, "the chart is replaced whole: files upstream dropped go"
     assert (copy / "charts/kube-prometheus-stack/values.yaml").read_bytes() == untouched
     sources = yaml.safe_load((copy / "sources.yaml").read_text())["sources"]
     assert sources["keda-chart"]["commit"] == commit
@@ -100,8 +131,7 @@ def test_refresh_writes_nothing_when_a_download_fails(
     copy: Path, github: tuple[upstream.GitHub, dict[str, bytes]]
 ) -> None:
     client, routes = github
-    routes["/api/repos/kedacore/charts/commits/v9.9.9"] = b"d" * 40  # values.yaml: 404
-    routes[f"/raw/kedacore/charts/{'d' * 40}/keda/Chart.yaml"] = b"version: 9.9.9\n"
+    routes["/api/repos/kedacore/charts/commits/v9.9.9"] = b"d" * 40  # the tarball: 404
     before = {p: p.read_bytes() for p in copy.rglob("*") if p.is_file()}
     with pytest.raises(OSError, match="404"):
         upstream.refresh(client, {"keda-chart": "v9.9.9"}, copy)
@@ -214,3 +244,20 @@ def test_the_cached_schema_check_agrees_with_kubernetes_validate() -> None:
         assert [f"{list(caught.value.absolute_path)}: {caught.value.message}"] == k8s_errors(
             bad, version
         )
+
+
+def test_refreshing_a_chart_keeps_the_subcharts_other_sources_vendor(
+    copy: Path, github: tuple[upstream.GitHub, dict[str, bytes]]
+) -> None:
+    client, routes = github
+    commit = "f" * 40
+    routes["/api/repos/prometheus-community/helm-charts/commits/kps-1"] = commit.encode()
+    routes[f"/api/repos/prometheus-community/helm-charts/tarball/{commit}"] = _tarball(
+        "helm-charts", {"charts/kube-prometheus-stack/Chart.yaml": b"version: 1\n"}
+    )
+    subchart = copy / "charts/kube-prometheus-stack/charts/kube-state-metrics/Chart.yaml"
+    kept = subchart.read_bytes()
+    upstream.refresh(client, {"kube-prometheus-stack": "kps-1"}, copy)
+    assert subchart.read_bytes() == kept
+    assert not (copy / "charts/kube-prometheus-stack/values.yaml").exists()
+    assert upstream.check(copy) == []

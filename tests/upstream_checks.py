@@ -40,15 +40,39 @@ FREE_FORM = frozenset(
     }
 )
 
-# Custom resources the platform renders, by (apiVersion, kind): the vendored CRD that defines them.
-CRDS = {
-    ("keda.sh/v1alpha1", "ScaledObject"): "keda.sh_scaledobjects.yaml",
-    ("monitoring.coreos.com/v1", "PodMonitor"): "monitoring.coreos.com_podmonitors.yaml",
-}
+# Where the vendored CRDs are: KEDA's from its repository, the rest in the vendored charts.
+CRD_FILES = (
+    "crds/keda.sh_scaledobjects.yaml",
+    "charts/kube-prometheus-stack/charts/crds/crds/*.yaml",
+    "charts/gpu-operator/crds/*.yaml",
+)
+
+
+@functools.cache
+def crds() -> dict[tuple[str, str], tuple[Path, str]]:
+    """(apiVersion, kind) -> (CRD file, version name) for every vendored CRD."""
+    found = {}
+    for pattern in CRD_FILES:
+        for path in sorted(UPSTREAM.glob(pattern)):
+            crd = load(path)
+            if not isinstance(crd, dict) or crd.get("kind") != "CustomResourceDefinition":
+                continue
+            group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
+            for version in crd["spec"]["versions"]:
+                found[(f"{group}/{version['name']}", kind)] = (path, version["name"])
+    return found
 
 
 def charts_dir() -> Path:
     return UPSTREAM / "charts"
+
+
+class _YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe loading; YAML 1.1's `=` (a "value" tag PyYAML cannot construct) stays a string, as
+    Kubernetes' own YAML reader has it (CRD enums list the `=` operator)."""
+
+
+_YamlLoader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: node.value)
 
 
 @functools.cache
@@ -58,7 +82,7 @@ def load(path: Path) -> Any:
     text = path.read_text()
     if path.suffix == ".json":
         return json.loads(text)
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return yaml.load(text, Loader=_YamlLoader)
 
 
 def chart_values(chart: str) -> dict[str, Any]:
@@ -98,8 +122,8 @@ def k8s_errors(manifest: dict, kubernetes_version: str) -> list[str]:
     custom resource, its vendored CRD's schema. Fails when neither knows the kind, so no object
     goes unchecked."""
     key = (manifest.get("apiVersion"), manifest.get("kind"))
-    if key in CRDS:
-        return crd_errors(manifest, CRDS[key])
+    if key in crds():
+        return crd_errors(manifest, crds()[key][0])
     validator = k8s_validator(kubernetes_version, *key)
     return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(manifest)]
 
@@ -129,16 +153,19 @@ def k8s_validator(kubernetes_version: str, api_version: str, kind: str) -> jsons
 
 
 @functools.cache
-def crd_schema(file_name: str, version: str) -> dict:
+def crd_schema(path: Path, version: str) -> dict:
     """The openAPIV3Schema of one version of a vendored CRD."""
-    crd = load(UPSTREAM / "crds" / file_name)
+    crd = load(path)
     (entry,) = [v for v in crd["spec"]["versions"] if v["name"] == version]
     return entry["schema"]["openAPIV3Schema"]
 
 
-def crd_errors(manifest: dict, file_name: str) -> list[str]:
+def crd_errors(manifest: dict, crd: str | Path) -> list[str]:
+    """Problems the CRD's schema finds; `crd` is a vendored CRD file (a path, or a file name in
+    tests/upstream/crds)."""
+    path = crd if isinstance(crd, Path) else UPSTREAM / "crds" / crd
     version = manifest["apiVersion"].rsplit("/", 1)[-1]
-    validator = jsonschema.Draft7Validator(crd_schema(file_name, version))
+    validator = jsonschema.Draft7Validator(crd_schema(path, version))
     return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(manifest)]
 
 
@@ -169,3 +196,20 @@ def vllm_series() -> frozenset[str]:
 def json_copy(value: Any) -> Any:
     """A deep, JSON-shaped copy of a recorded object, safe to mutate in a test."""
     return json.loads(json.dumps(value))
+
+
+def render_chart(chart: str, values: dict, name: str, namespace: str) -> list[dict]:
+    """The objects a vendored chart renders with these values, by Helm's own template engine
+    (helm-python-sdk embeds Helm's Go library; Capabilities.KubeVersion is 1.36). Test hooks
+    and NOTES.txt are left out, as `helm template` leaves out the notes."""
+    import helm_python
+
+    # A fresh load per render: rendering removes disabled subcharts from the loaded chart.
+    with helm_python.Chart.load(str(charts_dir() / chart)) as loaded:
+        rendered = loaded.render(values=values, name=name, namespace=namespace)
+    documents = []
+    for path in sorted(rendered):
+        if path.endswith("NOTES.txt"):
+            continue
+        documents += [d for d in yaml.load_all(rendered[path], Loader=_YamlLoader) if d]
+    return documents

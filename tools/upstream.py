@@ -14,11 +14,13 @@ GITHUB_TOKEN to raise the API rate limit); `check` needs none and runs in the te
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+import tarfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -52,17 +54,23 @@ class Source:
     tag: str | None
     commit: str
     license: str
-    files: dict[str, str]
+    files: dict[str, str] = field(default_factory=dict)
+    trees: dict[str, str] = field(default_factory=dict)
+    """Whole directories (Helm charts): upstream directory -> local directory."""
     derived: bool = False
 
     def as_yaml(self) -> dict[str, Any]:
-        return {
+        document: dict[str, Any] = {
             "repo": self.repo,
             "tag": self.tag,
             "commit": self.commit,
             "license": self.license,
-            "files": dict(self.files),
         }
+        if self.files:
+            document["files"] = dict(self.files)
+        if self.trees:
+            document["trees"] = dict(self.trees)
+        return document
 
 
 def load(directory: Path = DIRECTORY) -> list[Source]:
@@ -83,15 +91,24 @@ def dump(sources: list[Source]) -> str:
     return HEADER + yaml.safe_dump(document, sort_keys=False, width=200)
 
 
-def local_files(sources: list[Source]) -> list[str]:
-    return sorted(path for s in sources for path in s.files.values())
+def local_files(directory: Path, sources: list[Source]) -> list[str]:
+    """Every vendored file: those listed one by one and those in vendored directories."""
+    files = {path for s in sources for path in s.files.values()}
+    for source in sources:
+        for tree in source.trees.values():
+            files |= {
+                str(path.relative_to(directory))
+                for path in (directory / tree).rglob("*")
+                if path.is_file()
+            }
+    return sorted(files)
 
 
 def checksums(directory: Path, sources: list[Source]) -> str:
     """SHA256SUMS of every vendored file, in `sha256sum -c` format."""
     return "".join(
         f"{hashlib.sha256((directory / path).read_bytes()).hexdigest()}  {path}\n"
-        for path in local_files(sources)
+        for path in local_files(directory, sources)
     )
 
 
@@ -101,7 +118,8 @@ def provenance_table(sources: list[Source]) -> str:
         "|---|---|---|---|---|---|",
     ]
     for s in sources:
-        for upstream, local in s.files.items():
+        entries = [*s.files.items(), *((f"{u}/", f"{local}/") for u, local in s.trees.items())]
+        for upstream, local in entries:
             path = f"derived: {upstream} list" if s.derived else f"`{upstream}`"
             tag = f"`{s.tag}`" if s.tag else "-"
             rows.append(
@@ -122,11 +140,11 @@ def check(directory: Path = DIRECTORY) -> list[str]:
     """Problems with the vendored data: edited or missing files, files no source accounts for,
     a stale SHA256SUMS or provenance table."""
     sources = load(directory)
-    listed = set(local_files(sources))
+    listed = set(local_files(directory, sources))
     problems = [
         f"{path}: listed in {SOURCES} but missing"
-        for path in listed
-        if not (directory / path).is_file()
+        for path in [*listed, *(tree for s in sources for tree in s.trees.values())]
+        if not (directory / path).exists()
     ]
     if problems:
         return sorted(problems)
@@ -161,10 +179,11 @@ class GitHub:
     fetch: Fetch = http_get
     token: str | None = None
 
+    def _headers(self, **extra: str) -> dict[str, str]:
+        return {**extra, **({"Authorization": f"Bearer {self.token}"} if self.token else {})}
+
     def commit(self, repo: str, ref: str) -> str:
-        headers = {"Accept": "application/vnd.github.sha"}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
+        headers = self._headers(Accept="application/vnd.github.sha")
         sha = self.fetch(f"{self.api_base}/repos/{repo}/commits/{ref}", headers).decode().strip()
         if len(sha) != 40 or any(c not in "0123456789abcdef" for c in sha):
             raise ValueError(f"{repo}@{ref}: GitHub answered {sha[:80]!r}, not a commit id")
@@ -172,6 +191,23 @@ class GitHub:
 
     def file(self, repo: str, commit: str, path: str) -> bytes:
         return self.fetch(f"{self.raw_base}/{repo}/{commit}/{path}", {})
+
+    def tree(self, repo: str, commit: str, directory: str) -> dict[str, bytes]:
+        """The files under `directory` at `commit` (path relative to it -> content), from the
+        repository's tarball."""
+        archive = self.fetch(f"{self.api_base}/repos/{repo}/tarball/{commit}", self._headers())
+        files: dict[str, bytes] = {}
+        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+            for member in tar.getmembers():
+                # Members are <repo>-<commit>/<path>; links and directories are not copied.
+                _, _, path = member.name.partition("/")
+                if member.isfile() and path.startswith(f"{directory}/"):
+                    extracted = tar.extractfile(member)
+                    if extracted is not None:
+                        files[path.removeprefix(f"{directory}/")] = extracted.read()
+        if not files:
+            raise ValueError(f"{repo}@{commit}: no files under {directory}/")
+        return files
 
 
 def _existing_files(
@@ -200,6 +236,7 @@ def refresh(
     if unknown:
         raise ValueError(f"unknown sources {sorted(unknown)}; known: {[s.name for s in sources]}")
     fetched: dict[str, bytes] = {}
+    replaced_trees: list[str] = []
     refreshed: list[Source] = []
     for index, source in enumerate(sources):
         if tags and source.name not in tags:
@@ -216,9 +253,21 @@ def refresh(
         else:
             for upstream, local in source.files.items():
                 fetched[local] = github.file(source.repo, commit, upstream)
+            for upstream, local in source.trees.items():
+                replaced_trees.append(local)
+                for path, content in github.tree(source.repo, commit, upstream).items():
+                    fetched[f"{local}/{path}"] = content
         sources[index] = replace(source, tag=tag, commit=commit)
         refreshed.append(sources[index])
-    # Write only once everything downloaded, so a failure leaves the folder as it was.
+    # Write only once everything downloaded, so a failure leaves the folder as it was. A tree's
+    # old files go first, so files upstream deleted disappear; a tree nested in it that another
+    # source vendors (a chart's subchart) is kept unless it is refreshed too.
+    kept = [t for s in sources for t in s.trees.values() if t not in replaced_trees]
+    for tree in replaced_trees:
+        for path in (directory / tree).rglob("*"):
+            relative = str(path.relative_to(directory))
+            if path.is_file() and not any(relative.startswith(f"{k}/") for k in kept):
+                path.unlink()
     for local, content in fetched.items():
         (directory / local).parent.mkdir(parents=True, exist_ok=True)
         (directory / local).write_bytes(content)

@@ -1,0 +1,104 @@
+"""What the Helm releases install, not only what the program writes by hand: each vendored chart
+at its pinned version is rendered with the values each shipped stack gives it, by Helm's own
+template engine, and every object it renders is checked like the platform's own (the targeted
+Kubernetes version's schemas, or the CRDs that define it) and against its namespace's Pod
+Security level."""
+
+from __future__ import annotations
+
+import functools
+
+import pod_security
+import pytest
+from conftest import kubernetes_version, recorded
+from upstream_checks import k8s_errors, render_chart
+
+from components.addons.platform_base import PSA
+from tools.mockengine import Recording
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+STACKS = ("dev", "prod", "gcp-dev")
+# The workloads that need more than the baseline Pod Security level, and why: each is in a
+# `privileged` namespace for that reason and no other workload is.
+PRIVILEGED = {
+    ("gpu-operator", "gpu-operator-node-feature-discovery-worker"): "reads /boot, /sys and "
+    "os-release of the host to label GPU nodes",
+    ("observability", "kube-prometheus-stack-prometheus-node-exporter"): "host network, PID "
+    "namespace and /proc for node metrics",
+    ("dcgm-exporter", "dcgm-exporter"): "privileged access to the GPUs and the host's driver",
+}
+
+
+def _namespace_levels(recording: Recording) -> dict[str, str]:
+    """Pod Security enforce level of each namespace the platform creates."""
+    return {
+        r.inputs["metadata"]["name"]: r.inputs["metadata"]["labels"][f"{PSA}/enforce"]
+        for r in recording.of_type("kubernetes:core/v1:Namespace")
+        if f"{PSA}/enforce" in (r.inputs["metadata"].get("labels") or {})
+    }
+
+
+@functools.cache
+def rendered(stack: str) -> tuple[tuple[str, str, tuple[dict, ...]], ...]:
+    """(chart, namespace, objects) of every Helm release of a shipped stack."""
+    return tuple(
+        (
+            r.inputs["chart"],
+            r.inputs["namespace"],
+            tuple(
+                render_chart(
+                    r.inputs["chart"], r.inputs["values"], r.inputs["name"], r.inputs["namespace"]
+                )
+            ),
+        )
+        for r in recorded(stack).of_type(RELEASE)
+    )
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_chart_renders_and_every_object_passes_its_schema(stack: str) -> None:
+    version = kubernetes_version(stack)
+    releases = rendered(stack)
+    assert len(releases) == len(recorded(stack).of_type(RELEASE)) >= 3
+    for chart, _, objects in releases:
+        assert objects, chart
+        for manifest in objects:
+            where = f"{chart}: {manifest['kind']} {manifest['metadata'].get('name')}"
+            assert k8s_errors(manifest, version) == [], where
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_workloads_meet_their_namespaces_pod_security_level(stack: str) -> None:
+    levels = _namespace_levels(recorded(stack))
+    needing_privileged = set()
+    for chart, namespace, objects in rendered(stack):
+        for manifest in objects:
+            spec = pod_security.pod_spec(manifest)
+            if spec is None:
+                continue
+            name = manifest["metadata"]["name"]
+            if pod_security.baseline_violations(spec):
+                needing_privileged.add((namespace, name))
+            level = levels.get(namespace)
+            if level is not None:  # kube-system is not the platform's to label
+                assert pod_security.violations(spec, level) == [], (chart, namespace, name)
+    assert needing_privileged <= set(PRIVILEGED), "only the workloads that need it"
+    privileged_namespaces = {ns for ns, level in levels.items() if level == "privileged"}
+    assert privileged_namespaces <= {ns for ns, _ in needing_privileged}, (
+        "a namespace is privileged only for a workload that needs it"
+    )
+
+
+def test_the_pod_security_check_catches_what_admission_would_refuse() -> None:
+    spec = {"containers": [{"name": "c", "securityContext": {"privileged": True}}]}
+    assert pod_security.violations(spec, "baseline") == ["c: privileged"]
+    assert pod_security.violations({"hostPID": True, "containers": []}, "baseline") == ["hostPID"]
+    loose = {"containers": [{"name": "c"}]}
+    assert pod_security.violations(loose, "baseline") == []
+    assert "c: runAsNonRoot not true" in pod_security.violations(loose, "restricted")
+    assert pod_security.violations(loose, "privileged") == []
+
+
+def test_a_values_change_that_breaks_a_template_fails() -> None:
+    with pytest.raises(Exception, match="resources"):
+        render_chart("keda", {"resources": "oops"}, "keda", "keda")
