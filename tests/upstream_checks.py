@@ -40,27 +40,18 @@ FREE_FORM = frozenset(
     }
 )
 
-# Where the vendored CRDs are: KEDA's from its repository, the rest in the vendored charts.
-CRD_FILES = (
-    "crds/keda.sh_scaledobjects.yaml",
-    "charts/kube-prometheus-stack/charts/crds/crds/*.yaml",
-    "charts/gpu-operator/crds/*.yaml",
-)
-
-
-@functools.cache
-def crds() -> dict[tuple[str, str], tuple[Path, str]]:
-    """(apiVersion, kind) -> (CRD file, version name) for every vendored CRD."""
-    found = {}
-    for pattern in CRD_FILES:
-        for path in sorted(UPSTREAM.glob(pattern)):
-            crd = load(path)
-            if not isinstance(crd, dict) or crd.get("kind") != "CustomResourceDefinition":
-                continue
-            group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
-            for version in crd["spec"]["versions"]:
-                found[(f"{group}/{version['name']}", kind)] = (path, version["name"])
-    return found
+# The CRD that defines each custom resource the platform or its charts render: KEDA's from its
+# repository, the others from the vendored charts. A kind missing here fails its check.
+_KPS_CRDS = "charts/kube-prometheus-stack/charts/crds/crds"
+CRDS = {
+    ("keda.sh/v1alpha1", "ScaledObject"): "crds/keda.sh_scaledobjects.yaml",
+    ("monitoring.coreos.com/v1", "PodMonitor"): f"{_KPS_CRDS}/crd-podmonitors.yaml",
+    ("monitoring.coreos.com/v1", "ServiceMonitor"): f"{_KPS_CRDS}/crd-servicemonitors.yaml",
+    ("monitoring.coreos.com/v1", "PrometheusRule"): f"{_KPS_CRDS}/crd-prometheusrules.yaml",
+    ("monitoring.coreos.com/v1", "Prometheus"): f"{_KPS_CRDS}/crd-prometheuses.yaml",
+    ("monitoring.coreos.com/v1", "Alertmanager"): f"{_KPS_CRDS}/crd-alertmanagers.yaml",
+    ("nvidia.com/v1", "ClusterPolicy"): "charts/gpu-operator/crds/nvidia.com_clusterpolicies.yaml",
+}
 
 
 def charts_dir() -> Path:
@@ -122,8 +113,8 @@ def k8s_errors(manifest: dict, kubernetes_version: str) -> list[str]:
     custom resource, its vendored CRD's schema. Fails when neither knows the kind, so no object
     goes unchecked."""
     key = (manifest.get("apiVersion"), manifest.get("kind"))
-    if key in crds():
-        return crd_errors(manifest, crds()[key][0])
+    if key in CRDS:
+        return crd_errors(manifest, UPSTREAM / CRDS[key])
     validator = k8s_validator(kubernetes_version, *key)
     return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(manifest)]
 
@@ -156,6 +147,7 @@ def k8s_validator(kubernetes_version: str, api_version: str, kind: str) -> jsons
 def crd_schema(path: Path, version: str) -> dict:
     """The openAPIV3Schema of one version of a vendored CRD."""
     crd = load(path)
+    assert crd["kind"] == "CustomResourceDefinition", path
     (entry,) = [v for v in crd["spec"]["versions"] if v["name"] == version]
     return entry["schema"]["openAPIV3Schema"]
 
@@ -164,6 +156,7 @@ def crd_errors(manifest: dict, crd: str | Path) -> list[str]:
     """Problems the CRD's schema finds; `crd` is a vendored CRD file (a path, or a file name in
     tests/upstream/crds)."""
     path = crd if isinstance(crd, Path) else UPSTREAM / "crds" / crd
+    assert load(path)["spec"]["names"]["kind"] == manifest["kind"], (path, manifest["kind"])
     version = manifest["apiVersion"].rsplit("/", 1)[-1]
     validator = jsonschema.Draft7Validator(crd_schema(path, version))
     return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(manifest)]
