@@ -225,6 +225,14 @@ def _existing_files(
     return texts
 
 
+def _write(path: Path, content: bytes) -> None:
+    """Replace a file atomically: a reader never sees half of it, and a file that is a hard link
+    (a test's copy of the folder) gets a new inode instead of changing its twin."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(content)
+    os.replace(temporary, path)
+
+
 def refresh(
     github: GitHub, tags: dict[str, str | None], directory: Path = DIRECTORY
 ) -> list[Source]:
@@ -270,11 +278,11 @@ def refresh(
                 path.unlink()
     for local, content in fetched.items():
         (directory / local).parent.mkdir(parents=True, exist_ok=True)
-        (directory / local).write_bytes(content)
-    (directory / SOURCES).write_text(dump(sources))
-    (directory / SUMS).write_text(checksums(directory, sources))
+        _write(directory / local, content)
+    _write(directory / SOURCES, dump(sources).encode())
+    _write(directory / SUMS, checksums(directory, sources).encode())
     readme = directory / README
-    readme.write_text(render_readme(readme.read_text(), sources))
+    _write(readme, render_readme(readme.read_text(), sources).encode())
     return refreshed
 
 
