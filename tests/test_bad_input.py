@@ -31,7 +31,7 @@ def _dev_yaml(**platform_changes: Any) -> str:
         *parents, last = dotted.split("__")
         target = platform
         for part in parents:
-            target = target[part.replace("_", "-") if part[0].islower() else part]
+            target = target[part]
         target[last] = value
     return yaml.safe_dump(
         {"config": {"pulumi:disable-default-providers": ["*"], "gpu-platform:platform": platform}}

@@ -3,6 +3,7 @@ itself, and Kubernetes objects are checked against the schemas of the version a 
 
 from __future__ import annotations
 
+import copy as copylib
 import http.server
 import io
 import os
@@ -173,10 +174,8 @@ def test_the_repository_refers_to_nothing_outside_itself() -> None:
 
 
 def _statefulset() -> dict:
-    import copy as copy_module
-
     server = recorded("dev").of_type("kubernetes:apps/v1:StatefulSet")[0].inputs
-    return copy_module.deepcopy(server)
+    return copylib.deepcopy(server)
 
 
 @pytest.mark.parametrize(

@@ -186,11 +186,6 @@ def vllm_series() -> frozenset[str]:
     return frozenset(names)
 
 
-def json_copy(value: Any) -> Any:
-    """A deep, JSON-shaped copy of a recorded object, safe to mutate in a test."""
-    return json.loads(json.dumps(value))
-
-
 def render_chart(chart: str, values: dict, name: str, namespace: str) -> list[dict]:
     """The objects a vendored chart renders with these values, by Helm's own template engine
     (helm-python-sdk embeds Helm's Go library; Capabilities.KubeVersion is 1.36). Test hooks

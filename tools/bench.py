@@ -30,6 +30,8 @@ from typing import Annotated, Any
 import typer
 import yaml
 
+from stacks.keys import CONFIG_KEY, PROJECT
+
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = {"dev": ROOT / "Pulumi.dev.yaml", "prod": ROOT / "Pulumi.prod.yaml"}
 GROWTH = (1, 4, 16, 48)
@@ -81,7 +83,7 @@ def _floors(work: Path) -> dict[str, dict[str, list[str]]]:
 def _growth_stack(pools: int) -> dict[str, Any]:
     """A dev stack with `pools` L4 spot pools, each serving one model."""
     document = yaml.safe_load(STACKS["dev"].read_text())
-    platform = document["config"]["gpu-platform:platform"]
+    platform = document["config"][f"{PROJECT}:{CONFIG_KEY}"]
     platform["nodePools"] = {
         f"l4-{i}": {"gpu": "l4", "gpusPerNode": 1, "capacity": "spot", "maxNodes": 2}
         for i in range(pools)

@@ -14,6 +14,7 @@ from typing import Any
 from components import k8s_versions
 from components.cloud import ANYWHERE
 from components.serving import hub
+from stacks.keys import CONFIG_KEY, PROJECT
 from tools.mockengine import Registration
 
 _PROVIDER_PREFIX = "pulumi:providers:"
@@ -164,7 +165,7 @@ def _api_open_to_anywhere(r: Registration) -> bool:
 
 def public_api(resources: list[Registration], context: Context) -> Iterator[Finding]:
     """A production cluster's Kubernetes API is not open to the whole internet."""
-    platform = context.config.get("gpu-platform:platform")
+    platform = context.config.get(f"{PROJECT}:{CONFIG_KEY}")
     if not (isinstance(platform, dict) and platform.get("production") is True):
         return
     for r in resources:
