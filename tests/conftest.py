@@ -11,14 +11,14 @@ import copy
 import functools
 import gc
 import runpy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from stacks.config import CONFIG_KEY, PROJECT
-from tools import stackfile
+from tools import plan, report, stackfile
 from tools.mockdata import PlanMocks
 from tools.mockengine import Recording, run_program
 
@@ -91,15 +91,35 @@ def run_main(
 
 
 @functools.cache
+def planned(name: str) -> report.Plan:
+    """The offline plan of a shipped stack file (`tools.plan.build_plan`, the CLI's own path),
+    built once per test session. Shared: never mutate it."""
+    return plan.build_plan(name, STACK_FILES[name])
+
+
 def recorded(name: str) -> Recording:
-    """A shipped stack file's program run, once per test session. Shared: never mutate it."""
-    return run_main(platform_config(name), stack=name)
+    """What a shipped stack file's program registered (its plan's recording)."""
+    return planned(name).recording
 
 
-@functools.cache
-def prod_with_mixed_mig() -> Recording:
-    """prod plus an H100 pool partitioned 1g.10gb beside a100-mig's 3g.40gb: two MIG profiles
-    in one cluster. Shared: never mutate it."""
+class RecordedStacks(Mapping[str, Recording]):
+    """The shipped stacks' recordings by name; each stack runs when first looked up, so a
+    worker that only needs AWS stacks never loads the GCP SDK."""
+
+    def __getitem__(self, name: str) -> Recording:
+        return recorded(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(STACK_FILES)
+
+    def __len__(self) -> int:
+        return len(STACK_FILES)
+
+
+def prod_variant_config() -> dict[str, Any]:
+    """prod with three independent changes, each checked by its own tests: an H100 pool
+    partitioned 1g.10gb beside a100-mig's 3g.40gb (two MIG profiles in one cluster), the
+    inference namespace's GPU quota set by hand, and a public API open to any address."""
     config = platform_config("prod")
     config["nodePools"]["h100-mig"] = {
         "gpu": "h100",
@@ -108,7 +128,15 @@ def prod_with_mixed_mig() -> Recording:
         "maxNodes": 1,
         "sharing": {"mode": "mig", "migProfile": "1g.10gb"},
     }
-    return run_main(config, stack="prod")
+    config.setdefault("addons", {})["gpuQuota"] = {"inference": 24}
+    config["cluster"] |= {"endpointAccess": "public", "publicAccessCidrs": ["0.0.0.0/0"]}
+    return config
+
+
+@functools.cache
+def prod_variant() -> Recording:
+    """The program run of `prod_variant_config()`, once per session. Shared: never mutate it."""
+    return run_main(prod_variant_config(), stack="prod")
 
 
 @functools.cache

@@ -8,7 +8,12 @@ import re
 import jsonschema
 import pytest
 import yaml
-from conftest import kubernetes_version, platform_config, prod_with_mixed_mig, recorded, run_main
+from conftest import (
+    RecordedStacks,
+    kubernetes_version,
+    prod_variant,
+    prod_variant_config,
+)
 from upstream_checks import (
     chart_values,
     chart_version,
@@ -36,8 +41,8 @@ REFERENCE_CHART = {
 
 
 @pytest.fixture(scope="module")
-def stacks() -> dict[str, Recording]:
-    return {name: recorded(name) for name in ("dev", "prod", "gcp-dev")}
+def stacks() -> RecordedStacks:
+    return RecordedStacks()
 
 
 def _release(recording: Recording, chart: str):
@@ -68,7 +73,7 @@ def test_cluster_autoscaler_minor_matches_each_kubernetes_version() -> None:
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod", "gcp-dev"])
-def test_every_values_key_exists_upstream(stacks: dict[str, Recording], stack: str) -> None:
+def test_every_values_key_exists_upstream(stacks: RecordedStacks, stack: str) -> None:
     checked = 0
     for release in stacks[stack].of_type(RELEASE):
         chart = release.inputs["chart"]
@@ -93,7 +98,7 @@ def test_every_values_key_exists_upstream(stacks: dict[str, Recording], stack: s
     assert checked == (3 if stack == "gcp-dev" else 4), "every release of the stack is checked"
 
 
-def test_nfd_values_pass_the_subchart_schema(stacks: dict[str, Recording]) -> None:
+def test_nfd_values_pass_the_subchart_schema(stacks: RecordedStacks) -> None:
     nfd_dir = charts_dir() / "gpu-operator/charts/node-feature-discovery"
     schema = load(nfd_dir / "values.schema.json")
     defaults = load(nfd_dir / "values.yaml")
@@ -105,7 +110,7 @@ def test_nfd_values_pass_the_subchart_schema(stacks: dict[str, Recording]) -> No
     assert list(validator.iter_errors(merge(merge(defaults, parent), ours))) == []
 
 
-def test_eks_operator_leaves_driver_and_toolkit_to_the_ami(stacks: dict[str, Recording]) -> None:
+def test_eks_operator_leaves_driver_and_toolkit_to_the_ami(stacks: RecordedStacks) -> None:
     values = _release(stacks["dev"], "gpu-operator").inputs["values"]
     assert values["driver"] == {"enabled": False}
     assert values["toolkit"] == {"enabled": False}
@@ -115,7 +120,7 @@ def test_eks_operator_leaves_driver_and_toolkit_to_the_ami(stacks: dict[str, Rec
     )
 
 
-def test_gke_gets_only_a_dcgm_exporter_reading_gkes_driver(stacks: dict[str, Recording]) -> None:
+def test_gke_gets_only_a_dcgm_exporter_reading_gkes_driver(stacks: RecordedStacks) -> None:
     gke = stacks["gcp-dev"]
     assert sorted(r.inputs["chart"] for r in gke.of_type(RELEASE)) == [
         "dcgm-exporter",
@@ -140,17 +145,17 @@ def test_gke_gets_only_a_dcgm_exporter_reading_gkes_driver(stacks: dict[str, Rec
     assert quota["metadata"]["namespace"] == "dcgm-exporter"
 
 
-def test_mig_manager_and_strategy_follow_the_pools(stacks: dict[str, Recording]) -> None:
+def test_mig_manager_and_strategy_follow_the_pools(stacks: RecordedStacks) -> None:
     dev = _release(stacks["dev"], "gpu-operator").inputs["values"]
     assert dev["migManager"] == {"enabled": False}
     prod = _release(stacks["prod"], "gpu-operator").inputs["values"]
     assert prod["migManager"] == {"enabled": True}
     assert prod["mig"] == {"strategy": "single"}
-    mixed = _release(prod_with_mixed_mig(), "gpu-operator").inputs["values"]
+    mixed = _release(prod_variant(), "gpu-operator").inputs["values"]
     assert mixed["mig"] == {"strategy": "mixed"}
 
 
-def test_time_slicing_config_only_where_a_pool_shares(stacks: dict[str, Recording]) -> None:
+def test_time_slicing_config_only_where_a_pool_shares(stacks: RecordedStacks) -> None:
     dev = stacks["dev"]
     config_map = dev.one("kubernetes:core/v1:ConfigMap", "dev-gpu-device-plugin-config").inputs
     assert set(config_map["data"]) == {"default", "l4-batch-spot"}
@@ -171,7 +176,7 @@ def test_time_slicing_config_only_where_a_pool_shares(stacks: dict[str, Recordin
     assert "devicePlugin" not in _release(prod, "gpu-operator").inputs["values"]
 
 
-def test_prometheus_selects_the_platform_monitors(stacks: dict[str, Recording]) -> None:
+def test_prometheus_selects_the_platform_monitors(stacks: RecordedStacks) -> None:
     for stack in ("dev", "gcp-dev"):
         release = _release(stacks[stack], "kube-prometheus-stack")
         spec = release.inputs["values"]["prometheus"]["prometheusSpec"]
@@ -189,7 +194,7 @@ def test_prometheus_selects_the_platform_monitors(stacks: dict[str, Recording]) 
     assert PROMETHEUS_URL.startswith("http://prometheus-operated.observability.svc")
 
 
-def test_dcgm_service_monitors_carry_the_prometheus_selector(stacks: dict[str, Recording]) -> None:
+def test_dcgm_service_monitors_carry_the_prometheus_selector(stacks: RecordedStacks) -> None:
     eks = _release(stacks["prod"], "gpu-operator").inputs["values"]["dcgmExporter"][
         "serviceMonitor"
     ]
@@ -211,7 +216,7 @@ def test_gpu_agents_tolerate_every_gpu_pool(cloud: str) -> None:
             assert any(labels.tolerates(t, taint) for t in tolerations), (cloud, taint)
 
 
-def test_operands_tolerate_spot_nodes(stacks: dict[str, Recording]) -> None:
+def test_operands_tolerate_spot_nodes(stacks: RecordedStacks) -> None:
     values = _release(stacks["dev"], "gpu-operator").inputs["values"]
     for tolerations in (
         values["daemonsets"]["tolerations"],
@@ -222,7 +227,7 @@ def test_operands_tolerate_spot_nodes(stacks: dict[str, Recording]) -> None:
 
 @pytest.mark.parametrize("stack", ["dev", "gcp-dev"])
 def test_addons_use_the_cluster_provider_and_wait_for_nodes(
-    stacks: dict[str, Recording], stack: str
+    stacks: RecordedStacks, stack: str
 ) -> None:
     recording = stacks[stack]
     (provider,) = recording.of_type("pulumi:providers:kubernetes")
@@ -248,7 +253,7 @@ def test_addons_use_the_cluster_provider_and_wait_for_nodes(
         assert system in release.options["dependsOn"], release.name
 
 
-def test_cluster_autoscaler_prefers_reserved_then_spot(stacks: dict[str, Recording]) -> None:
+def test_cluster_autoscaler_prefers_reserved_then_spot(stacks: RecordedStacks) -> None:
     prod = stacks["prod"]
     config_map = prod.one("kubernetes:core/v1:ConfigMap", "prod-autoscaler-priorities").inputs
     assert config_map["metadata"] == {
@@ -291,7 +296,7 @@ def test_cluster_autoscaler_prefers_reserved_then_spot(stacks: dict[str, Recordi
     ]
 
 
-def test_gpu_quotas_default_to_what_the_pools_hold(stacks: dict[str, Recording]) -> None:
+def test_gpu_quotas_default_to_what_the_pools_hold(stacks: RecordedStacks) -> None:
     quotas = {
         r.inputs["metadata"]["namespace"]: r.inputs["spec"]["hard"]
         for r in stacks["prod"].of_type("kubernetes:core/v1:ResourceQuota")
@@ -300,16 +305,21 @@ def test_gpu_quotas_default_to_what_the_pools_hold(stacks: dict[str, Recording])
     assert quotas["inference"] == {"requests.nvidia.com/gpu": "56"}
     assert quotas["batch"] == {"requests.nvidia.com/gpu": "8"}
     assert quotas["data"] == quotas["observability"] == {"requests.nvidia.com/gpu": "0"}
-    config = platform_config("prod")
-    config["addons"] = {"gpuQuota": {"inference": 24}}
+    assert prod_variant_config()["addons"]["gpuQuota"] == {"inference": 24}
     overridden = {
         r.inputs["metadata"]["namespace"]: r.inputs["spec"]["hard"]
-        for r in run_main(config).of_type("kubernetes:core/v1:ResourceQuota")
+        for r in prod_variant().of_type("kubernetes:core/v1:ResourceQuota")
     }
-    assert overridden["inference"] == {"requests.nvidia.com/gpu": "24"}
+    # The override sets whole GPUs; with two MIG profiles (mixed strategy) each profile's slices
+    # keep their default: h100-mig 1 node x 8 GPUs x 7 slices, a100-mig 1 x 8 x 2.
+    assert overridden["inference"] == {
+        "requests.nvidia.com/gpu": "24",
+        "requests.nvidia.com/mig-1g.10gb": "56",
+        "requests.nvidia.com/mig-3g.40gb": "16",
+    }
 
 
-def test_namespaces_priorities_and_pod_security(stacks: dict[str, Recording]) -> None:
+def test_namespaces_priorities_and_pod_security(stacks: RecordedStacks) -> None:
     recording = stacks["dev"]
     levels = {
         r.inputs["metadata"]["name"]: r.inputs["metadata"]["labels"][
@@ -334,7 +344,7 @@ def test_namespaces_priorities_and_pod_security(stacks: dict[str, Recording]) ->
     assert classes["batch"]["preemptionPolicy"] == "Never"
 
 
-def test_keda_installs_its_crds_and_metrics_server(stacks: dict[str, Recording]) -> None:
+def test_keda_installs_its_crds_and_metrics_server(stacks: RecordedStacks) -> None:
     values = _release(stacks["dev"], "keda").inputs["values"]
     assert values["crds"] == {"install": True}
     assert values["metricsServer"] == {"enabled": True}
@@ -343,7 +353,7 @@ def test_keda_installs_its_crds_and_metrics_server(stacks: dict[str, Recording])
 
 @pytest.mark.parametrize("stack", ["dev", "prod", "gcp-dev"])
 def test_kubernetes_objects_validate_against_their_versions_schemas(
-    stacks: dict[str, Recording], stack: str
+    stacks: RecordedStacks, stack: str
 ) -> None:
     """Every object the stack renders, built-in or custom, passes the strict schema of the
     Kubernetes version the stack targets (k8s_errors fails on a kind it has no schema for)."""

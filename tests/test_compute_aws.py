@@ -6,7 +6,7 @@ import ipaddress
 import json
 
 import pytest
-from conftest import platform_config, prod_with_mixed_mig, recorded, run_main
+from conftest import platform_config, prod_variant, recorded, run_main
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -221,7 +221,7 @@ def test_asg_tags_describe_mig_and_time_slicing_nodes() -> None:
 
 
 def test_mixed_mig_profiles_advertise_per_profile_resources() -> None:
-    recording = prod_with_mixed_mig()
+    recording = prod_variant()
     tags = {
         r.inputs["tag"]["key"]: r.inputs["tag"]["value"]
         for r in recording.of_type(ASG_TAG)

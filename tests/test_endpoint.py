@@ -7,7 +7,14 @@ import copy
 from typing import Any
 
 import pytest
-from conftest import PLATFORM_KEY, gcp_production, platform_config, recorded, run_main
+from conftest import (
+    PLATFORM_KEY,
+    gcp_production,
+    platform_config,
+    prod_variant,
+    prod_variant_config,
+    recorded,
+)
 
 from stacks.config import ConfigError, parse
 from tools.findings import check
@@ -45,9 +52,9 @@ def test_dev_apis_are_public_without_a_warning() -> None:
 
 
 def test_a_production_api_open_to_anywhere_is_a_warning() -> None:
-    config = platform_config("prod")
-    config["cluster"] |= {"endpointAccess": "public", "publicAccessCidrs": ["0.0.0.0/0"]}
-    recording = run_main(config)
+    config = prod_variant_config()
+    assert config["cluster"]["publicAccessCidrs"] == ["0.0.0.0/0"]
+    recording = prod_variant()
     vpc = recording.one(EKS).inputs["vpcConfig"]
     assert (vpc["endpointPublicAccess"], vpc["publicAccessCidrs"]) == (True, ["0.0.0.0/0"])
     assert "public-api" in _findings(recording, config)
