@@ -10,14 +10,18 @@ from __future__ import annotations
 import copy
 import functools
 import gc
+import re
 import runpy
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pulumi.runtime import rpc
+from xdist.scheduler import LoadScopeScheduling
 
 from stacks.config import CONFIG_KEY, PROJECT
+from stacks.keys import HF_TOKEN_KEY
 from tools import plan, report, stackfile
 from tools.mockdata import PlanMocks
 from tools.mockengine import Recording, run_program
@@ -31,6 +35,23 @@ gc.disable()
 
 def pytest_sessionfinish() -> None:
     gc.freeze()
+
+
+# Under xdist every worker imports what its tests touch, and the GCP SDK alone takes about two
+# seconds. Tests that name GCP in their id (the gcp-dev stack, GKE, GCS) go to one worker as a
+# single unit, so the other workers never load it; every other test is a unit of its own. Only
+# the split between workers depends on this; a test that touches GCP without naming it still
+# passes, on whichever worker runs it.
+GCP_TESTS = re.compile(r"gcp|gke|gcs", re.IGNORECASE)
+
+
+class _GcpTogetherScheduling(LoadScopeScheduling):
+    def _split_scope(self, nodeid: str) -> str:
+        return "gcp" if GCP_TESTS.search(nodeid) else nodeid
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadScopeScheduling:
+    return _GcpTogetherScheduling(config, log)
 
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,15 +160,84 @@ def prod_variant() -> Recording:
     return run_main(prod_variant_config(), stack="prod")
 
 
+HF_TOKEN = "hf_test_token_value"
+ADMIN_ROLE = "arn:aws:iam::123456789012:role/platform-admins"
+DEPLOY_ROLE = "arn:aws:iam::123456789012:role/gpu-platform-deploy"
+
+
+class WatchingMocks(PlanMocks):
+    """The plan's mocks, also keeping what the program asked for that its recording cannot show:
+    the arguments of every EKS add-on version lookup, and the kubeconfig given to the
+    Kubernetes provider (a secret, which the recording redacts)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.addon_lookups: list[dict] = []
+        self.kubeconfigs: list[str] = []
+
+    def call(self, args):  # the SDK's signature
+        if args.token == "aws:eks/getAddonVersion:getAddonVersion":
+            self.addon_lookups.append(dict(args.args))
+        return super().call(args)
+
+    def new_resource(self, args):  # the SDK's signature
+        if args.typ == "pulumi:providers:kubernetes":
+            self.kubeconfigs.append(rpc.unwrap_rpc_secret(args.inputs["kubeconfig"]))
+        return super().new_resource(args)
+
+
+def dev_variant_config() -> dict[str, Any]:
+    """dev with independent changes, each checked by its own tests: Kubernetes 1.35, one EKS
+    add-on version set by hand, an admin role, and a named AWS profile and deploy role. The
+    run also gets a Hugging Face token (a config secret)."""
+    config = platform_config("dev")
+    config["cluster"]["kubernetesVersion"] = "1.35"
+    config["cluster"]["addonVersions"] = {"vpc-cni": "v1.22.4-eksbuild.3"}
+    config["cluster"]["adminRoleArns"] = [ADMIN_ROLE]
+    config["cloud"] |= {"profile": "platform-ci", "assumeRoleArn": DEPLOY_ROLE}
+    return config
+
+
 @functools.cache
-def gcp_production() -> Recording:
+def dev_variant() -> tuple[Recording, WatchingMocks]:
+    """The program run of `dev_variant_config()` with a token, once per session, and what it
+    asked the mocks. Shared: never mutate it."""
+    mocks = WatchingMocks()
+    recording = run_main(
+        dev_variant_config(),
+        stack="dev",
+        extra_config={f"{PROJECT}:{HF_TOKEN_KEY}": HF_TOKEN},
+        secret_keys=(f"{PROJECT}:{HF_TOKEN_KEY}",),
+        engine_mocks=mocks,
+    )
+    return recording, mocks
+
+
+GATED_SOURCE = "google/gemma-3-12b-it"
+GCP_PRODUCTION_STACK = "Team.Prod"  # not a valid GCP label value as it stands
+
+
+def gcp_production_config() -> dict[str, Any]:
     """The GKE example as a production stack (models pinned to a revision, as production
-    requires). Shared: never mutate it."""
+    requires) whose model is a gated one."""
     config = platform_config("gcp-dev")
     config["production"] = True
     for model in config["models"].values():
         model["revision"] = "a" * 40
-    return run_main(config, stack="gcp-prod")
+    config["models"]["qwen-7b"]["source"] = GATED_SOURCE
+    return config
+
+
+@functools.cache
+def gcp_production() -> Recording:
+    """The program run of `gcp_production_config()` with a Hugging Face token, as stack
+    `GCP_PRODUCTION_STACK`, once per session. Shared: never mutate it."""
+    return run_main(
+        gcp_production_config(),
+        stack=GCP_PRODUCTION_STACK,
+        extra_config={f"{PROJECT}:{HF_TOKEN_KEY}": HF_TOKEN},
+        secret_keys=(f"{PROJECT}:{HF_TOKEN_KEY}",),
+    )
 
 
 def run_mocked(program: Callable[[], Any], *, stack: str = "test") -> Recording:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import platform_config, run_mocked
+from conftest import STACK_FILES, platform_config, run_mocked
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -146,11 +146,7 @@ def test_a_plaintext_token_is_refused(tmp_path: Path) -> None:
 
 
 def test_error_findings_exit_3_after_writing_the_report(tmp_path: Path) -> None:
-    text = (
-        Path("examples/gcp-dev.yaml")
-        .read_text()
-        .replace('  pulumi:disable-default-providers: ["*"]\n', "")
-    )
+    text = STACK_FILES["dev"].read_text().replace('  pulumi:disable-default-providers: ["*"]\n', "")
     path = tmp_path / "Pulumi.implicit.yaml"
     path.write_text(text)
     out = tmp_path / "plan.json"
@@ -350,14 +346,18 @@ def mutated_stack_files(draw: st.DrawFn) -> str:
     return "\n".join(lines) + "\n"
 
 
+@pytest.fixture(scope="module")
+def fuzz_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One file that each generated stack file overwrites."""
+    return tmp_path_factory.mktemp("fuzz") / "Pulumi.fuzz.yaml"
+
+
 @settings(max_examples=150, deadline=None)
 @given(text=mutated_stack_files())
-def test_mutated_stack_files_are_refused_cleanly_or_valid(
-    tmp_path_factory: pytest.TempPathFactory, text: str
-) -> None:
+def test_mutated_stack_files_are_refused_cleanly_or_valid(fuzz_path: Path, text: str) -> None:
     """Whatever a mutation does to a stack file, reading and validating it ends in a valid
     config or in a StackFileError / ConfigError (exit 2): never in another exception (exit 1)."""
-    path = tmp_path_factory.mktemp("fuzz") / "Pulumi.fuzz.yaml"
+    path = fuzz_path
     path.write_text(text)
     try:
         parsed = stackfile.read(path, "gpu-platform")

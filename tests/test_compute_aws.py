@@ -6,14 +6,14 @@ import ipaddress
 import json
 
 import pytest
-from conftest import platform_config, prod_variant, recorded, run_main
+from conftest import ADMIN_ROLE, dev_variant, platform_config, prod_variant, recorded, run_main
 from hypothesis import given
 from hypothesis import strategies as st
 
 from components import k8s_versions
 from components.aws.network import render_subnets
 from components.aws.node_pool import NODE_TEMPLATE
-from tools.mockdata import RESOLVED_AT_DEPLOY, PlanMocks
+from tools.mockdata import RESOLVED_AT_DEPLOY
 from tools.mockengine import Recording
 
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
@@ -277,35 +277,9 @@ def test_addons_are_pinned_or_resolved_at_deploy_and_exported() -> None:
     }
 
 
-class _AskingMocks(PlanMocks):
-    """The plan's mocks, keeping the arguments of every EKS add-on version lookup."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.asked: list[dict] = []
-
-    def call(self, args):  # the SDK's signature
-        if args.token == "aws:eks/getAddonVersion:getAddonVersion":
-            self.asked.append(dict(args.args))
-        return super().call(args)
-
-
-@pytest.fixture(scope="module")
-def dev_variant() -> tuple[Recording, list[dict]]:
-    """dev on Kubernetes 1.35 with one add-on override and an admin role: one program run for
-    the tests of those settings."""
-    config = platform_config("dev")
-    config["cluster"]["kubernetesVersion"] = "1.35"
-    config["cluster"]["addonVersions"] = {"vpc-cni": "v1.22.4-eksbuild.3"}
-    config["cluster"]["adminRoleArns"] = ["arn:aws:iam::123456789012:role/platform-admins"]
-    mocks = _AskingMocks()
-    return run_main(config, engine_mocks=mocks), mocks.asked
-
-
-def test_resolved_add_ons_ask_eks_for_the_clusters_version(
-    dev_variant: tuple[Recording, list[dict]],
-) -> None:
-    recording, asked = dev_variant
+def test_resolved_add_ons_ask_eks_for_the_clusters_version() -> None:
+    recording, mocks = dev_variant()
+    asked = mocks.addon_lookups
     addons = {r.inputs["addonName"]: r.inputs for r in recording.of_type("aws:eks/addon:Addon")}
     assert addons["vpc-cni"]["addonVersion"] == "v1.22.4-eksbuild.3", "the stack's override"
     assert addons["coredns"]["addonVersion"] == "v1.14.2-eksbuild.4", "pinned for 1.35"
@@ -372,10 +346,10 @@ def test_identities_for_autoscaler_and_ebs_csi() -> None:
     assert trust["Statement"][0]["Principal"] == {"Service": "pods.eks.amazonaws.com"}
 
 
-def test_admin_roles_get_access_entries(dev_variant: tuple[Recording, list[dict]]) -> None:
-    recording, _ = dev_variant
+def test_admin_roles_get_access_entries() -> None:
+    recording, _ = dev_variant()
     entry = recording.one("aws:eks/accessEntry:AccessEntry")
-    assert entry.inputs["principalArn"] == "arn:aws:iam::123456789012:role/platform-admins"
+    assert entry.inputs["principalArn"] == ADMIN_ROLE
     policy = recording.one("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
     assert policy.inputs["policyArn"].endswith(":cluster-access-policy/AmazonEKSClusterAdminPolicy")
     assert policy.inputs["accessScope"] == {"type": "cluster"}

@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from conftest import gcp_production, platform_config, recorded, run_main
+from conftest import GCP_PRODUCTION_STACK, gcp_production, platform_config, recorded, run_main
 
 from components import versions
 from tools.mockengine import Recording
@@ -187,10 +187,8 @@ def test_nodes_wait_for_their_service_account_roles(gke: Recording) -> None:
 
 
 def test_labels_are_valid_gcp_labels() -> None:
-    config = platform_config("gcp-dev")
-    labels = json.loads(
-        run_main(config, stack="Team.Prod").one("pulumi:providers:gcp").inputs["defaultLabels"]
-    )
+    assert GCP_PRODUCTION_STACK == "Team.Prod"
+    labels = json.loads(gcp_production().one("pulumi:providers:gcp").inputs["defaultLabels"])
     assert labels["gpuplatform_io_stack"] == "team_prod"
     for key, value in labels.items():
         assert re.fullmatch(r"[a-z][a-z0-9_-]{0,62}", key) and re.fullmatch(

@@ -9,30 +9,23 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from conftest import PLATFORM_KEY, platform_config, recorded, run_main, stack_file
+from conftest import (
+    DEPLOY_ROLE,
+    PLATFORM_KEY,
+    dev_variant,
+    dev_variant_config,
+    platform_config,
+    recorded,
+    run_main,
+    stack_file,
+)
 from typer.testing import CliRunner
 
 from components import kubeconfig
-from stacks.config import ConfigError, parse
-from stacks.platform import build
+from stacks.config import ConfigError
 from tools import plan
-from tools.mockengine import run_program
 
-ROLE = "arn:aws:iam::123456789012:role/gpu-platform-deploy"
-
-
-def _platform(config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Run the platform for a config; return its cloud provider's inputs and its kubeconfig."""
-    captured: dict[str, Any] = {}
-
-    def program() -> None:
-        platform = build(parse(config))
-        platform.cluster.kubeconfig.apply(lambda text: captured.setdefault("kubeconfig", text))
-
-    recording = run_program(program, project="gpu-platform", stack="test", config={})
-    cloud = config["cloud"]["provider"]
-    (provider,) = recording.of_type(f"pulumi:providers:{cloud}")
-    return provider.inputs, json.loads(captured["kubeconfig"])
+ROLE = DEPLOY_ROLE
 
 
 def _exec(kube: dict[str, Any]) -> dict[str, Any]:
@@ -41,9 +34,11 @@ def _exec(kube: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_aws_profile_and_role_reach_the_provider_and_the_kubeconfig() -> None:
-    config = platform_config("dev")
-    config["cloud"] |= {"profile": "platform-ci", "assumeRoleArn": ROLE}
-    provider, kube = _platform(config)
+    assert dev_variant_config()["cloud"]["assumeRoleArn"] == ROLE
+    recording, mocks = dev_variant()
+    (provider,) = (p.inputs for p in recording.of_type("pulumi:providers:aws"))
+    (kubeconfig_text,) = mocks.kubeconfigs
+    kube = json.loads(kubeconfig_text)
     assert provider["profile"] == "platform-ci"
     # Provider inputs travel as JSON strings (the engine passes them as provider config).
     assert json.loads(provider["assumeRoles"]) == [{"roleArn": ROLE, "sessionName": "gpu-platform"}]

@@ -43,12 +43,17 @@ def test_a_production_gke_api_is_private_by_default() -> None:
 
 
 def test_dev_apis_are_public_without_a_warning() -> None:
+    vpc = recorded("dev").one(EKS).inputs["vpcConfig"]
+    assert (vpc["endpointPrivateAccess"], vpc["endpointPublicAccess"]) == (True, True)
+    assert "public-api" not in _findings(recorded("dev"), platform_config("dev"))
+
+
+def test_the_dev_gke_api_is_public() -> None:
     dev = recorded("gcp-dev").one(GKE).inputs
     assert dev["privateClusterConfig"]["enablePrivateEndpoint"] is False
     assert [b["cidrBlock"] for b in dev["masterAuthorizedNetworksConfig"]["cidrBlocks"]] == [
         "0.0.0.0/0"
     ]
-    assert "public-api" not in _findings(recorded("dev"), platform_config("dev"))
 
 
 def test_a_production_api_open_to_anywhere_is_a_warning() -> None:

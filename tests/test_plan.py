@@ -15,8 +15,11 @@ import pulumi
 import pytest
 import yaml
 from conftest import (
+    GATED_SOURCE,
     ROOT,
     STACK_FILES,
+    gcp_production,
+    gcp_production_config,
     kubernetes_version,
     planned,
     platform_config,
@@ -136,7 +139,7 @@ def test_plan_cost_matches_the_catalog(cli_plans: dict[str, CliPlan]) -> None:
     assert document["cost"]["currency"] == "USD"
 
 
-def test_plan_reads_any_stack_file(cli_plans: dict[str, CliPlan]) -> None:
+def test_plan_reads_any_stack_file_such_as_the_gcp_example(cli_plans: dict[str, CliPlan]) -> None:
     document = cli_plans["gcp-dev"].document
     assert document["stack"] == "gcp-dev"
     providers = [r for r in document["resources"] if r["type"] == "pulumi:providers:gcp"]
@@ -353,17 +356,16 @@ def test_support_finding_follows_the_calendar(
     assert upgrade is None or upgrade in past.message
 
 
-def test_shipped_stacks_have_no_support_warning_today() -> None:
+@pytest.mark.parametrize("name", ["dev", "gcp-dev"])
+def test_shipped_stacks_have_no_support_warning_today(name: str) -> None:
     """The stacks ship the newest version both clouds support (checked on the day of writing,
     2026-12-01, and for as long as it stays more than 60 days before its end)."""
-    for name in ("dev", "gcp-dev"):
-        recording = recorded(name)
-        found = check(
-            recording.resources,
-            {"pulumi:disable-default-providers": ["*"]},
-            today=datetime.date(2026, 12, 1),
-        )
-        assert [f for f in found if f.rule == "kubernetes-support"] == []
+    found = check(
+        recorded(name).resources,
+        {"pulumi:disable-default-providers": ["*"]},
+        today=datetime.date(2026, 12, 1),
+    )
+    assert [f for f in found if f.rule == "kubernetes-support"] == []
     assert kubernetes_version("dev") == kubernetes_version("prod") == k8s_versions.SUPPORTED[-1]
     assert kubernetes_version("gcp-dev") == k8s_versions.SUPPORTED[-1]
 
@@ -409,7 +411,7 @@ def _gated_stack(tmp_path: Path, token: bool) -> Path:
     return path
 
 
-def test_a_gated_model_without_a_token_is_a_config_error(tmp_path: Path) -> None:
+def test_a_gated_model_needs_a_token_in_the_gcp_example(tmp_path: Path) -> None:
     result = runner.invoke(plan.app, ["--stack-file", str(_gated_stack(tmp_path, False))])
     assert result.exit_code == plan.EXIT_INVALID_CONFIG, result.output
     assert "models.qwen-7b.source: meta-llama/Llama-3.1-8B-Instruct is gated" in result.output
@@ -419,16 +421,15 @@ def test_a_gated_model_without_a_token_is_a_config_error(tmp_path: Path) -> None
     assert with_token.exit_code == 0, with_token.output
 
 
-def test_the_program_itself_rejects_a_gated_model_without_a_token() -> None:
+def test_the_program_itself_rejects_a_gated_model_without_a_token_on_gcp() -> None:
     """`pulumi up` runs __main__.py, not the plan: the same rule holds there."""
-    config = platform_config("gcp-dev")
-    config["models"]["qwen-7b"]["source"] = "google/gemma-3-12b-it"
-    with pytest.raises(ConfigError, match="google/gemma-3-12b-it is gated"):
+    config = gcp_production_config()
+    assert config["models"]["qwen-7b"]["source"] == GATED_SOURCE
+    with pytest.raises(ConfigError, match=f"{GATED_SOURCE} is gated"):
         run_main(config)
-    recording = run_main(
-        config, extra_config={"gpu-platform:hfToken": "t"}, secret_keys=("gpu-platform:hfToken",)
-    )
-    assert recording.one("kubernetes:core/v1:Secret", "gcp-dev-hf-token")
+    secret = gcp_production().one("kubernetes:core/v1:Secret")
+    assert secret.inputs["metadata"]["name"] == "hf-token"
+    assert secret.inputs["stringData"] == "[secret]"
 
 
 def test_gated_families_match_case_insensitively() -> None:
@@ -456,7 +457,7 @@ def test_plan_output_is_byte_identical_across_runs(
 def test_the_benchmark_floor_replays_the_same_registrations() -> None:
     """tools/replay registers what the plan registered (types, names, parents, providers,
     dependencies), so the benchmark compares the plan with the same work done naively."""
-    original = recorded("gcp-dev")
+    original = recorded("dev")
     document = {"resources": [r.as_json() for r in reversed(original.resources)]}
     replayed = run_mocked(lambda: replay.replay(document["resources"]))
     assert [r.as_json() | {"inputs": None} for r in replayed.resources] == [

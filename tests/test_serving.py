@@ -8,7 +8,15 @@ from typing import Any
 
 import promql_parser
 import pytest
-from conftest import kubernetes_version, platform_config, recorded, run_main
+from conftest import (
+    HF_TOKEN,
+    dev_variant,
+    dev_variant_config,
+    kubernetes_version,
+    platform_config,
+    recorded,
+    run_main,
+)
 from hypothesis import given
 from test_labels import pools as pool_strategy
 from upstream_checks import crd_errors, k8s_errors, vllm_flags, vllm_series
@@ -22,6 +30,8 @@ from stacks.config import ConfigError, parse
 from tools.mockengine import Recording
 
 DEV_VERSION = kubernetes_version("dev")
+STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
+VARIANT_VERSION = dev_variant_config()["cluster"]["kubernetesVersion"]
 
 
 def _pool(gpu: str = "l4", count: int = 1, **extra: Any) -> NodePoolSpec:
@@ -244,12 +254,9 @@ def test_bad_model_name() -> None:
 
 @pytest.fixture(scope="module")
 def dev() -> Recording:
-    return run_main(
-        platform_config("dev"),
-        stack="dev",
-        extra_config={"gpu-platform:hfToken": "hf_test_token_value"},
-        secret_keys=("gpu-platform:hfToken",),
-    )
+    """dev's model served with a Hugging Face token (the session's shared dev variant: its
+    other changes do not touch serving)."""
+    return dev_variant()[0]
 
 
 def _manifests(recording: Recording, model: str = "qwen-7b") -> dict[str, dict]:
@@ -268,7 +275,7 @@ def test_dev_serves_a_small_model_on_the_l4_spot_pool(dev: Recording) -> None:
         "ScaledObject",
         "PodMonitor",
     }
-    assert k8s_errors(objects["PodMonitor"], DEV_VERSION) == []
+    assert k8s_errors(objects["PodMonitor"], VARIANT_VERSION) == []
     monitor = dev.one("kubernetes:monitoring.coreos.com/v1:PodMonitor")
     assert "kubernetes:helm.sh/v3:Release::dev-prometheus-release" in monitor.options["dependsOn"]
     pod = objects["StatefulSet"]["spec"]["template"]["spec"]
@@ -298,7 +305,7 @@ def test_objects_validate_against_kubernetes_and_crd_schemas(dev: Recording) -> 
         "PodDisruptionBudget",
         "NetworkPolicy",
     ):
-        assert k8s_errors(objects[kind], DEV_VERSION) == [], kind
+        assert k8s_errors(objects[kind], VARIANT_VERSION) == [], kind
     assert crd_errors(objects["ScaledObject"], "keda.sh_scaledobjects.yaml") == []
     monitor = exposure.render_pod_monitor("vllm-m", "inference")
     assert k8s_errors(monitor, DEV_VERSION) == []
@@ -436,14 +443,21 @@ def test_cache_follows_the_pools_zones(dev: Recording) -> None:
     )
 
 
-def test_a_shared_cache_class_gives_one_claim_for_all_replicas() -> None:
+@pytest.fixture(scope="module")
+def two_models() -> Recording:
+    """dev serving two models: qwen-7b with a shared (ReadWriteMany) cache class, and `weights`,
+    streamed from S3."""
     config = platform_config("dev")
     config["models"]["qwen-7b"]["cacheStorageClass"] = "efs-sc"
-    recording = run_main(config)
-    claim = recording.one("kubernetes:core/v1:PersistentVolumeClaim").inputs
+    config["models"]["weights"] = _streamed("s3://model-bucket/llama/8b/")
+    return run_main(config, stack="dev")
+
+
+def test_a_shared_cache_class_gives_one_claim_for_all_replicas(two_models: Recording) -> None:
+    claim = two_models.one("kubernetes:core/v1:PersistentVolumeClaim").inputs
     assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
     assert claim["spec"]["storageClassName"] == "efs-sc"
-    pod = recording.one("kubernetes:apps/v1:StatefulSet").inputs["spec"]["template"]["spec"]
+    pod = two_models.one(STATEFUL_SET, "dev-qwen-7b-server").inputs["spec"]["template"]["spec"]
     volumes = {v["name"]: v for v in pod["volumes"]}
     assert volumes["cache"]["persistentVolumeClaim"] == {"claimName": "vllm-qwen-7b-cache"}
     assert k8s_errors(claim, DEV_VERSION) == []
@@ -460,7 +474,7 @@ def test_hf_token_stays_secret(dev: Recording) -> None:
     secret = dev.one("kubernetes:core/v1:Secret")
     assert secret.inputs["stringData"] == "[secret]"
     everything = json.dumps([r.as_json() for r in dev.resources]) + json.dumps(dev.outputs)
-    assert "hf_test_token_value" not in everything
+    assert HF_TOKEN not in everything
     assert (
         "kubernetes:core/v1:Secret::dev-hf-token"
         in dev.one("kubernetes:apps/v1:StatefulSet").options["dependsOn"]
@@ -513,27 +527,21 @@ def test_mig_models_request_the_slice_and_fit_its_memory() -> None:
     assert args[args.index("--gpu-memory-utilization") + 1] == "0.225"
 
 
-def _object_store_stack(stack: str, source: str) -> Recording:
-    config = platform_config(stack)
-    config["models"] = {
-        "weights": {
-            "source": source,
-            "nodePool": "l4-spot",
-            "maxReplicas": 1,
-            "parametersB": 8.0,
-        }
-    }
-    return run_main(config, stack=stack)
+def _streamed(source: str) -> dict[str, Any]:
+    """A model whose weights are streamed from object storage."""
+    return {"source": source, "nodePool": "l4-spot", "maxReplicas": 1, "parametersB": 8.0}
 
 
-def test_s3_weights_are_readable_by_exactly_this_model() -> None:
-    recording = _object_store_stack("dev", "s3://model-bucket/llama/8b/")
+def test_s3_weights_are_readable_by_exactly_this_model(two_models: Recording) -> None:
+    recording = two_models
     association = [
         r
         for r in recording.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
         if r.parent == "gpuplatform:serving:ModelWeightsAccess::dev-weights-weights"
     ]
     assert len(association) == 1
+    access = [r.name for r in recording.of_type("gpuplatform:serving:ModelWeightsAccess")]
+    assert access == ["dev-weights-weights"], "the hub model beside it gets no cloud identity"
     assert association[0].inputs["namespace"] == "inference"
     assert association[0].inputs["serviceAccount"] == "vllm-weights"
     policy = json.loads(
@@ -543,7 +551,8 @@ def test_s3_weights_are_readable_by_exactly_this_model() -> None:
     assert read["Resource"] == "arn:aws:s3:::model-bucket/llama/8b/*"
     listing = next(s for s in policy["Statement"] if s["Sid"] == "ListWeights")
     assert listing["Condition"] == {"StringLike": {"s3:prefix": ["llama/8b/*"]}}
-    pod = recording.one("kubernetes:apps/v1:StatefulSet").inputs["spec"]["template"]["spec"]
+    deployment = recording.one(STATEFUL_SET, "dev-weights-server")
+    pod = deployment.inputs["spec"]["template"]["spec"]
     args = pod["containers"][0]["args"]
     assert args[0] == "s3://model-bucket/llama/8b/"
     assert args[args.index("--load-format") + 1] == "runai_streamer"
@@ -552,12 +561,11 @@ def test_s3_weights_are_readable_by_exactly_this_model() -> None:
     # Streamed weights are not cached on disk.
     assert "HF_HOME" not in env
     assert "cache" not in {v["name"] for v in pod["volumes"]}
-    egress = recording.one("kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs["spec"]["egress"]
+    egress = _manifests(recording, "weights")["NetworkPolicy"]["spec"]["egress"]
     assert {
         "to": [{"ipBlock": {"cidr": "169.254.170.23/32"}}],
         "ports": [{"protocol": "TCP", "port": 80}],
     } in egress
-    deployment = recording.one("kubernetes:apps/v1:StatefulSet")
     assert (
         "aws:eks/podIdentityAssociation:PodIdentityAssociation::dev-weights-weights-identity"
         in deployment.options["dependsOn"]
@@ -565,7 +573,9 @@ def test_s3_weights_are_readable_by_exactly_this_model() -> None:
 
 
 def test_gcs_weights_use_workload_identity() -> None:
-    recording = _object_store_stack("gcp-dev", "gs://model-bucket/llama/")
+    config = platform_config("gcp-dev")
+    config["models"] = {"weights": _streamed("gs://model-bucket/llama/")}
+    recording = run_main(config, stack="gcp-dev")
     account = recording.one("gcp:serviceaccount/account:Account", "gcp-dev-weights-weights-account")
     assert account.inputs["accountId"] == "vllm-weights"
     read = recording.one("gcp:storage/bucketIAMMember:BucketIAMMember").inputs
