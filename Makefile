@@ -40,7 +40,8 @@ plan: $(SYNCED) ## Offline plan of a stack: resources, cost, findings (no cloud 
 		$(if $(MANIFESTS),--manifests $(MANIFESTS))
 
 # Tests run in a worker per core (at most 4): each worker pays the SDK imports and the shipped
-# stacks' program runs once, and the rest of the suite splits between them.
+# stacks' program runs once, and the rest of the suite splits between them a module at a time
+# (GCP tests together; see tests/conftest.py).
 test: lint ## Lint, then run the test suite
 	$(RUN) -m pytest -q -n auto --maxprocesses 4
 

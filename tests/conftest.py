@@ -37,17 +37,17 @@ def pytest_sessionfinish() -> None:
     gc.freeze()
 
 
-# Under xdist every worker imports what its tests touch, and the GCP SDK alone takes about two
-# seconds. Tests that name GCP in their id (the gcp-dev stack, GKE, GCS) go to one worker as a
-# single unit, so the other workers never load it; every other test is a unit of its own. Only
-# the split between workers depends on this; a test that touches GCP without naming it still
-# passes, on whichever worker runs it.
+# Under xdist every worker imports what its tests touch and builds the fixtures they use. Tests
+# are handed out a module at a time, so a module's fixtures are built once; and tests that name
+# GCP in their id (the gcp-dev stack, GKE, GCS) go to one worker as a single unit, so the other
+# worker never pays the GCP SDK's import (about two seconds). Only the split between workers
+# depends on this: a test that touches GCP without naming it still passes wherever it runs.
 GCP_TESTS = re.compile(r"gcp|gke|gcs", re.IGNORECASE)
 
 
 class _GcpTogetherScheduling(LoadScopeScheduling):
     def _split_scope(self, nodeid: str) -> str:
-        return "gcp" if GCP_TESTS.search(nodeid) else nodeid
+        return "gcp" if GCP_TESTS.search(nodeid) else nodeid.split("::", 1)[0]
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadScopeScheduling:
