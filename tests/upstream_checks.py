@@ -8,6 +8,7 @@ import functools
 import importlib.resources
 import json
 import re
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -138,9 +139,14 @@ def k8s_validator(kubernetes_version: str, api_version: str, kind: str) -> jsons
             f"version {kubernetes_version}"
         )
     schema = json.loads(path.read_text())
-    definitions = json.loads((directory / "_definitions.json").read_text())
-    registry = Resource.from_contents(definitions) @ (Resource.from_contents(schema) @ Registry())
+    registry = _definitions(directory) @ (Resource.from_contents(schema) @ Registry())
     return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+@functools.cache
+def _definitions(directory: Traversable) -> Resource:
+    """A version's shared definitions (several megabytes), parsed once for all its kinds."""
+    return Resource.from_contents(json.loads((directory / "_definitions.json").read_text()))
 
 
 @functools.cache
