@@ -269,6 +269,8 @@ class Platform(pulumi.ComponentResource):
                         cluster_name=self.cluster.cluster_name,
                         partition=getattr(config.cloud, "partition", "aws"),
                         project=getattr(config.cloud, "project", None),
+                        region=config.cloud.region,
+                        private_google_apis=config.cluster.create,
                     ),
                     opts=self._child(),
                 )
@@ -288,6 +290,7 @@ class Platform(pulumi.ComponentResource):
                         access.service_account_annotations if access else {}
                     ),
                     region=config.cloud.region,
+                    object_store=access.object_store if access else None,
                     zones=config.node_pools[model.node_pool].zones or config.cloud.zones or (),
                     depends_on=[
                         *ready,

@@ -9,8 +9,10 @@ import pytest
 from conftest import GCP_PRODUCTION_STACK, gcp_production, platform_config, recorded, run_main
 
 from components import versions
+from components.serving import exposure
 from tools.mockengine import Recording
 
+NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 NODE_POOL = "gcp:container/nodePool:NodePool"
 
 POOLS = {
@@ -204,9 +206,24 @@ def test_production_gke_cluster_is_protected() -> None:
 def test_adopted_gke_cluster_registers_no_cluster() -> None:
     config = platform_config("gcp-dev")
     config["cluster"]["create"] = False
+    config["models"]["weights"] = {
+        "source": "gs://model-bucket/llama/",
+        "nodePool": "l4-spot",
+        "maxReplicas": 1,
+        "parametersB": 8.0,
+    }
     recording = run_main(config)
-    for absent in ("gcp:container/cluster:Cluster", "gcp:compute/network:Network"):
+    for absent in (
+        "gcp:container/cluster:Cluster",
+        "gcp:compute/network:Network",
+        "gcp:dns/managedZone:ManagedZone",
+    ):
         assert recording.of_type(absent) == []
+    # The platform leaves an adopted network's DNS alone, so Cloud Storage has no fixed
+    # addresses there: object-store weights get the hub's rule (public addresses on 443).
+    policy = recording.one(NETPOL, "gcp-dev-weights-netpol").inputs
+    hub = exposure.render_network_policy("m", "inference")
+    assert policy["spec"]["egress"][1] == hub["spec"]["egress"][1]
     pool = recording.one(NODE_POOL, "gcp-dev-l4-spot-np").inputs
     assert pool["cluster"].endswith("/clusters/gp-gcp-dev")
     assert recording.outputs["clusterEndpoint"] == "203.0.113.20"

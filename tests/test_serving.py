@@ -22,11 +22,13 @@ from test_labels import pools as pool_strategy
 from upstream_checks import crd_errors, k8s_errors, vllm_flags, vllm_series
 
 from components import labels
+from components.gcp.private_apis import PRIVATE_GOOGLE_APIS
 from components.pools import NodePoolSpec
 from components.serving import autoscaling, exposure, workload
 from components.serving.rules import model_fit
 from components.serving.spec import ModelSpec
 from stacks.config import ConfigError, parse
+from tools.mockdata import RESOLVED_AT_DEPLOY
 from tools.mockengine import Recording
 
 DEV_VERSION = kubernetes_version("dev")
@@ -558,14 +560,21 @@ def test_s3_weights_are_readable_by_exactly_this_model(two_models: Recording) ->
     assert args[args.index("--load-format") + 1] == "runai_streamer"
     env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
     assert env["AWS_REGION"] == "us-east-1"
-    # Streamed weights are not cached on disk.
+    # Streamed weights are not cached on disk, and nothing is looked up on the hub.
     assert "HF_HOME" not in env
+    assert env["HF_HUB_OFFLINE"] == "1"
     assert "cache" not in {v["name"] for v in pod["volumes"]}
     egress = _manifests(recording, "weights")["NetworkPolicy"]["spec"]["egress"]
     assert {
         "to": [{"ipBlock": {"cidr": "169.254.170.23/32"}}],
         "ports": [{"protocol": "TCP", "port": 80}],
     } in egress
+    # HTTPS to S3's addresses only: the region's prefix list, which the cloud gives at deploy.
+    assert {
+        "to": [{"ipBlock": {"cidr": RESOLVED_AT_DEPLOY}}],
+        "ports": [{"protocol": "TCP", "port": 443}],
+    } in egress
+    assert len(egress) == 3
     assert (
         "aws:eks/podIdentityAssociation:PodIdentityAssociation::dev-weights-weights-identity"
         in deployment.options["dependsOn"]
@@ -596,10 +605,20 @@ def test_gcs_weights_use_workload_identity() -> None:
     )
     egress = recording.one("kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs["spec"]["egress"]
     cidrs = {rule["to"][0]["ipBlock"]["cidr"] for rule in egress if "ipBlock" in rule["to"][0]}
-    assert {"169.254.169.254/32", "169.254.169.252/32"} <= cidrs
+    assert cidrs == {"169.254.169.254/32", "169.254.169.252/32", PRIVATE_GOOGLE_APIS}
+    https = [rule["to"] for rule in egress if rule["ports"] == [{"protocol": "TCP", "port": 443}]]
+    assert https == [[{"ipBlock": {"cidr": PRIVATE_GOOGLE_APIS}}]]
 
 
 def test_hub_models_get_no_cloud_identity(dev: Recording) -> None:
     assert not [r for r in dev.resources if r.type == "gpuplatform:serving:ModelWeightsAccess"]
     egress = _manifests(dev)["NetworkPolicy"]["spec"]["egress"]
-    assert all("169.254" not in json.dumps(rule) for rule in egress)
+    # Link-local addresses (instance metadata, credential agents) appear only as exceptions.
+    peers = [peer for rule in egress for peer in rule["to"]]
+    assert all("169.254" not in peer["ipBlock"]["cidr"] for peer in peers if "ipBlock" in peer)
+    assert egress == exposure.render_network_policy("m", "inference")["spec"]["egress"]
+    env = {
+        e["name"]
+        for e in _manifests(dev)["StatefulSet"]["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    assert "HF_HUB_OFFLINE" not in env

@@ -166,6 +166,12 @@ _CALLS: dict[str, Callable[[PlanMocks, mocks.MockCallArgs], dict]] = {
         "version": RESOLVED_AT_DEPLOY,
         "id": a.args["addonName"],
     },
+    # S3's addresses in a region: the managed prefix list answers at deploy time.
+    "aws:ec2/getManagedPrefixList:getManagedPrefixList": lambda _m, a: {
+        "name": a.args["name"],
+        "id": f"pl-{_digest(a.args['name'], length=8)}",
+        "entries": [{"cidr": RESOLVED_AT_DEPLOY, "description": a.args["name"]}],
+    },
     "aws:ec2/getSubnets:getSubnets": lambda _m, a: {
         "ids": [f"subnet-{_digest(str(a.args), str(i))}" for i in range(2)],
         "id": "subnets",

@@ -167,7 +167,12 @@ class EksCluster(pulumi.ComponentResource):
         network = EksNetwork(
             f"{name}-network",
             EksNetworkArgs(
-                spec.name, spec.network_cidr, args.cloud.zones or (), args.production, args.provider
+                spec.name,
+                spec.network_cidr,
+                args.cloud.zones or (),
+                args.production,
+                args.provider,
+                args.cloud.region,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -55,6 +55,13 @@ class EksNetworkArgs:
     zones: tuple[str, ...]
     production: bool
     provider: pulumi.ProviderResource
+    region: str
+
+
+def s3_service(region: str) -> str:
+    """S3's gateway-endpoint service in a region; also the name of the AWS-managed prefix list
+    of the addresses that endpoint routes."""
+    return f"com.amazonaws.{region}.s3"
 
 
 class EksNetwork(pulumi.ComponentResource):
@@ -127,6 +134,7 @@ class EksNetwork(pulumi.ComponentResource):
         nat_zones = render_nat_zones(args.zones, args.production)
         nat_ids: dict[str, pulumi.Output[str]] = {}
         self.egress_ready = []
+        private_tables: list[pulumi.Output[str]] = []
         for zone in nat_zones:
             eip = aws.ec2.Eip(
                 f"{name}-nat-{zone}",
@@ -159,6 +167,19 @@ class EksNetwork(pulumi.ComponentResource):
                 opts=child(),
             )
             self.egress_ready.append(association)
+            private_tables.append(private_rt.id)
+        # S3 through a gateway endpoint (no charge): model weights and ECR's image layers stay on
+        # AWS's network and off the NAT gateways, which bill every gigabyte they carry. Model
+        # servers' network policies allow exactly S3's addresses (its managed prefix list).
+        aws.ec2.VpcEndpoint(
+            f"{name}-s3",
+            vpc_id=vpc.id,
+            service_name=s3_service(args.region),
+            vpc_endpoint_type="Gateway",
+            route_table_ids=private_tables,
+            tags={"Name": f"{args.cluster_name}-s3"},
+            opts=child(),
+        )
         self.vpc_id = vpc.id
         self.register_outputs(
             {

@@ -23,6 +23,7 @@ from components import kubeconfig, labels, versions
 from components.catalog import SYSTEM_MACHINE_TYPE
 from components.cloud import ClusterSpec, GcpCloudSpec
 from components.gcp.encryption import create_secrets_key
+from components.gcp.private_apis import create_private_google_apis
 
 TOKEN = "gpuplatform:compute:GkeCluster"
 # What nodes need to write logs and metrics and pull images; nothing more.
@@ -196,6 +197,11 @@ class GkeCluster(pulumi.ComponentResource):
             source_subnetwork_ip_ranges_to_nat="ALL_SUBNETWORKS_ALL_IP_RANGES",
             log_config={"enable": True, "filter": "ERRORS_ONLY"},
             opts=self._opts(),
+        )
+        # Google APIs (Cloud Storage for model weights included) at one private range, which
+        # the model servers' network policies allow instead of all public addresses.
+        create_private_google_apis(
+            name, f"{spec.name}-googleapis", network, cloud.project, self._opts()
         )
         key, grant = create_secrets_key(
             name, spec.name, cloud.project, cloud.region, args.production, self, args.provider

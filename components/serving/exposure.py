@@ -3,6 +3,8 @@ NetworkPolicy, PodMonitor, ServiceAccount."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from components import labels
 from components.serving.spec import ModelSpec
 from components.serving.workload import PORT, app_labels
@@ -45,15 +47,37 @@ CREDENTIAL_ENDPOINTS = {
     "gcp": [("169.254.169.254/32", 80), ("169.254.169.252/32", 988)],
 }
 
+# What "any public address" leaves out: private networks (the VPC, other pods and services),
+# carrier-grade NAT space and link-local addresses (instance metadata, credential agents).
+NOT_PUBLIC = ("10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16")
 
-def render_network_policy(name: str, namespace: str, credentials_from: str | None = None) -> dict:
+
+def render_network_policy(
+    name: str,
+    namespace: str,
+    *,
+    object_store: Sequence[str] | None = None,
+    credentials_from: str | None = None,
+) -> dict:
     """Ingress: clients' namespaces and the monitoring namespace, on the API port only.
-    Egress: DNS, HTTPS for the weights (hub or object storage) and, for object storage, the
-    cloud's credential endpoint (`credentials_from` is the cloud)."""
+
+    Egress: DNS, and HTTPS for the weights. A model from the Hugging Face hub may reach any
+    public address on 443 (the hub's CDN has no fixed addresses; a NetworkPolicy cannot name
+    hosts). A model in object storage reaches only the object store's addresses
+    (`object_store`: the region's S3 prefix list, or Google's private API range) and its
+    cloud's credential endpoint (`credentials_from`); None means the store's addresses are not
+    known (an adopted GKE network), and it gets the hub's rule."""
 
     def namespace_with(key: str, value: str) -> dict:
         return {"namespaceSelector": {"matchLabels": {key: value}}}
 
+    if object_store is None:
+        weights = [{"ipBlock": {"cidr": "0.0.0.0/0", "except": list(NOT_PUBLIC)}}]
+    elif object_store:
+        weights = [{"ipBlock": {"cidr": cidr}} for cidr in object_store]
+    else:
+        # An egress rule with no peers admits every address: never write one.
+        raise ValueError(f"{name}: the object store has no addresses to allow")
     dns_ports = [{"protocol": proto, "port": 53} for proto in ("UDP", "TCP")]
     return {
         "apiVersion": "networking.k8s.io/v1",
@@ -76,10 +100,7 @@ def render_network_policy(name: str, namespace: str, credentials_from: str | Non
                     "to": [namespace_with("kubernetes.io/metadata.name", "kube-system")],
                     "ports": dns_ports,
                 },
-                {
-                    "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
-                    "ports": [{"protocol": "TCP", "port": 443}],
-                },
+                {"to": weights, "ports": [{"protocol": "TCP", "port": 443}]},
                 *(
                     {
                         "to": [{"ipBlock": {"cidr": cidr}}],

@@ -8,7 +8,7 @@ the KEDA ScaledObject (after KEDA's CRDs) and, once the stack runs Prometheus, a
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -50,6 +50,8 @@ class VllmServiceArgs:
     service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """GKE Workload Identity annotation for object-store weights."""
     region: str | None = None
+    object_store: pulumi.Input[Sequence[str]] | None = None
+    """The object store's addresses, for weights from object storage (ModelWeightsAccess)."""
     zones: tuple[str, ...] = ()
     """The zones the model's pool spans; per-replica caches need exactly one."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
@@ -125,11 +127,17 @@ class VllmService(pulumi.ComponentResource):
             k8s.policy.v1.PodDisruptionBudget(
                 f"{name}-pdb", metadata=pdb["metadata"], spec=pdb["spec"], opts=child(ready)
             )
-        policy = exposure.render_network_policy(
-            k8s_name, NAMESPACE, credentials_from=None if model.from_hub else args.cloud
+        credentials_from = None if model.from_hub else args.cloud
+        policy = pulumi.Output.from_input(args.object_store).apply(
+            lambda store: exposure.render_network_policy(
+                k8s_name, NAMESPACE, object_store=store, credentials_from=credentials_from
+            )
         )
         k8s.networking.v1.NetworkPolicy(
-            f"{name}-netpol", metadata=policy["metadata"], spec=policy["spec"], opts=child(ready)
+            f"{name}-netpol",
+            metadata=policy["metadata"],
+            spec=policy["spec"],
+            opts=child(ready),
         )
         scaled = render_scaled_object(
             k8s_name, NAMESPACE, k8s_name, workload.served_names(args.model_name, model)[0], model

@@ -17,8 +17,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
 
-from components.aws import iam
+from components.aws import iam, network
 from components.catalog import Cloud
+from components.gcp.private_apis import PRIVATE_GOOGLE_APIS
 from components.options import child_of
 
 TOKEN = "gpuplatform:serving:ModelWeightsAccess"
@@ -77,6 +78,16 @@ def render_gcs_read_condition(source: str) -> dict[str, str] | None:
     }
 
 
+def s3_addresses(region: str | None, provider: pulumi.ProviderResource) -> pulumi.Output[list[str]]:
+    """S3's addresses in the region, read from its managed prefix list at deploy time."""
+    if region is None:
+        raise ValueError("S3 weights need the stack's region")
+    prefix_list = aws.ec2.get_managed_prefix_list_output(
+        name=network.s3_service(region), opts=pulumi.InvokeOutputOptions(provider=provider)
+    )
+    return prefix_list.entries.apply(lambda entries: sorted(e.cidr for e in entries))
+
+
 def role_name_prefix(name: str) -> str:
     """An IAM role name prefix from a component name: at most 38 characters, ending in '-'."""
     return f"{name[:37].rstrip('-')}-"
@@ -104,6 +115,11 @@ class ModelWeightsAccessArgs:
     partition: str = "aws"
     project: str | None = None
     """GKE: the project of the cluster's workload identity pool."""
+    region: str | None = None
+    """EKS: the region whose S3 addresses the model's pods may reach."""
+    private_google_apis: bool = False
+    """GKE: the network sends Google APIs to `private.googleapis.com` (the cluster component
+    sets that up on networks it creates), so GCS is reachable at that fixed range."""
 
 
 class ModelWeightsAccess(pulumi.ComponentResource):
@@ -112,6 +128,9 @@ class ModelWeightsAccess(pulumi.ComponentResource):
     service_account_annotations: dict[str, pulumi.Output[str]]
     """Annotations the Kubernetes service account needs (GKE Workload Identity)."""
     ready: list[pulumi.Resource]
+    object_store: pulumi.Output[list[str]] | None
+    """The addresses the model's pods read weights from, for their network policy; None when
+    the store has no known fixed addresses."""
 
     def __init__(
         self, name: str, args: ModelWeightsAccessArgs, opts: pulumi.ResourceOptions | None = None
@@ -142,6 +161,7 @@ class ModelWeightsAccess(pulumi.ComponentResource):
                 opts=child_of(self, args.provider),
             )
             self.ready = [policy, association]
+            self.object_store = s3_addresses(args.region, args.provider)
         else:
             bucket, _ = split_source(args.source)
             account = gcp.serviceaccount.Account(
@@ -171,4 +191,9 @@ class ModelWeightsAccess(pulumi.ComponentResource):
             )
             self.service_account_annotations = {GKE_SA_ANNOTATION: account.email}
             self.ready = [read, workload_identity]
+            self.object_store = (
+                pulumi.Output.from_input([PRIVATE_GOOGLE_APIS])
+                if args.private_google_apis
+                else None
+            )
         self.register_outputs({})

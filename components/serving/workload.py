@@ -186,6 +186,10 @@ def render_workload(
     mode = cache_mode(model, zones)
     if mode != "none":
         env.append({"name": "HF_HOME", "value": f"{CACHE_DIR}/huggingface"})
+    if not model.from_hub:
+        # Everything comes from object storage, and the network policy allows nothing else: a
+        # hub lookup would only wait for a connection that never opens.
+        env.append({"name": "HF_HUB_OFFLINE", "value": "1"})
     if cloud == "aws" and not model.from_hub and region is not None:
         env.append({"name": "AWS_REGION", "value": region})  # the S3 client's endpoint
     if hf_token_secret is not None and model.from_hub:
