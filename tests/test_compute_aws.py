@@ -398,6 +398,37 @@ def test_kubernetes_provider_uses_exec_credentials_and_is_secret() -> None:
     }
 
 
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+
+
+def _attached(recording: Recording, role: str) -> set[str]:
+    return {
+        r.inputs["policyArn"].rsplit("/", 1)[-1]
+        for r in recording.of_type(ATTACHMENT)
+        if r.inputs["role"] == role
+    }
+
+
+def test_only_the_cnis_own_service_account_holds_its_permissions() -> None:
+    """Pods on a node can use the node role (host-network ones reach IMDS whatever its hop
+    limit): it does not carry the VPC CNI's ENI permissions; EKS Pod Identity gives them to the
+    aws-node service account alone, once the identity agent is installed."""
+    dev = recorded("dev")
+    assert "AmazonEKS_CNI_Policy" not in _attached(dev, "dev-cluster-node")
+    assert _attached(dev, "dev-cluster-vpc-cni") == {"AmazonEKS_CNI_Policy"}
+    role = dev.one("aws:iam/role:Role", "dev-cluster-vpc-cni").inputs
+    trust = json.loads(role["assumeRolePolicy"])
+    assert trust["Statement"][0]["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+    cni = dev.one("aws:eks/addon:Addon", "dev-cluster-vpc-cni")
+    (association,) = cni.inputs["podIdentityAssociations"]
+    assert association["serviceAccount"] == "aws-node"
+    assert association["roleArn"].endswith(":role/dev-cluster-vpc-cni")
+    assert {
+        "aws:eks/addon:Addon::dev-cluster-eks-pod-identity-agent",
+        f"{ATTACHMENT}::dev-cluster-vpc-cni-AmazonEKS_CNI_Policy",
+    } <= set(cni.options["dependsOn"])
+
+
 def test_adopted_cluster_registers_no_cluster() -> None:
     config = platform_config("dev")
     config["cluster"]["create"] = False
@@ -414,6 +445,8 @@ def test_adopted_cluster_registers_no_cluster() -> None:
     assert group.inputs["clusterName"] == "gp-dev"
     assert group.inputs["subnetIds"], "node groups land in the adopted cluster's subnets"
     assert recording.outputs["clusterEndpoint"].endswith(".eks.amazonaws.com")
+    # The adopted cluster's own CNI may rely on the node role, as EKS sets it up by default.
+    assert "AmazonEKS_CNI_Policy" in _attached(recording, "dev-cluster-node")
     assert recording.one("pulumi:providers:kubernetes").inputs["kubeconfig"] == "[secret]"
 
 

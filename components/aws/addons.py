@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 
-# Nodes cannot become Ready without the CNI and kube-proxy; pods on them need the identity agent.
-PRE_NODE_ADDONS = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
+# Nodes cannot become Ready without the CNI and kube-proxy; pods on them need the identity agent,
+# and so does the CNI itself, whose AWS permissions come through EKS Pod Identity: the agent is
+# installed first.
+PRE_NODE_ADDONS = ("eks-pod-identity-agent", "kube-proxy", "vpc-cni")
+CNI_SERVICE_ACCOUNT = "aws-node"
 # These run as Deployments and need nodes to schedule on.
 POST_NODE_ADDONS = ("coredns", "aws-ebs-csi-driver")
 AUTOSCALER_NAMESPACE = "kube-system"

@@ -21,6 +21,7 @@ from components.aws import iam
 from components.aws.addons import (
     AUTOSCALER_NAMESPACE,
     AUTOSCALER_SERVICE_ACCOUNT,
+    CNI_SERVICE_ACCOUNT,
     EBS_CSI_SERVICE_ACCOUNT,
     POST_NODE_ADDONS,
     PRE_NODE_ADDONS,
@@ -77,7 +78,9 @@ class EksCluster(pulumi.ComponentResource):
         partition = args.cloud.partition
         self._attachments: dict[str, list[pulumi.Resource]] = {}
         self.node_role_arn = self._role(
-            "node", iam.service_trust_policy("ec2.amazonaws.com"), iam.NODE_POLICIES
+            "node",
+            iam.service_trust_policy("ec2.amazonaws.com"),
+            iam.node_policies(cni_on_node_role=not args.cluster.create),
         ).arn
         # Nodes cannot join before their role carries its policies.
         self.node_dependencies = list(self._attachments["node"])
@@ -217,9 +220,29 @@ class EksCluster(pulumi.ComponentResource):
         self._admin_access(cluster, partition)
 
         addon_versions = spec.eks_addon_versions()
-        self.node_dependencies += [
-            self._addon(cluster, addon, addon_versions[addon]) for addon in PRE_NODE_ADDONS
-        ]
+        cni_role = self._role("vpc-cni", iam.pod_identity_trust_policy(), (iam.CNI_POLICY,))
+        pre: list[pulumi.Resource] = []
+        for addon in PRE_NODE_ADDONS:
+            cni = addon == "vpc-cni"
+            pre.append(
+                self._addon(
+                    cluster,
+                    addon,
+                    addon_versions[addon],
+                    # After the identity agent and the role's policy: the CNI's credentials.
+                    depends_on=[*pre, *self._attachments["vpc-cni"]] if cni else None,
+                    pod_identity=(
+                        [
+                            aws.eks.AddonPodIdentityAssociationArgs(
+                                role_arn=cni_role.arn, service_account=CNI_SERVICE_ACCOUNT
+                            )
+                        ]
+                        if cni
+                        else None
+                    ),
+                )
+            )
+        self.node_dependencies += pre
         system = self._system_nodes(cluster)
         ebs_role = self._role("ebs-csi", iam.pod_identity_trust_policy(), (iam.EBS_CSI_POLICY,))
         post = [

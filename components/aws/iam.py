@@ -7,10 +7,19 @@ import json
 CLUSTER_POLICIES = ("AmazonEKSClusterPolicy",)
 NODE_POLICIES = (
     "AmazonEKSWorkerNodePolicy",
-    "AmazonEKS_CNI_Policy",
     "AmazonEC2ContainerRegistryReadOnly",
     "AmazonSSMManagedInstanceCore",
 )
+# The VPC CNI's permissions (ENIs and addresses for every node). On clusters the platform
+# creates, only the CNI's own service account holds them (EKS Pod Identity on the vpc-cni
+# add-on); on adopted clusters, whose add-ons the platform does not manage, the node role does.
+CNI_POLICY = "AmazonEKS_CNI_Policy"
+
+
+def node_policies(cni_on_node_role: bool) -> tuple[str, ...]:
+    return (*NODE_POLICIES, CNI_POLICY) if cni_on_node_role else NODE_POLICIES
+
+
 EBS_CSI_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
 ADMIN_ACCESS_POLICY = "AmazonEKSClusterAdminPolicy"
 
