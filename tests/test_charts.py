@@ -12,10 +12,12 @@ import json
 import pod_security
 import pytest
 from conftest import kubernetes_version, recorded
-from upstream_checks import k8s_errors, render_chart
+from upstream_checks import charts_dir, k8s_errors, load, packaged, render_chart
 
+from components import versions
 from components.addons.platform_base import PSA
-from tools.mockengine import Recording
+from tools import findings
+from tools.mockengine import Recording, Registration
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 STACKS = ("dev", "prod", "gcp-dev")
@@ -115,3 +117,58 @@ def test_the_pod_security_check_catches_what_admission_would_refuse() -> None:
 def test_a_values_change_that_breaks_a_template_fails() -> None:
     with pytest.raises(Exception, match="resources"):
         render_chart("keda", {"resources": "oops"}, "keda", "keda")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_image_the_charts_install_is_pinned(stack: str) -> None:
+    """The plan's own pinned-images rule, over what the charts render: no `latest`, no bare
+    repository."""
+    installed = [
+        Registration(
+            type=f"kubernetes:{manifest['apiVersion']}:{manifest['kind']}",
+            name=f"{chart}/{manifest['metadata'].get('name')}",
+            parent=None,
+            provider=None,
+            custom=True,
+            inputs=manifest,
+            options={},
+        )
+        for chart, _, objects in rendered(stack)
+        for manifest in objects
+    ]
+    images = [image for r in installed for _, image in findings._images(r.inputs)]
+    assert len(images) >= 5
+    assert list(findings.pinned_images(installed, None)) == []
+
+
+def test_the_image_scan_reads_the_split_form_and_skips_disabled_components() -> None:
+    def scan(spec: dict) -> list[str]:
+        resource = Registration(
+            "kubernetes:nvidia.com/v1:ClusterPolicy", "p", None, None, True, spec, {}
+        )
+        return [
+            f.message.split(" = ")[1].split(" ")[0]
+            for f in findings.pinned_images([resource], None)
+        ]
+
+    assert (
+        scan({"dcgm": {"repository": "nvcr.io/nvidia", "image": "dcgm", "version": "4.4.1"}}) == []
+    )
+    assert scan(
+        {"dcgm": {"repository": "nvcr.io/nvidia", "image": "dcgm", "version": "latest"}}
+    ) == ["'nvcr.io/nvidia/dcgm:latest'"]
+    assert scan({"vgpu": {"enabled": False, "image": "vgpu-manager", "version": ""}}) == []
+    assert scan({"vgpu": {"enabled": True, "image": "vgpu-manager", "version": ""}}) == [
+        "'vgpu-manager:'"
+    ]
+    # Prometheus' own resource names the full reference and repeats the version beside it.
+    assert scan({"image": "quay.io/prometheus/prometheus:v3.14.0", "version": "v3.14.0"}) == []
+    assert scan({"image": "r/x", "version": "sha256:" + "a" * 64}) == []
+
+
+def test_the_gpu_operator_chart_renders_as_nvidia_publishes_it() -> None:
+    """The repository's Chart.yaml says v1.0.0-devel / main-latest; the release job stamps the
+    tag, which is the version the platform installs."""
+    chart = load(packaged("gpu-operator") / "Chart.yaml")
+    assert chart["version"] == chart["appVersion"] == versions.GPU_OPERATOR_CHART[1]
+    assert load(charts_dir() / "gpu-operator" / "Chart.yaml")["appVersion"] == "main-latest"

@@ -4,10 +4,13 @@ README for provenance), and Kubernetes object schemas of the targeted minor vers
 
 from __future__ import annotations
 
+import atexit
 import functools
 import importlib.resources
 import json
 import re
+import shutil
+import tempfile
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
@@ -192,6 +195,31 @@ def vllm_series() -> frozenset[str]:
     return frozenset(names)
 
 
+# Charts whose repository keeps placeholder versions (`v1.0.0-devel`, appVersion `main-latest`)
+# that the maintainers' release job stamps: NVIDIA's .github/workflows/release-rc-assets.yaml
+# runs `helm package --version <tag> --app-version <tag>`. Rendered as published, so the images
+# that default to the appVersion get the release's tag, as they do in a cluster.
+STAMPED_AT_RELEASE = ("gpu-operator",)
+
+
+@functools.cache
+def packaged(chart: str) -> Path:
+    """The vendored chart as its release publishes it (a stamped copy, once per session)."""
+    source = charts_dir() / chart
+    if chart not in STAMPED_AT_RELEASE:
+        return source
+    tag = load(UPSTREAM / "sources.yaml")["sources"][chart]["tag"]
+    work = Path(tempfile.mkdtemp(prefix=f"{chart}-packaged-"))
+    atexit.register(shutil.rmtree, work, ignore_errors=True)
+    copy = work / chart
+    shutil.copytree(source, copy)
+    text = (copy / "Chart.yaml").read_text()
+    text = re.sub(r"(?m)^version: .*$", f"version: {tag}", text, count=1)
+    text = re.sub(r"(?m)^appVersion: .*$", f'appVersion: "{tag}"', text, count=1)
+    (copy / "Chart.yaml").write_text(text)
+    return copy
+
+
 def render_chart(chart: str, values: dict, name: str, namespace: str) -> list[dict]:
     """The objects a vendored chart renders with these values, by Helm's own template engine
     (helm-python-sdk embeds Helm's Go library; Capabilities.KubeVersion is 1.36). Test hooks
@@ -199,7 +227,7 @@ def render_chart(chart: str, values: dict, name: str, namespace: str) -> list[di
     import helm_python
 
     # A fresh load per render: rendering removes disabled subcharts from the loaded chart.
-    with helm_python.Chart.load(str(charts_dir() / chart)) as loaded:
+    with helm_python.Chart.load(str(packaged(chart))) as loaded:
         rendered = loaded.render(values=values, name=name, namespace=namespace)
     documents = []
     for path in sorted(rendered):

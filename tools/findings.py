@@ -70,11 +70,18 @@ def default_providers_disabled(_: list[Registration], context: Context) -> Itera
 
 
 def _images(value: Any, path: str = "") -> Iterable[tuple[str, str]]:
+    """Every container image reference in a resource's inputs, with where it is. An `image`
+    beside a `version` is the split form the GPU Operator's ClusterPolicy and many charts use
+    (`repository`/`image`:`version`). A map with `enabled: false` is a component that is
+    not installed."""
     if isinstance(value, dict):
+        if value.get("enabled") is False:
+            return  # a disabled component installs nothing
         for key, item in value.items():
             where = f"{path}.{key}" if path else str(key)
             if key == "image" and isinstance(item, str):
-                yield where, item
+                split = "version" in value and "@" not in item and ":" not in item.rsplit("/")[-1]
+                yield where, _joined(value) if split else item
             else:
                 yield from _images(item, where)
     elif isinstance(value, list):
@@ -82,12 +89,19 @@ def _images(value: Any, path: str = "") -> Iterable[tuple[str, str]]:
             yield from _images(item, f"{path}[{index}]")
 
 
+def _joined(split: dict) -> str:
+    repository = str(split.get("repository") or "").rstrip("/")
+    image = f"{repository}/{split['image']}" if repository else split["image"]
+    version = str(split.get("version") or "")
+    return f"{image}@{version}" if version.startswith("sha256:") else f"{image}:{version}"
+
+
 def pinned_images(resources: list[Registration], _: Context) -> Iterator[Finding]:
     """Container images name a tag other than `latest`, or a digest."""
     for r in resources:
         for where, image in _images(r.inputs):
             name, _, tag = image.rpartition(":")
-            untagged = "@sha256:" not in image and (not name or "/" in tag)
+            untagged = "@sha256:" not in image and (not name or not tag or "/" in tag)
             if untagged or tag == "latest":
                 yield Finding(
                     "pinned-images",
