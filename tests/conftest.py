@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from pulumi.runtime import rpc
 from xdist.scheduler import LoadScopeScheduling
 
@@ -31,6 +32,10 @@ from tools.mockengine import Recording, run_program
 # without it is about half a gigabyte. Everything is frozen at the end, so the final
 # collections (the interpreter's, pytest's hunt for unraisable exceptions) skip it.
 gc.disable()
+
+# `pytest --hypothesis-profile=fuzz tests/test_bad_input.py` runs the generated bad-input tests
+# with thousands of cases instead of the suite's 150.
+settings.register_profile("fuzz", max_examples=3000)
 
 
 def pytest_sessionfinish() -> None:

@@ -63,6 +63,12 @@ FILE_CORPUS: list[tuple[str, bytes | str, str]] = [
     ("duplicate-key", HEADER + "  x: 1\n  x: 2\n", "line 4: 'x' is given twice (first on line 3)"),
     ("infinity", HEADER + "  x: .inf\n", "line 3: .inf is not a finite number"),
     ("int-key", HEADER + "  1: x\n", "line 3: map keys must be strings"),
+    (
+        "setting-outside-config",
+        HEADER + "minNodes: 2\n",
+        "'minNodes' is not a stack file key (config, encryptedkey, encryptionsalt, environment, "
+        "secretsprovider)",
+    ),
 ]
 
 
@@ -174,11 +180,13 @@ LEAVES = [
     for stack in ("dev", "prod", "gcp-dev")
     for path, _ in _string_leaves(platform_config(stack))
 ]
+# 150 generated cases per run; `pytest --hypothesis-profile=fuzz` runs thousands.
+EXAMPLES = max(150, settings.default.max_examples)
 # Arabic-Indic digits: what `\d` without re.ASCII accepts.
 ASCII_LOOKALIKES = str.maketrans("0123456789", "".join(chr(0x660 + i) for i in range(10)))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(
     leaf=st.sampled_from(LEAVES),
     mutation=st.sampled_from(["newline", "digits", "huge"]),
@@ -352,7 +360,7 @@ def fuzz_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("fuzz") / "Pulumi.fuzz.yaml"
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(text=mutated_stack_files())
 def test_mutated_stack_files_are_refused_cleanly_or_valid(fuzz_path: Path, text: str) -> None:
     """Whatever a mutation does to a stack file, reading and validating it ends in a valid

@@ -24,6 +24,8 @@ OFFLINE_SECRET = "offline-plan-stand-in-secret"
 MAX_BYTES = 1 << 20
 MAX_DEPTH = 64
 MAX_NODES = 100_000
+# The top-level keys of a stack file: Pulumi's ProjectStack (sdk/go/common/workspace/project.go).
+STACK_FILE_KEYS = ("config", "encryptedkey", "encryptionsalt", "environment", "secretsprovider")
 
 _JSON_TAGS = frozenset(
     f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "seq", "map")
@@ -160,6 +162,13 @@ def read(path: Path, project: str) -> StackFile:
         document = {}
     if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
         raise StackFileError(f"{path}: expected a top-level `config:` map of keys to values")
+    unknown = sorted(set(document) - set(STACK_FILE_KEYS))
+    if unknown:
+        # Pulumi ignores them; a setting put there by mistake would silently do nothing.
+        raise StackFileError(
+            f"{path}: {unknown[0]!r} is not a stack file key ({', '.join(STACK_FILE_KEYS)}); "
+            "platform settings go under config: gpu-platform:platform"
+        )
     config: dict[str, Any] = {}
     secret_keys: list[str] = []
     for key, value in (document.get("config") or {}).items():
