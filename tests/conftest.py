@@ -50,9 +50,20 @@ def pytest_sessionfinish() -> None:
 GCP_TESTS = re.compile(r"gcp|gke|gcs", re.IGNORECASE)
 
 
+# Modules that start a server: handed out first, so no worker is left running one alone at
+# the end.
+STARTS_FIRST = ("tests/test_pgvector.py",)
+
+
 class _GcpTogetherScheduling(LoadScopeScheduling):
     def _split_scope(self, nodeid: str) -> str:
         return "gcp" if GCP_TESTS.search(nodeid) else nodeid.split("::", 1)[0]
+
+    def _assign_work_unit(self, node: Any) -> None:
+        for scope in reversed(STARTS_FIRST):
+            if scope in self.workqueue:
+                self.workqueue.move_to_end(scope, last=False)
+        super()._assign_work_unit(node)
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadScopeScheduling:

