@@ -8,7 +8,7 @@ import re
 import jsonschema
 import pytest
 import yaml
-from conftest import (
+from harness import (
     RecordedStacks,
     kubernetes_version,
     prod_variant,

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import STACK_FILES, platform_config, run_mocked
+from harness import STACK_FILES, platform_config, run_mocked
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner

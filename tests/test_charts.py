@@ -11,7 +11,7 @@ import json
 
 import pod_security
 import pytest
-from conftest import kubernetes_version, recorded
+from harness import kubernetes_version, recorded
 from upstream_checks import charts_dir, k8s_errors, load, packaged, render_chart
 
 from components import versions

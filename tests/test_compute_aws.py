@@ -6,7 +6,7 @@ import ipaddress
 import json
 
 import pytest
-from conftest import ADMIN_ROLE, dev_variant, platform_config, prod_variant, recorded, run_main
+from harness import ADMIN_ROLE, dev_variant, platform_config, prod_variant, recorded, run_main
 from hypothesis import given
 from hypothesis import strategies as st
 

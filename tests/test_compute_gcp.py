@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from conftest import GCP_PRODUCTION_STACK, gcp_production, platform_config, recorded, run_main
+from harness import GCP_PRODUCTION_STACK, gcp_production, platform_config, recorded, run_main
 
 from components import versions
 from components.serving import exposure

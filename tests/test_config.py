@@ -6,7 +6,7 @@ from typing import Any
 
 import pulumi
 import pytest
-from conftest import platform_config, recorded, run_main
+from harness import platform_config, recorded, run_main
 from hypothesis import given
 from hypothesis import strategies as st
 

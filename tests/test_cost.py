@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from conftest import platform_config
+from harness import platform_config
 
 from components import catalog, cost
 from stacks.config import parse

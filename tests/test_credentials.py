@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from conftest import (
+from harness import (
     DEPLOY_ROLE,
     PLATFORM_KEY,
     dev_variant,

@@ -3,7 +3,7 @@ quotes (quotas, version pins) match what the program computes."""
 
 from __future__ import annotations
 
-from conftest import ROOT, platform_config
+from harness import ROOT, platform_config
 
 from components import k8s_versions
 from components.quotas import quota_needs

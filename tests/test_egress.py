@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
-from conftest import platform_config, recorded
+from harness import platform_config, recorded
 from upstream_checks import k8s_errors
 
 from components.aws import network

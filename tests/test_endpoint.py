@@ -7,7 +7,7 @@ import copy
 from typing import Any
 
 import pytest
-from conftest import (
+from harness import (
     PLATFORM_KEY,
     gcp_production,
     platform_config,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conftest import recorded
+from harness import recorded
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -14,7 +14,7 @@ from unittest import mock
 import pulumi
 import pytest
 import yaml
-from conftest import (
+from harness import (
     GATED_SOURCE,
     ROOT,
     STACK_FILES,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import recorded, stack_file
+from harness import recorded, stack_file
 
 from stacks.platform import TOKEN
 from tools.findings import check

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import platform_config
+from harness import platform_config
 
 from components.quotas import QuotaNeed, quota_needs
 from stacks.config import parse

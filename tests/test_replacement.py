@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 import pytest
-from conftest import platform_config, recorded, run_main
+from harness import platform_config, recorded, run_main
 
 from tools.mockengine import Recording
 

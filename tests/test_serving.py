@@ -8,7 +8,7 @@ from typing import Any
 
 import promql_parser
 import pytest
-from conftest import (
+from harness import (
     HF_TOKEN,
     dev_variant,
     dev_variant_config,

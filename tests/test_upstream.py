@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import pytest
 import yaml
-from conftest import ROOT, recorded
+from harness import ROOT, recorded
 from upstream_checks import UPSTREAM, k8s_errors
 
 from components import k8s_versions
