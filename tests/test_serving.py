@@ -448,10 +448,10 @@ def test_cache_follows_the_pools_zones(dev: Recording) -> None:
 @pytest.fixture(scope="module")
 def two_models() -> Recording:
     """dev serving two models: qwen-7b with a shared (ReadWriteMany) cache class, and `weights`,
-    streamed from S3."""
+    an embedding model streamed from S3."""
     config = platform_config("dev")
     config["models"]["qwen-7b"]["cacheStorageClass"] = "efs-sc"
-    config["models"]["weights"] = _streamed("s3://model-bucket/llama/8b/")
+    config["models"]["weights"] = _streamed("s3://model-bucket/llama/8b/") | {"task": "embed"}
     return run_main(config, stack="dev")
 
 
@@ -622,3 +622,29 @@ def test_hub_models_get_no_cloud_identity(dev: Recording) -> None:
         for e in _manifests(dev)["StatefulSet"]["spec"]["template"]["spec"]["containers"][0]["env"]
     }
     assert "HF_HUB_OFFLINE" not in env
+
+
+def test_embedding_models_run_vllms_pooling_runner(two_models: Recording) -> None:
+    accepted, removed = vllm_flags()
+
+    def args(model: str) -> list[str]:
+        server = two_models.one(STATEFUL_SET, f"dev-{model}-server").inputs
+        return server["spec"]["template"]["spec"]["containers"][0]["args"]
+
+    embed, chat = args("weights"), args("qwen-7b")
+    assert embed[embed.index("--runner") + 1] == "pooling"
+    assert "--enable-prefix-caching" not in embed
+    assert "--runner" not in chat and "--enable-prefix-caching" in chat
+    flags = {a for a in embed + chat if a.startswith("--")}
+    assert flags <= accepted and not flags & removed
+    # Placed, exposed and autoscaled like any model.
+    assert set(_manifests(two_models, "weights")) == set(_manifests(two_models, "qwen-7b")) - {
+        "PodDisruptionBudget",  # one replica at most
+        "PersistentVolumeClaim",  # streamed weights, no cache
+    }
+
+
+def test_a_task_vllm_is_not_asked_for_is_refused() -> None:
+    config = platform_config("dev")
+    config["models"]["qwen-7b"]["task"] = "classify"
+    assert _problems(config)[0].startswith("models.qwen-7b.task:")

@@ -42,6 +42,13 @@ class ModelSpec(Spec):
             "the weights."
         )
     )
+    task: Literal["generate", "embed"] = Field(
+        "generate",
+        description=(
+            "generate: a chat/completions model. embed: an embedding model, served by vLLM's "
+            "pooling runner on /v1/embeddings."
+        ),
+    )
     revision: str | None = Field(
         None,
         description=(

@@ -64,8 +64,13 @@ def render_args(model_name: str, model: ModelSpec, pool: NodePoolSpec) -> list[s
         model.dtype,
         "--gpu-memory-utilization",
         str(memory_utilization(model, pool)),
-        "--enable-prefix-caching",
     ]
+    if model.task == "embed":
+        # The pooling runner serves /v1/embeddings; nothing is generated, so there is no
+        # prefix to reuse between requests.
+        args += ["--runner", "pooling"]
+    else:
+        args += ["--enable-prefix-caching"]
     if model.quantization is not None:
         args += ["--quantization", model.quantization]
     return args
