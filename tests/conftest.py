@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from hypothesis import settings
-from xdist.scheduler import LoadScopeScheduling
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_FILES = {
@@ -55,16 +54,18 @@ GCP_TESTS = re.compile(r"gcp|gke|gcs", re.IGNORECASE)
 STARTS_FIRST = ("tests/test_pgvector.py",)
 
 
-class _GcpTogetherScheduling(LoadScopeScheduling):
-    def _split_scope(self, nodeid: str) -> str:
-        return "gcp" if GCP_TESTS.search(nodeid) else nodeid.split("::", 1)[0]
+@pytest.hookimpl(optionalhook=True)  # only with xdist; `pytest -p no:xdist` runs without it
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    from xdist.scheduler import LoadScopeScheduling
 
-    def _assign_work_unit(self, node: Any) -> None:
-        for scope in reversed(STARTS_FIRST):
-            if scope in self.workqueue:
-                self.workqueue.move_to_end(scope, last=False)
-        super()._assign_work_unit(node)
+    class GcpTogetherScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "gcp" if GCP_TESTS.search(nodeid) else nodeid.split("::", 1)[0]
 
+        def _assign_work_unit(self, node: Any) -> None:
+            for scope in reversed(STARTS_FIRST):
+                if scope in self.workqueue:
+                    self.workqueue.move_to_end(scope, last=False)
+            super()._assign_work_unit(node)
 
-def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadScopeScheduling:
-    return _GcpTogetherScheduling(config, log)
+    return GcpTogetherScheduling(config, log)

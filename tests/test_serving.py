@@ -451,7 +451,10 @@ def two_models() -> Recording:
     an embedding model streamed from S3."""
     config = platform_config("dev")
     config["models"]["qwen-7b"]["cacheStorageClass"] = "efs-sc"
-    config["models"]["weights"] = _streamed("s3://model-bucket/llama/8b/") | {"task": "embed"}
+    config["models"]["weights"] = _streamed("s3://model-bucket/llama/8b/") | {
+        "task": "embed",
+        "maxModelLen": 8192,
+    }
     return run_main(config, stack="dev")
 
 
@@ -648,3 +651,19 @@ def test_a_task_vllm_is_not_asked_for_is_refused() -> None:
     config = platform_config("dev")
     config["models"]["qwen-7b"]["task"] = "classify"
     assert _problems(config)[0].startswith("models.qwen-7b.task:")
+
+
+def test_an_embedding_model_states_its_context_length() -> None:
+    """The default (8192) is longer than many embedding models take, and vLLM refuses to start
+    with a longer one than the model has."""
+    config = platform_config("dev")
+    model = config["models"]["qwen-7b"]
+    model["task"] = "embed"
+    del model["maxModelLen"]
+    assert _problems(config) == [
+        "models.qwen-7b.maxModelLen: set it for an embedding model: its context length (often "
+        "512 or 8192, max_position_embeddings in its config.json); vLLM refuses to start with a "
+        "longer one than the model has"
+    ]
+    model["maxModelLen"] = 512
+    assert parse(config).models["qwen-7b"].max_model_len == 512

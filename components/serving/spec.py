@@ -73,7 +73,12 @@ class ModelSpec(Spec):
     )
     max_replicas: int = Field(ge=1, le=100, description="Most replicas; at least minReplicas.")
     max_model_len: int = Field(
-        8192, ge=256, le=1048576, description="Longest sequence (prompt + output) in tokens."
+        8192,
+        ge=256,
+        le=1048576,
+        description=(
+            "Longest sequence (prompt + output) in tokens; an embedding model must set its own."
+        ),
     )
     dtype: Literal["auto", "bfloat16", "float16"] = Field(
         "auto", description="Weight and activation dtype: auto, bfloat16 or float16."
@@ -208,6 +213,15 @@ class ModelSpec(Spec):
         if not is_power_of_two(self.gpus_per_replica):
             problems.append(
                 Problem(("gpusPerReplica",), "tensor parallelism needs a power of two: 1, 2, 4, 8")
+            )
+        if self.task == "embed" and "max_model_len" not in self.model_fields_set:
+            problems.append(
+                Problem(
+                    ("maxModelLen",),
+                    "set it for an embedding model: its context length (often 512 or 8192, "
+                    "max_position_embeddings in its config.json); vLLM refuses to start with a "
+                    "longer one than the model has",
+                )
             )
         fallback = self.fallback_replicas
         if fallback is not None and not self.min_replicas <= fallback <= self.max_replicas:

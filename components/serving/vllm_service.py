@@ -128,15 +128,17 @@ class VllmService(pulumi.ComponentResource):
                 f"{name}-pdb", metadata=pdb["metadata"], spec=pdb["spec"], opts=child(ready)
             )
         credentials_from = None if model.from_hub else args.cloud
-        policy = pulumi.Output.from_input(args.object_store).apply(
-            lambda store: exposure.render_network_policy(
+
+        def policy(store: Sequence[str] | None) -> dict:
+            return exposure.render_network_policy(
                 k8s_name, NAMESPACE, object_store=store, credentials_from=credentials_from
             )
-        )
+
+        # Only the spec waits for the store's addresses (known at deploy); the name never does.
         k8s.networking.v1.NetworkPolicy(
             f"{name}-netpol",
-            metadata=policy["metadata"],
-            spec=policy["spec"],
+            metadata=policy(None)["metadata"],
+            spec=pulumi.Output.from_input(args.object_store).apply(lambda s: policy(s)["spec"]),
             opts=child(ready),
         )
         scaled = render_scaled_object(

@@ -192,8 +192,8 @@ def render_workload(
     if mode != "none":
         env.append({"name": "HF_HOME", "value": f"{CACHE_DIR}/huggingface"})
     if not model.from_hub:
-        # Everything comes from object storage, and the network policy allows nothing else: a
-        # hub lookup would only wait for a connection that never opens.
+        # Everything comes from object storage: no hub lookup (which the network policy would
+        # block wherever the store's addresses are known) delays the start.
         env.append({"name": "HF_HUB_OFFLINE", "value": "1"})
     if cloud == "aws" and not model.from_hub and region is not None:
         env.append({"name": "AWS_REGION", "value": region})  # the S3 client's endpoint
