@@ -363,6 +363,10 @@ def test_kubernetes_objects_validate_against_their_versions_schemas(
     validated = 0
     for r in stacks[stack].resources:
         if r.type.startswith("kubernetes:") and "kind" in r.inputs:
-            assert k8s_errors(r.inputs, version) == [], r.key
+            errors = k8s_errors(r.inputs, version)
+            if r.type.endswith("Patch"):
+                # A patch names only the fields it sets; what it names must still be valid.
+                errors = [e for e in errors if not e.endswith("is a required property")]
+            assert errors == [], r.key
             validated += 1
     assert validated >= 20

@@ -427,6 +427,13 @@ def test_only_the_cnis_own_service_account_holds_its_permissions() -> None:
         "aws:eks/addon:Addon::dev-cluster-eks-pod-identity-agent",
         f"{ATTACHMENT}::dev-cluster-vpc-cni-AmazonEKS_CNI_Policy",
     } <= set(cni.options["dependsOn"])
+    # Credentials reach only pods created after the association: the CNI's pods roll once
+    # (a cluster whose node role had the policy), before Pulumi deletes that attachment last.
+    restart = dev.one("kubernetes:apps/v1:DaemonSetPatch", "dev-cluster-aws-node-credentials")
+    assert restart.inputs["metadata"]["name"] == "aws-node"
+    template = restart.inputs["spec"]["template"]["metadata"]["annotations"]
+    assert template == {"gpuplatform.io/cni-credentials": "pod-identity"}
+    assert cni.key in restart.options["dependsOn"]
 
 
 def test_adopted_cluster_registers_no_cluster() -> None:
@@ -447,6 +454,7 @@ def test_adopted_cluster_registers_no_cluster() -> None:
     assert recording.outputs["clusterEndpoint"].endswith(".eks.amazonaws.com")
     # The adopted cluster's own CNI may rely on the node role, as EKS sets it up by default.
     assert "AmazonEKS_CNI_Policy" in _attached(recording, "dev-cluster-node")
+    assert recording.of_type("kubernetes:apps/v1:DaemonSetPatch") == []
     assert recording.one("pulumi:providers:kubernetes").inputs["kubeconfig"] == "[secret]"
 
 

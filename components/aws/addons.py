@@ -10,6 +10,28 @@ import json
 # installed first.
 PRE_NODE_ADDONS = ("eks-pod-identity-agent", "kube-proxy", "vpc-cni")
 CNI_SERVICE_ACCOUNT = "aws-node"
+
+
+def render_cni_restart() -> dict:
+    """A pod-template annotation on the CNI's DaemonSet. Pod Identity credentials reach only
+    pods created after the association exists, so on a cluster whose node role held the CNI's
+    permissions, setting it once rolls the CNI's pods onto their own credentials before the
+    node role's policy goes (Pulumi deletes last). Constant afterwards: no further restarts."""
+    return {
+        "metadata": {
+            "name": "aws-node",
+            "namespace": "kube-system",
+            # The add-on's manager owns the rest of the object; this one key is ours.
+            "annotations": {"pulumi.com/patchForce": "true"},
+        },
+        "spec": {
+            "template": {
+                "metadata": {"annotations": {"gpuplatform.io/cni-credentials": "pod-identity"}}
+            }
+        },
+    }
+
+
 # These run as Deployments and need nodes to schedule on.
 POST_NODE_ADDONS = ("coredns", "aws-ebs-csi-driver")
 AUTOSCALER_NAMESPACE = "kube-system"

@@ -26,6 +26,7 @@ from components.aws.addons import (
     POST_NODE_ADDONS,
     PRE_NODE_ADDONS,
     render_addon_configuration,
+    render_cni_restart,
     render_storage_class,
 )
 from components.aws.encryption import create_key_and_logs
@@ -104,6 +105,13 @@ class EksCluster(pulumi.ComponentResource):
             f"{name}-k8s", kubeconfig=self.kubeconfig, opts=pulumi.ResourceOptions(parent=self)
         )
         if args.cluster.create:
+            k8s.apps.v1.DaemonSetPatch(
+                f"{name}-aws-node-credentials",
+                **render_cni_restart(),
+                opts=pulumi.ResourceOptions(
+                    parent=self, provider=self.k8s_provider, depends_on=[self._cni]
+                ),
+            )
             k8s.storage.v1.StorageClass(
                 f"{name}-gp3",
                 **render_storage_class(),
@@ -242,6 +250,8 @@ class EksCluster(pulumi.ComponentResource):
                     ),
                 )
             )
+            if cni:
+                self._cni = pre[-1]
         self.node_dependencies += pre
         system = self._system_nodes(cluster)
         ebs_role = self._role("ebs-csi", iam.pod_identity_trust_policy(), (iam.EBS_CSI_POLICY,))
