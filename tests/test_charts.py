@@ -164,6 +164,11 @@ def test_the_image_scan_reads_the_split_form_and_skips_disabled_components() -> 
     # Prometheus' own resource names the full reference and repeats the version beside it.
     assert scan({"image": "quay.io/prometheus/prometheus:v3.14.0", "version": "v3.14.0"}) == []
     assert scan({"image": "r/x", "version": "sha256:" + "a" * 64}) == []
+    # The values form: a tag or digest beside the chart's repository.
+    assert scan({"image": {"tag": "v1.36.1"}}) == []
+    assert scan({"image": {"repository": "x/y", "tag": "latest"}}) == ["'x/y:latest'"]
+    assert scan({"image": {"registry": "r.io", "repository": "y", "tag": ""}}) == ["'r.io/y:'"]
+    assert scan({"image": {"repository": "y", "tag": "", "digest": "sha256:" + "b" * 64}}) == []
 
 
 def test_the_gpu_operator_chart_renders_as_nvidia_publishes_it() -> None:

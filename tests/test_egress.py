@@ -128,3 +128,7 @@ def test_gke_networks_reach_google_apis_at_the_private_range() -> None:
     private = ipaddress.ip_network(PRIVATE_GOOGLE_APIS)
     assert {ipaddress.ip_address(a) for a in records["A"]["rrdatas"]} == set(private)
     assert [r["type"] for r in render_records()] == ["A", "CNAME"]
+    # Everything on the cluster waits for the zone: no policy narrows GCS to the range first.
+    cluster = gke.one("gcp:container/cluster:Cluster")
+    dns = {r.key for r in gke.resources if r.type.startswith("gcp:dns/")}
+    assert len(dns) == 3 and dns <= set(cluster.options["dependsOn"])

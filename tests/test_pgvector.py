@@ -171,6 +171,32 @@ def test_the_application_role_reads_and_writes_rows_and_nothing_else(postgres: P
     assert owner.returncode != 0 and "not permitted to log in" in owner.stderr
 
 
+def test_a_managed_services_admin_that_is_not_a_superuser_can_run_it(postgres: Postgres) -> None:
+    """RDS and Cloud SQL give an admin with CREATEROLE and a database it owns, not a superuser;
+    the script runs as that admin, twice, and leaves the same roles. (Their admins may create
+    allow-listed extensions such as vector, which plain PostgreSQL keeps to superusers: the
+    superuser creates it here, and the script's CREATE EXTENSION IF NOT EXISTS finds it.)"""
+    admin = f"admin{next(_DATABASES)}"
+    postgres.run("postgres", f"CREATE ROLE {admin} LOGIN CREATEROLE")
+    database = postgres.database()
+    postgres.run("postgres", f"ALTER DATABASE {database} OWNER TO {admin}")
+    postgres.run(database, "CREATE EXTENSION vector")
+    schema = VectorSchema(dimensions=3, distance="cosine", owner="m_owner", app_role="m_app")
+    for _ in range(2):
+        postgres.run(database, render_bootstrap_sql(schema), user=admin)
+    postgres.run(
+        database,
+        "INSERT INTO rag.embeddings (content, embedding) VALUES ('a', '[1,0,0]')",
+        user=schema.app_role,
+    )
+    assert (
+        postgres.run(
+            database, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user", user=admin
+        )
+        == "f"
+    )
+
+
 def test_dimensions_an_hnsw_index_cannot_take_are_refused() -> None:
     assert column_type(HALFVEC_MAX_DIMENSIONS) == "halfvec"
     with pytest.raises(
@@ -181,3 +207,5 @@ def test_dimensions_an_hnsw_index_cannot_take_are_refused() -> None:
         VectorSchema(dimensions=0, distance="cosine")
     with pytest.raises(ValueError, match="not a plain SQL identifier"):
         VectorSchema(dimensions=3, distance="cosine", table="x; DROP TABLE y")
+    with pytest.raises(ValueError, match="too long for its index names"):
+        VectorSchema(dimensions=3, distance="cosine", table="t" * 60)

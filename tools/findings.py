@@ -72,8 +72,9 @@ def default_providers_disabled(_: list[Registration], context: Context) -> Itera
 def _images(value: Any, path: str = "") -> Iterable[tuple[str, str]]:
     """Every container image reference in a resource's inputs, with where it is. An `image`
     beside a `version` is the split form the GPU Operator's ClusterPolicy and many charts use
-    (`repository`/`image`:`version`). A map with `enabled: false` is a component that is
-    not installed."""
+    (`repository`/`image`:`version`); an `image` map with a `tag` or `digest` is the form most
+    charts' values use (`registry`, `repository`, `tag`, `digest`). A map with
+    `enabled: false` is a component that is not installed."""
     if isinstance(value, dict):
         if value.get("enabled") is False:
             return  # a disabled component installs nothing
@@ -82,6 +83,8 @@ def _images(value: Any, path: str = "") -> Iterable[tuple[str, str]]:
             if key == "image" and isinstance(item, str):
                 split = "version" in value and "@" not in item and ":" not in item.rsplit("/")[-1]
                 yield where, _joined(value) if split else item
+            elif key == "image" and isinstance(item, dict) and ({"tag", "digest"} & set(item)):
+                yield where, _from_map(item)
             else:
                 yield from _images(item, where)
     elif isinstance(value, list):
@@ -94,6 +97,14 @@ def _joined(split: dict) -> str:
     image = f"{repository}/{split['image']}" if repository else split["image"]
     version = str(split.get("version") or "")
     return f"{image}@{version}" if version.startswith("sha256:") else f"{image}:{version}"
+
+
+def _from_map(image: dict) -> str:
+    """A values-style image map; without a repository it is the chart's own image."""
+    parts = [str(image[k]).strip("/") for k in ("registry", "repository") if image.get(k)]
+    name = "/".join(parts) or "<the chart's image>"
+    digest = str(image.get("digest") or "")
+    return f"{name}@{digest}" if digest else f"{name}:{image.get('tag') or ''}"
 
 
 def pinned_images(resources: list[Registration], _: Context) -> Iterator[Finding]:

@@ -42,6 +42,9 @@ class VectorSchema:
         for name in (self.schema, self.table, self.owner, self.app_role):
             if not _IDENTIFIER.fullmatch(name):
                 raise ValueError(f"{name!r} is not a plain SQL identifier")
+        if len(f"{self.table}_embedding_hnsw") > 63:
+            # PostgreSQL cuts longer names, and the two index names would become one.
+            raise ValueError(f"table name {self.table!r} is too long for its index names")
         if self.owner == self.app_role:
             raise ValueError("the table owner and the application role must differ")
         if self.distance not in OPERATORS:

@@ -200,7 +200,9 @@ class GkeCluster(pulumi.ComponentResource):
         )
         # Google APIs (Cloud Storage for model weights included) at one private range, which
         # the model servers' network policies allow instead of all public addresses.
-        create_private_google_apis(
+        # The cluster (and so everything on it) waits for them: on an existing network, model
+        # servers' policies never allow only that range before DNS answers with it.
+        private_apis = create_private_google_apis(
             name, f"{spec.name}-googleapis", network, cloud.project, self._opts()
         )
         key, grant = create_secrets_key(
@@ -247,7 +249,7 @@ class GkeCluster(pulumi.ComponentResource):
             deletion_protection=args.production,
             opts=self._opts(
                 protect=args.production,
-                depends_on=[*self.node_account_ready, grant],
+                depends_on=[*self.node_account_ready, grant, *private_apis],
                 # Describes only the removed default pool; changing it would replace the cluster.
                 ignore_changes=["nodeConfig"],
             ),

@@ -36,8 +36,8 @@ def create_private_google_apis(
     network: gcp.compute.Network,
     project: str,
     opts: pulumi.ResourceOptions,
-) -> gcp.dns.ManagedZone:
-    """The private zone for `googleapis.com` on `network`, with `render_records()`."""
+) -> list[pulumi.Resource]:
+    """The private zone for `googleapis.com` on `network` and its `render_records()`."""
     zone = gcp.dns.ManagedZone(
         f"{name}-googleapis",
         name=zone_name,
@@ -48,13 +48,14 @@ def create_private_google_apis(
         project=project,
         opts=opts,
     )
-    for record in render_records():
-        kind = record["type"].lower()
+    records = [
         gcp.dns.RecordSet(
-            f"{name}-googleapis-{kind}",
+            f"{name}-googleapis-{record['type'].lower()}",
             managed_zone=zone.name,
             project=project,
             **record,
             opts=opts,
         )
-    return zone
+        for record in render_records()
+    ]
+    return [zone, *records]
