@@ -253,8 +253,10 @@ def write_manifests(recording: Recording, directory: Path) -> list[Path]:
             file_name, text = _release_values(r)
         elif r.type.startswith("kubernetes:") and (manifest := _manifest(r)) is not None:
             meta = manifest.get("metadata") or {}
+            # A patch changes some fields of an object something else owns; it is not the object.
+            kind = str(manifest["kind"]).lower() + ("-patch" if r.type.endswith("Patch") else "")
             stem = _file_name(
-                str(manifest["kind"]).lower(),
+                kind,
                 meta.get("namespace") or "",
                 meta.get("name") or r.name,
             )
