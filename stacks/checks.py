@@ -1,9 +1,11 @@
-"""Stack checks beyond the platform config's own model: provider config keys the program would
-ignore, and gated models without a token to download them (pure functions of plain data; the
-program and the offline plan both run them before anything is registered)."""
+"""Stack checks beyond the platform config's own model: provider config keys and keys of this
+project that the program would ignore, and gated models without a token to download them (pure
+functions of plain data; the program and the offline plan both run them before anything is
+registered)."""
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -90,3 +92,30 @@ def plaintext_secret_problems(present: Iterable[str], secret: Iterable[str]) -> 
         for key in SECRET_KEYS
         if key in set(present) and key not in stored_secret
     ]
+
+
+# Every key of this project's namespace the program reads.
+PROJECT_KEYS = (CONFIG_KEY, HF_TOKEN_KEY)
+
+
+def unknown_project_key_problems(keys: Iterable[str]) -> list[str]:
+    """An error for each `gpu-platform:` key the program does not read (a typo such as
+    `hftoken`, or a platform setting given beside `platform` instead of inside it): Pulumi
+    passes any key, and nothing would read it."""
+    problems = []
+    by_lower = {name.lower(): name for name in PROJECT_KEYS}
+    for key in sorted(set(keys)):
+        namespace, _, name = key.partition(":")
+        if namespace != PROJECT or name in PROJECT_KEYS:
+            continue
+        close = difflib.get_close_matches(name.lower(), list(by_lower), n=1)
+        fix = (
+            f"did you mean {PROJECT}:{by_lower[close[0]]}?"
+            if close
+            else f"platform settings go inside {PROJECT}:{CONFIG_KEY}"
+        )
+        problems.append(
+            f"{key}: not read by this program (it reads "
+            f"{', '.join(f'{PROJECT}:{k}' for k in PROJECT_KEYS)}); {fix}"
+        )
+    return problems

@@ -331,6 +331,8 @@ def load() -> StackConfig:
         if pulumi.Config(key.split(":")[0]).get(key.split(":")[1]) is not None
     ]
     problems = checks.provider_key_problems(present)
+    # `pulumi up` hands the program every stack config key in PULUMI_CONFIG.
+    problems += checks.unknown_project_key_problems(pulumi.runtime.get_config_env())
     secrets = [key for key in checks.SECRET_KEYS if pulumi.runtime.get_config(key) is not None]
     problems += checks.plaintext_secret_problems(
         secrets, [key for key in secrets if pulumi.runtime.is_config_secret(key)]

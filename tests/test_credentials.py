@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from harness import (
     DEPLOY_ROLE,
@@ -91,3 +92,25 @@ def test_the_offline_plan_rejects_them_before_running(tmp_path: Path) -> None:
     assert "gcp:credentials: not read" in result.output
     assert "application-default credentials" in result.output
     assert PLATFORM_KEY in document["config"]
+
+
+def test_a_project_key_the_program_does_not_read_is_an_error(tmp_path: Path) -> None:
+    """Pulumi passes any key; a typo of hfToken would leave the models without their token,
+    and a platform setting beside `platform` would do nothing."""
+    config = {**stack_file("dev").config, "gpu-platform:hftoken": "x", "gpu-platform:cloud": "y"}
+    path = tmp_path / "Pulumi.x.yaml"
+    path.write_text(yaml.safe_dump({"config": config}))
+    result = CliRunner().invoke(plan.app, ["--stack-file", str(path), "--quiet"])
+    assert result.exit_code == plan.EXIT_INVALID_CONFIG
+    assert "gpu-platform:hftoken: not read by this program" in result.output
+    assert "did you mean gpu-platform:hfToken?" in result.output
+    assert "gpu-platform:cloud: not read by this program" in result.output
+    assert "platform settings go inside gpu-platform:platform" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_the_program_refuses_them_under_pulumi_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pulumi up` runs __main__.py with every stack config key in PULUMI_CONFIG."""
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"gpu-platform:hftoken": "x"}))
+    with pytest.raises(ConfigError, match="gpu-platform:hftoken: not read by this program"):
+        run_main(platform_config("dev"))

@@ -77,6 +77,7 @@ def build_plan(stack: str, path: Path) -> report.Plan:
     # Validate before running so a bad config stops here with nothing registered; the program
     # validates again through pulumi.Config exactly as `pulumi up` would.
     problems = checks.provider_key_problems(stack_file.config)
+    problems += checks.unknown_project_key_problems(stack_file.config)
     problems += checks.plaintext_secret_problems(stack_file.config, stack_file.secret_keys)
     if problems:
         raise InvalidConfig(str(stack_config.ConfigError(problems)))
