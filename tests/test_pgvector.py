@@ -22,15 +22,17 @@ from components.data.pgvector_schema import (
     render_bootstrap_sql,
 )
 
-_DATABASES = itertools.count()
+_NAMES = itertools.count()  # databases and roles each test creates
 
 
 class Postgres:
+    """The test server, driven through its own psql over the Unix socket."""
+
     def __init__(self, uri: str, psql: Path):
         self.uri, self.psql = uri, psql
 
     def database(self) -> str:
-        name = f"t{next(_DATABASES)}"
+        name = f"t{next(_NAMES)}"
         self.run("postgres", f"CREATE DATABASE {name}")
         return name
 
@@ -184,7 +186,7 @@ def test_a_managed_services_admin_that_is_not_a_superuser_can_run_it(postgres: P
     the script runs as that admin, twice, and leaves the same roles. (Their admins may create
     allow-listed extensions such as vector, which plain PostgreSQL keeps to superusers: the
     superuser creates it here, and the script's CREATE EXTENSION IF NOT EXISTS finds it.)"""
-    admin = f"admin{next(_DATABASES)}"
+    admin = f"admin{next(_NAMES)}"
     postgres.run("postgres", f"CREATE ROLE {admin} LOGIN CREATEROLE")
     database = postgres.database()
     postgres.run("postgres", f"ALTER DATABASE {database} OWNER TO {admin}")
