@@ -5,11 +5,25 @@ from __future__ import annotations
 
 import json
 
+from components.aws import iam
+
 # Nodes cannot become Ready without the CNI and kube-proxy; pods on them need the identity agent,
 # and so does the CNI itself, whose AWS permissions come through EKS Pod Identity: the agent is
 # installed first.
 PRE_NODE_ADDONS = ("eks-pod-identity-agent", "kube-proxy", "vpc-cni")
 CNI_SERVICE_ACCOUNT = "aws-node"
+# These run as Deployments and need nodes to schedule on.
+POST_NODE_ADDONS = ("coredns", "aws-ebs-csi-driver")
+AUTOSCALER_NAMESPACE = "kube-system"
+AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler"
+EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
+# Add-ons whose pods call AWS: the purpose their IAM role is named for, the service account EKS
+# Pod Identity gives it to, and its managed policy. Each waits for its role's policy, and, if it
+# runs before any node, for the identity agent before it.
+ADDON_IDENTITIES: dict[str, tuple[str, str, str]] = {
+    "vpc-cni": ("vpc-cni", CNI_SERVICE_ACCOUNT, iam.CNI_POLICY),
+    "aws-ebs-csi-driver": ("ebs-csi", EBS_CSI_SERVICE_ACCOUNT, iam.EBS_CSI_POLICY),
+}
 
 
 def render_cni_restart() -> dict:
@@ -30,13 +44,6 @@ def render_cni_restart() -> dict:
             }
         },
     }
-
-
-# These run as Deployments and need nodes to schedule on.
-POST_NODE_ADDONS = ("coredns", "aws-ebs-csi-driver")
-AUTOSCALER_NAMESPACE = "kube-system"
-AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler"
-EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
 
 
 def render_addon_configuration(addon: str) -> str | None:

@@ -9,32 +9,28 @@ EBS CSI driver use. Either way the component exposes a Kubernetes provider that 
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components import kubeconfig, labels, versions
+from components import kubeconfig
 from components.aws import iam
 from components.aws.addons import (
+    ADDON_IDENTITIES,
     AUTOSCALER_NAMESPACE,
     AUTOSCALER_SERVICE_ACCOUNT,
-    CNI_SERVICE_ACCOUNT,
-    EBS_CSI_SERVICE_ACCOUNT,
     POST_NODE_ADDONS,
     PRE_NODE_ADDONS,
-    render_addon_configuration,
     render_cni_restart,
     render_storage_class,
 )
 from components.aws.encryption import create_key_and_logs
-from components.aws.launch_template import render_launch_template
+from components.aws.managed_addons import create_addon
 from components.aws.network import EksNetwork, EksNetworkArgs
-from components.catalog import SYSTEM_MACHINE_TYPE
+from components.aws.system_nodes import create_admin_access, create_system_nodes
 from components.cloud import AwsCloudSpec, ClusterSpec
-from components.pools import ami_release
 
 TOKEN = "gpuplatform:compute:EksCluster"
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -225,146 +221,58 @@ class EksCluster(pulumi.ComponentResource):
         self.oidc_issuer = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
         self.vpc_id = network.vpc_id
 
-        self._admin_access(cluster, partition)
+        create_admin_access(name, cluster, spec.admin_role_arns, partition, self._opts())
 
-        addon_versions = spec.eks_addon_versions()
-        cni_role = self._role("vpc-cni", iam.pod_identity_trust_policy(), (iam.CNI_POLICY,))
+        versions_ = spec.eks_addon_versions()
         pre: list[pulumi.Resource] = []
         for addon in PRE_NODE_ADDONS:
-            cni = addon == "vpc-cni"
-            pre.append(
-                self._addon(
-                    cluster,
-                    addon,
-                    addon_versions[addon],
-                    # After the identity agent and the role's policy: the CNI's credentials.
-                    depends_on=[*pre, *self._attachments["vpc-cni"]] if cni else None,
-                    pod_identity=(
-                        [
-                            aws.eks.AddonPodIdentityAssociationArgs(
-                                role_arn=cni_role.arn, service_account=CNI_SERVICE_ACCOUNT
-                            )
-                        ]
-                        if cni
-                        else None
-                    ),
-                )
-            )
-            if cni:
-                self._cni = pre[-1]
+            # An add-on with an AWS identity waits for the identity agent, installed before it.
+            after = list(pre) if addon in ADDON_IDENTITIES else None
+            pre.append(self._addon(cluster, addon, versions_[addon], after))
         self.node_dependencies += pre
-        system = self._system_nodes(cluster)
-        ebs_role = self._role("ebs-csi", iam.pod_identity_trust_policy(), (iam.EBS_CSI_POLICY,))
-        post = [
-            self._addon(
-                cluster,
-                addon,
-                addon_versions[addon],
-                depends_on=[system, *self._attachments["ebs-csi"]],
-                pod_identity=(
-                    [
-                        aws.eks.AddonPodIdentityAssociationArgs(
-                            role_arn=ebs_role.arn, service_account=EBS_CSI_SERVICE_ACCOUNT
-                        )
-                    ]
-                    if addon == "aws-ebs-csi-driver"
-                    else None
-                ),
-            )
-            for addon in POST_NODE_ADDONS
-        ]
-        self._ebs_csi = post[-1]
+        system = create_system_nodes(
+            name,
+            spec,
+            cluster,
+            self.node_role_arn,
+            list(self.private_subnet_ids.values()),
+            args.tags,
+            self._opts(depends_on=self.node_dependencies),
+        )
+        post = [self._addon(cluster, a, versions_[a], [system]) for a in POST_NODE_ADDONS]
+        self._cni = pre[PRE_NODE_ADDONS.index("vpc-cni")]
+        self._ebs_csi = post[POST_NODE_ADDONS.index("aws-ebs-csi-driver")]
         self.system_ready = [system, *post]
         return cluster.certificate_authority.apply(lambda ca: ca.data)
-
-    def _admin_access(self, cluster: aws.eks.Cluster, partition: str) -> None:
-        """Cluster-admin access entries for the configured IAM roles."""
-        for arn in self._args.cluster.admin_role_arns:
-            # The role name alone can repeat across paths and accounts; the digest cannot.
-            slug = f"{arn.rsplit('/', 1)[-1]}-{hashlib.sha256(arn.encode()).hexdigest()[:8]}"
-            entry = aws.eks.AccessEntry(
-                f"{self._name}-admin-{slug}",
-                cluster_name=cluster.name,
-                principal_arn=arn,
-                type="STANDARD",
-                opts=self._opts(),
-            )
-            aws.eks.AccessPolicyAssociation(
-                f"{self._name}-admin-{slug}",
-                cluster_name=cluster.name,
-                principal_arn=arn,
-                policy_arn=iam.access_policy_arn(partition, iam.ADMIN_ACCESS_POLICY),
-                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
-                opts=self._opts(depends_on=[entry]),
-            )
 
     def _addon(
         self,
         cluster: aws.eks.Cluster,
         addon: str,
         version: str | None,
-        depends_on: list[pulumi.Resource] | None = None,
-        pod_identity: list | None = None,
+        after: list[pulumi.Resource] | None,
     ) -> aws.eks.Addon:
-        if version is None:
-            # No published pin for this minor: EKS's default version of the add-on for it, looked
-            # up on every deploy and exported (addonVersions), so a change shows in the diff.
-            version = aws.eks.get_addon_version_output(
-                addon_name=addon,
-                kubernetes_version=self._args.cluster.kubernetes_version,
-                most_recent=False,
-                opts=pulumi.InvokeOutputOptions(provider=self._args.provider, parent=self),
-            ).version
-        addon_resource = aws.eks.Addon(
-            f"{self._name}-{addon}",
-            cluster_name=cluster.name,
-            addon_name=addon,
-            addon_version=version,
-            configuration_values=render_addon_configuration(addon),
-            resolve_conflicts_on_create="OVERWRITE",
-            resolve_conflicts_on_update="PRESERVE",
-            pod_identity_associations=pod_identity,
-            opts=self._opts(depends_on=depends_on),
+        """An add-on, after `after`; one whose pods call AWS gets its role (ADDON_IDENTITIES)
+        through Pod Identity, and waits for the role's policy too."""
+        depends_on, associations = after, None
+        if addon in ADDON_IDENTITIES:
+            purpose, account, policy = ADDON_IDENTITIES[addon]
+            role = self._role(purpose, iam.pod_identity_trust_policy(), (policy,))
+            depends_on = [*(after or []), *self._attachments[purpose]]
+            associations = [
+                aws.eks.AddonPodIdentityAssociationArgs(role_arn=role.arn, service_account=account)
+            ]
+        resource = create_addon(
+            self._name,
+            cluster,
+            addon,
+            version,
+            self._args.cluster.kubernetes_version,
+            self._opts(depends_on=depends_on),
+            pod_identity=associations,
         )
-        self.addon_versions[addon] = addon_resource.addon_version
-        return addon_resource
-
-    def _system_nodes(self, cluster: aws.eks.Cluster) -> aws.eks.NodeGroup:
-        spec = self._args.cluster
-        system = spec.system_nodes
-        template = render_launch_template(disk_gib=system.disk_gib, tags=self._args.tags)
-        lt = aws.ec2.LaunchTemplate(
-            f"{self._name}-system",
-            name_prefix=f"{spec.name}-system-",
-            update_default_version=True,
-            opts=self._opts(),
-            **template,
-        )
-        return aws.eks.NodeGroup(
-            f"{self._name}-system",
-            cluster_name=cluster.name,
-            # Replaced create-before-delete, like the GPU pools (components/aws/node_pool.py).
-            node_group_name_prefix=f"{labels.SYSTEM_POOL}-",
-            node_role_arn=self.node_role_arn,
-            subnet_ids=list(self.private_subnet_ids.values()),
-            ami_type=versions.EKS_SYSTEM_AMI_TYPE,
-            release_version=ami_release(spec.kubernetes_version, system.ami_release_version),
-            version=spec.kubernetes_version,
-            capacity_type="ON_DEMAND",
-            instance_types=[system.instance_type or SYSTEM_MACHINE_TYPE["aws"]],
-            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
-                min_size=system.min_nodes, max_size=system.max_nodes, desired_size=system.min_nodes
-            ),
-            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
-                id=lt.id, version=lt.latest_version.apply(str)
-            ),
-            labels=labels.system_labels(),
-            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
-            opts=self._opts(
-                depends_on=self.node_dependencies,
-                ignore_changes=["scalingConfig.desiredSize"],
-            ),
-        )
+        self.addon_versions[addon] = resource.addon_version
+        return resource
 
     def _adopt(self) -> pulumi.Output[str]:
         spec = self._args.cluster
