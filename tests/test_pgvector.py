@@ -207,6 +207,42 @@ def test_a_managed_services_admin_that_is_not_a_superuser_can_run_it(postgres: P
     )
 
 
+@pytest.mark.parametrize(
+    ("changed", "message"),
+    [
+        (
+            VectorSchema(dimensions=4, distance="cosine"),
+            "rag.embeddings.embedding is vector(3), but the store is configured for vector(4)",
+        ),
+        (
+            VectorSchema(dimensions=3000, distance="cosine"),
+            "rag.embeddings.embedding is vector(3), but the store is configured for "
+            "halfvec(3000)",
+        ),
+        (
+            VectorSchema(dimensions=3, distance="l2"),
+            "embeddings_embedding_hnsw serves vector_cosine_ops, but the store is configured for "
+            "vector_l2_ops",
+        ),
+    ],
+)
+def test_a_store_made_for_other_settings_is_refused_and_kept(
+    postgres: Postgres, changed: VectorSchema, message: str
+) -> None:
+    database = _bootstrap(postgres, VectorSchema(dimensions=3, distance="cosine"))
+    postgres.run(database, "INSERT INTO rag.embeddings (content, embedding) VALUES ('a', '[1,2,3]')")
+    result = postgres.attempt(database, render_bootstrap_sql(changed))
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "migrate" in result.stderr or "distance it was made with" in result.stderr
+    # Nothing was lost or half-changed: the row and the original index are still there.
+    assert postgres.run(database, "SELECT content FROM rag.embeddings") == "a"
+    assert postgres.run(
+        database,
+        "SELECT pg_get_indexdef('rag.embeddings_embedding_hnsw'::regclass)",
+    ).endswith("USING hnsw (embedding vector_cosine_ops)")
+
+
 def test_dimensions_an_hnsw_index_cannot_take_are_refused() -> None:
     assert column_type(HALFVEC_MAX_DIMENSIONS) == "halfvec"
     with pytest.raises(

@@ -5,7 +5,8 @@ default table, and an HNSW index for the store's distance.
 pgvector's HNSW index takes `vector` columns of up to 2,000 dimensions and `halfvec` (16-bit
 floats, half the memory) of up to 4,000: the column type follows the dimensions, and more than
 4,000 cannot be indexed. Every statement is idempotent, so the same script runs again safely
-(after a restore, or when a Job retries).
+(after a restore, or when a Job retries); run against a table made for another size or
+distance, it fails with a message instead of leaving the store unlike its config.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ def render_bootstrap_sql(schema: VectorSchema) -> str:
     application database."""
     kind = column_type(schema.dimensions)
     ops = f"{kind}_{OPERATORS[schema.distance][1]}"
+    column = f"{kind}({schema.dimensions})"
     s, t, owner, app = schema.schema, schema.table, schema.owner, schema.app_role
     return f"""\
 CREATE EXTENSION IF NOT EXISTS vector;
@@ -109,6 +111,32 @@ CREATE TABLE IF NOT EXISTS {s}.{t} (
   metadata jsonb NOT NULL DEFAULT '{{}}',
   embedding {kind}({schema.dimensions}) NOT NULL
 );
+
+-- A table made for other settings is never changed in place: rewriting every stored vector
+-- is a migration (see the README), not a bootstrap.
+DO $$
+DECLARE
+  found_type text;
+  found_ops text;
+BEGIN
+  SELECT format_type(a.atttypid, a.atttypmod) INTO found_type FROM pg_attribute a
+   WHERE a.attrelid = '{s}.{t}'::regclass AND a.attname = 'embedding';
+  IF found_type IS DISTINCT FROM '{column}' THEN
+    RAISE EXCEPTION '{s}.{t}.embedding is %, but the store is configured for {column}', found_type
+      USING HINT = 'Embeddings of another size cannot be stored in this table: migrate them '
+        'into a new table (see the README) or set the store back to the size it was made with.';
+  END IF;
+  SELECT o.opcname INTO found_ops FROM pg_index i JOIN pg_opclass o ON o.oid = i.indclass[0]
+   WHERE i.indexrelid = to_regclass('{s}.{t}_embedding_hnsw');
+  IF found_ops IS DISTINCT FROM '{ops}' AND found_ops IS NOT NULL THEN
+    RAISE EXCEPTION '{s}.{t}_embedding_hnsw serves %, but the store is configured for {ops}',
+      found_ops
+      USING HINT = 'Build an index for the new distance beside the old one (see the README), '
+        'or set the store back to the distance it was made with.';
+  END IF;
+END
+$$;
+
 CREATE INDEX IF NOT EXISTS {t}_embedding_hnsw ON {s}.{t} USING hnsw (embedding {ops});
 CREATE INDEX IF NOT EXISTS {t}_collection ON {s}.{t} (collection);
 RESET ROLE;
