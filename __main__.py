@@ -25,6 +25,8 @@ if config.cloud.provider == "aws":
     pulumi.export("eksAddonVersions", platform.cluster.addon_versions)
 else:
     pulumi.export("workloadPool", platform.cluster.workload_pool)
+# How applications reach the vector store (the password is in the Secret it names).
+pulumi.export("vectorStore", platform.vector_store.connection if platform.vector_store else None)
 pulumi.export("models", {name: service.url for name, service in platform.models.items()})
 pulumi.export(
     "nodePools",

@@ -113,6 +113,10 @@ class PriceBook:
     eks_extended_support_usd_per_hour: float
     nat_gateway_usd_per_hour: dict[Cloud, float]
     """AWS NAT gateways bill per hour; GKE's Cloud NAT bills per VM and is left out."""
+    block_storage_usd_per_gib_month: dict[Cloud, float]
+    """Database volumes: gp3 (aws), pd-balanced (gcp)."""
+    object_storage_usd_per_gib_month: dict[Cloud, float]
+    """Backups: S3 Standard (aws), GCS Standard regional (gcp)."""
 
 
 _A100_40GB_MIG = (
@@ -148,7 +152,8 @@ PRICES = PriceBook(
     source=(
         "list prices, Linux, us-east-1 (AWS EC2 On-Demand and Capacity Blocks pricing pages, "
         "after AWS's June 2025 GPU price cut) and us-central1 (GCP Compute Engine GPU VM "
-        "pricing); rounded estimates, override per stack with pricing.hourlyUsd"
+        "pricing), EBS gp3 / pd-balanced and S3 / GCS Standard storage pages; rounded "
+        "estimates, override per stack with pricing.hourlyUsd"
     ),
     currency="USD",
     spot_discount=0.6,
@@ -156,6 +161,8 @@ PRICES = PriceBook(
     control_plane_usd_per_hour={"aws": 0.10, "gcp": 0.10},
     eks_extended_support_usd_per_hour=0.60,
     nat_gateway_usd_per_hour={"aws": 0.045, "gcp": 0.0},
+    block_storage_usd_per_gib_month={"aws": 0.08, "gcp": 0.10},
+    object_storage_usd_per_gib_month={"aws": 0.023, "gcp": 0.020},
 )
 
 

@@ -108,6 +108,52 @@ def _price(
     return catalog.HourlyPrice(0.0, f"no list price for {name}: set pricing.hourlyUsd")
 
 
+@dataclass(frozen=True)
+class DatabaseStorage:
+    """The volumes (and backups) of a database the stack runs."""
+
+    name: str
+    instances: int
+    gib_per_instance: int
+    backups: bool
+
+
+def _storage_items(cloud: Cloud, database: DatabaseStorage, hours: int) -> list[CostItem]:
+    """Volumes at their provisioned size; backups at one full copy of the data (WAL and the
+    copies the retention window keeps come on top)."""
+    block = catalog.PRICES.block_storage_usd_per_gib_month[cloud]
+    items = [
+        CostItem(
+            f"{database.name}-volumes",
+            "storage",
+            None,
+            None,
+            database.instances,
+            database.instances,
+            round(database.gib_per_instance * block / hours, 6),
+            f"{database.gib_per_instance} GiB per instance at {block} USD per GiB-month",
+            hours,
+        )
+    ]
+    if database.backups:
+        objects = catalog.PRICES.object_storage_usd_per_gib_month[cloud]
+        items.append(
+            CostItem(
+                f"{database.name}-backups",
+                "storage",
+                None,
+                None,
+                1,
+                1,
+                round(database.gib_per_instance * objects / hours, 6),
+                f"one full copy ({database.gib_per_instance} GiB) at {objects} USD per "
+                "GiB-month; WAL and older backups add to it",
+                hours,
+            )
+        )
+    return items
+
+
 def estimate(
     cloud: Cloud,
     pools: Mapping[str, NodePoolSpec],
@@ -115,9 +161,11 @@ def estimate(
     cluster: ClusterCosts | None,
     spot_discount: float | None = None,
     overrides: Mapping[str, float] | None = None,
+    databases: tuple[DatabaseStorage, ...] = (),
 ) -> CostEstimate:
     """Estimate the monthly cost of `pools`, plus the cluster's fixed costs when the stack
-    creates the cluster (`cluster` is None for an adopted one)."""
+    creates the cluster (`cluster` is None for an adopted one) and the storage of its
+    `databases` (their CPU and memory run on the system nodes, already counted)."""
     hours = catalog.PRICES.hours_per_month
     prices = dict(overrides or {})
     items: list[CostItem] = []
@@ -176,4 +224,6 @@ def estimate(
                 hours,
             )
         )
+    for database in databases:
+        items += _storage_items(cloud, database, hours)
     return CostEstimate(tuple(items))

@@ -41,3 +41,20 @@ KUBE_PROMETHEUS_STACK_CHART = (
     "88.5.3",
     "https://prometheus-community.github.io/helm-charts",
 )
+# CloudNativePG: the operator chart and the operator release it installs (the chart's appVersion,
+# set explicitly so the image is pinned in the values the platform renders).
+CLOUDNATIVE_PG_CHART = ("cloudnative-pg", "0.29.0", "https://cloudnative-pg.github.io/charts")
+CLOUDNATIVE_PG_OPERATOR = "1.30.0"
+# PostgreSQL by major version: CloudNativePG's "system" images (Debian bookworm; PostgreSQL,
+# pgvector and barman-cloud for backups), by tag and digest, from the project's
+# ClusterImageCatalog (cloudnative-pg/postgres-containers, vendored in tests/upstream/catalogs).
+POSTGRES_IMAGES = {
+    "15": "ghcr.io/cloudnative-pg/postgresql:15.19-202608170814-system-bookworm"
+    "@sha256:08eb167b35d7b67e4cf40385262a954c0412ec981ec55b9a5b3a8b9ec2f95053",
+    "16": "ghcr.io/cloudnative-pg/postgresql:16.15-202608170814-system-bookworm"
+    "@sha256:1625a452268aa8cb5149ec5a7428484e0a0402b8319598ec3d74ec212d21dbf2",
+    "17": "ghcr.io/cloudnative-pg/postgresql:17.11-202608170816-system-bookworm"
+    "@sha256:d24d5a390d90b20a43ef7036981f5e6c6f78bbd3198a1e2cd99443fbbd14a9b8",
+    "18": "ghcr.io/cloudnative-pg/postgresql:18.6-202608170814-system-bookworm"
+    "@sha256:83229f82cf85a38c3b13d9edbc0667763006514b499510540d704a21c9aa725a",
+}

@@ -19,6 +19,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from components import catalog, labels
 from components.addons.spec import AddonsSpec
 from components.cloud import AwsCloudSpec, CloudSpec, ClusterSpec, GcpCloudSpec
+from components.data.spec import VectorStoreSpec, production_problems
 from components.observability.spec import ObservabilitySpec
 from components.pool_rules import ami_release_problems, cloud_problems
 from components.pools import NodePoolSpec, PoolName
@@ -105,6 +106,10 @@ class StackConfig(Spec):
             "characters)."
         ),
     )
+    vector_store: VectorStoreSpec = Field(
+        default_factory=VectorStoreSpec,
+        description="The vector store retrieval applications keep embeddings in.",
+    )
     observability: ObservabilitySpec = Field(
         default_factory=ObservabilitySpec,
         description="The stack's Prometheus (model autoscaling and GPU metrics read from it).",
@@ -146,6 +151,7 @@ class StackConfig(Spec):
                 Problem(("nodePools", *p.path), p.message)
                 for p in pool_capacity_problems(cloud.provider, self.node_pools, self.models)
             ]
+        problems += _vector_store_problems(self)
         if labels.SYSTEM_POOL in self.node_pools:
             problems.append(
                 Problem(
@@ -212,6 +218,41 @@ def _zone_problems(
                 "zones); required when cluster.create is true",
             )
         )
+    return problems
+
+
+def _vector_store_problems(config: StackConfig) -> list[Problem]:
+    """Production needs of the store, and embedding models that fill it with vectors of its
+    size."""
+    store = config.vector_store
+    problems = []
+    if config.production:
+        problems += [
+            Problem(("vectorStore", *p.path), p.message)
+            for p in production_problems(store, config.cluster.system_nodes.max_nodes)
+        ]
+    if not store.enabled:
+        return problems
+    for name, model in config.models.items():
+        if model.task != "embed":
+            continue
+        size = model.embedding_dimensions
+        if size is None:
+            problems.append(
+                Problem(
+                    ("models", name, "dimensions"),
+                    f"the catalogue of embedding models does not know {model.source}: set the "
+                    "size of the vectors it returns (hidden_size in its config.json)",
+                )
+            )
+        elif size != store.dimensions:
+            problems.append(
+                Problem(
+                    ("models", name, "dimensions" if model.dimensions else "source"),
+                    f"returns {size}-dimensional embeddings but vectorStore.dimensions is "
+                    f"{store.dimensions}; make them equal",
+                )
+            )
     return problems
 
 

@@ -34,7 +34,8 @@ def estimate(config: StackConfig, today: datetime.date | None = None) -> cost.Co
             == "ended",
             system_machine_type=cluster.system_nodes.instance_type
             or catalog.SYSTEM_MACHINE_TYPE[cloud.provider],
-            system_min=cluster.system_nodes.min_nodes,
+            # A production database keeps each instance on its own system node.
+            system_min=max(cluster.system_nodes.min_nodes, _node_bound_instances(config)),
             system_max=cluster.system_nodes.max_nodes,
             nat_gateways=nat if cloud.provider == "aws" else 0,
         )
@@ -44,4 +45,21 @@ def estimate(config: StackConfig, today: datetime.date | None = None) -> cost.Co
         cluster=fixed,
         spot_discount=config.pricing.spot_discount,
         overrides=config.pricing.hourly_usd,
+        databases=_databases(config),
+    )
+
+
+def _node_bound_instances(config: StackConfig) -> int:
+    store = config.vector_store
+    return store.replicas if store.enabled and config.production else 0
+
+
+def _databases(config: StackConfig) -> tuple[cost.DatabaseStorage, ...]:
+    store = config.vector_store
+    if not store.enabled:
+        return ()
+    return (
+        cost.DatabaseStorage(
+            "vector-store", store.replicas, store.storage_gib, store.backups.enabled
+        ),
     )

@@ -20,6 +20,8 @@ from components.addons.keda import Keda, KedaArgs
 from components.addons.platform_base import PlatformBase, PlatformBaseArgs
 from components.aws.cluster import EksCluster, EksClusterArgs
 from components.aws.node_pool import EksGpuNodePool, EksGpuNodePoolArgs
+from components.data.cnpg import NAMESPACE as DATA_NAMESPACE
+from components.data.pgvector import PgVector, PgVectorArgs
 from components.gcp.cluster import GkeCluster, GkeClusterArgs
 from components.gcp.node_pool import GkeGpuNodePool, GkeGpuNodePoolArgs
 from components.observability.prometheus import NAMESPACE as PROMETHEUS_NAMESPACE
@@ -156,6 +158,7 @@ class Platform(pulumi.ComponentResource):
         self.cluster = cluster
         self._addons(name, config)
         self._serving(name, config)
+        self._data(name, config)
         self.register_outputs({"clusterName": cluster.cluster_name, "endpoint": cluster.endpoint})
 
     def _child(self) -> pulumi.ResourceOptions:
@@ -303,6 +306,33 @@ class Platform(pulumi.ComponentResource):
                 ),
                 opts=self._child(),
             )
+
+    def _data(self, name: str, config: StackConfig) -> None:
+        """The vector store, when the stack has one."""
+        self.vector_store: PgVector | None = None
+        store, cloud = config.vector_store, config.cloud
+        if not store.enabled:
+            return
+        namespaces = self.base.namespaces
+        self.vector_store = PgVector(
+            f"{name}-vectors",
+            PgVectorArgs(
+                store=store,
+                production=config.production,
+                cloud=cloud.provider,
+                kubernetes_version=config.cluster.kubernetes_version,
+                k8s_provider=self.cluster.k8s_provider,
+                cloud_provider=self.cloud_provider,
+                cluster_name=self.cluster.cluster_name,
+                project=getattr(cloud, "project", None),
+                region=cloud.region,
+                partition=getattr(cloud, "partition", "aws"),
+                monitoring_ready=[self.prometheus.ready],
+                client_namespaces={SERVING_NAMESPACE: namespaces[SERVING_NAMESPACE]},
+                depends_on=[*self.cluster.system_ready, namespaces[DATA_NAMESPACE]],
+            ),
+            opts=self._child(),
+        )
 
 
 def build(config: StackConfig) -> Platform:

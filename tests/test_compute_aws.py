@@ -390,7 +390,7 @@ def test_kubernetes_provider_uses_exec_credentials_and_is_secret() -> None:
     for r in recording.resources:
         if r.type.startswith("kubernetes:"):
             assert r.provider == "pulumi:providers:kubernetes::dev-cluster-k8s"
-    storage = recording.one("kubernetes:storage.k8s.io/v1:StorageClass")
+    storage = recording.one("kubernetes:storage.k8s.io/v1:StorageClass", "dev-cluster-gp3")
     assert storage.inputs["provisioner"] == "ebs.csi.aws.com"
     assert storage.inputs["parameters"]["type"] == "gp3"
     assert storage.inputs["metadata"]["annotations"] == {
@@ -445,9 +445,11 @@ def test_adopted_cluster_registers_no_cluster() -> None:
         "aws:ec2/vpc:Vpc",
         "aws:kms/key:Key",
         "aws:eks/addon:Addon",
-        "kubernetes:storage.k8s.io/v1:StorageClass",
     ):
         assert recording.of_type(absent) == [], absent
+    # The cluster's default class is the cluster owner's; the vector store brings its own.
+    classes = recording.of_type("kubernetes:storage.k8s.io/v1:StorageClass")
+    assert [r.name for r in classes] == ["dev-vectors-storage"]
     group = recording.one(NODE_GROUP, "dev-l4-spot-ng")
     assert group.inputs["clusterName"] == "gp-dev"
     assert group.inputs["subnetIds"], "node groups land in the adopted cluster's subnets"

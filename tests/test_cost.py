@@ -27,9 +27,10 @@ def _items(result: cost.CostEstimate) -> dict[str, cost.CostItem]:
 def test_models_keep_their_minimum_nodes_running() -> None:
     items = _items(_estimate("prod"))
     # qwen-72b: 2 replicas x 4 GPUs on 8-GPU nodes -> 1 node (the pool's own minimum too);
-    # qwen-7b: 2 replicas x 1 GPU on 1-GPU L4 nodes -> 2 nodes although the pool may reach 0.
+    # qwen-7b and bge-m3: 2 replicas x 1 GPU each on 1-GPU L4 nodes -> 4 nodes although the
+    # pool may reach 0.
     assert items["h100-reserved"].nodes_min == 1
-    assert items["l4-spot"].nodes_min == 2
+    assert items["l4-spot"].nodes_min == 4
     assert items["h100-spot"].nodes_min == 0
 
 
@@ -38,7 +39,10 @@ def test_dev_scales_to_zero_so_min_is_the_fixed_cost() -> None:
     raw.pop("models")
     items = _items(estimate(parse(raw), IN_SUPPORT))
     fixed = (0.10 + 2 * 0.192 + 0.045) * HOURS  # control plane, 2 system nodes, 1 NAT gateway
+    fixed += 10 * 0.08  # the vector store's one 10 GiB gp3 volume
     assert sum(i.monthly_min for i in items.values()) == pytest.approx(fixed, abs=0.05)
+    assert items["vector-store-volumes"].basis == "10 GiB per instance at 0.08 USD per GiB-month"
+    assert "vector-store-backups" not in items  # dev keeps none
     assert items["nat-gateways"].nodes_min == 1
     assert (items["system-nodes"].nodes_min, items["system-nodes"].nodes_max) == (2, 4)
     spot_g6 = 0.8048 * (1 - catalog.PRICES.spot_discount)
@@ -84,8 +88,8 @@ def test_overrides_and_adopted_cluster() -> None:
     raw["cluster"]["create"] = False
     raw["pricing"] = {"spotDiscount": 0.5, "hourlyUsd": {"g6.xlarge": 1.0}}
     result = estimate(parse(raw), IN_SUPPORT)
-    assert [i.kind for i in result.items] == ["node-pool", "node-pool"]
-    assert result.monthly_max == pytest.approx(6 * 0.5 * HOURS)
+    assert [i.kind for i in result.items] == ["node-pool", "node-pool", "storage"]
+    assert result.monthly_max == pytest.approx(6 * 0.5 * HOURS + 10 * 0.08)
 
 
 def test_system_nodes_priced_from_override_or_flagged() -> None:

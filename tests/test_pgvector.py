@@ -216,8 +216,7 @@ def test_a_managed_services_admin_that_is_not_a_superuser_can_run_it(postgres: P
         ),
         (
             VectorSchema(dimensions=3000, distance="cosine"),
-            "rag.embeddings.embedding is vector(3), but the store is configured for "
-            "halfvec(3000)",
+            "rag.embeddings.embedding is vector(3), but the store is configured for halfvec(3000)",
         ),
         (
             VectorSchema(dimensions=3, distance="l2"),
@@ -230,7 +229,9 @@ def test_a_store_made_for_other_settings_is_refused_and_kept(
     postgres: Postgres, changed: VectorSchema, message: str
 ) -> None:
     database = _bootstrap(postgres, VectorSchema(dimensions=3, distance="cosine"))
-    postgres.run(database, "INSERT INTO rag.embeddings (content, embedding) VALUES ('a', '[1,2,3]')")
+    postgres.run(
+        database, "INSERT INTO rag.embeddings (content, embedding) VALUES ('a', '[1,2,3]')"
+    )
     result = postgres.attempt(database, render_bootstrap_sql(changed))
     assert result.returncode != 0
     assert message in result.stderr

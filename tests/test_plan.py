@@ -122,9 +122,11 @@ def test_plan_cost_matches_the_catalog(cli_plans: dict[str, CliPlan]) -> None:
     hours = catalog.PRICES.hours_per_month
     items = {i["name"]: i for i in document["cost"]["items"]}
     pools = platform_config("prod")["nodePools"]
-    assert set(items) == {"control-plane", "system-nodes", "nat-gateways", *pools}
-    # Pools serving a model keep the nodes its minReplicas need (l4-spot: two).
-    pinned = {"l4-spot": 2}
+    stores = {"vector-store-volumes", "vector-store-backups"}
+    assert set(items) == {"control-plane", "system-nodes", "nat-gateways", *pools, *stores}
+    # Pools serving a model keep the nodes its minReplicas need (l4-spot: qwen-7b's two and
+    # bge-m3's two).
+    pinned = {"l4-spot": 4}
     for name, pool in pools.items():
         item = items[name]
         low = max(pool.get("minNodes", 0), pinned.get(name, 0))
@@ -134,6 +136,12 @@ def test_plan_cost_matches_the_catalog(cli_plans: dict[str, CliPlan]) -> None:
         )
         assert item["usdPerNodeHour"] == pytest.approx(price.usd)
         assert item["monthlyMax"] == pytest.approx(pool["maxNodes"] * price.usd * hours, abs=0.01)
+    # Three 100 GiB gp3 volumes, and one full copy of the data in S3.
+    volumes, backups = items["vector-store-volumes"], items["vector-store-backups"]
+    assert (volumes["nodesMin"], volumes["monthlyMin"]) == (3, pytest.approx(3 * 100 * 0.08))
+    assert backups["monthlyMax"] == pytest.approx(100 * 0.023)
+    # Each standby on its own system node: the estimate keeps three running.
+    assert items["system-nodes"]["nodesMin"] == 3
     total = sum(i["monthlyMax"] for i in items.values())
     assert document["cost"]["monthlyMax"] == pytest.approx(total, abs=0.01)
     assert document["cost"]["currency"] == "USD"

@@ -24,8 +24,8 @@ def test_prod_on_aws_counts_vcpus_per_family_and_purchase_option() -> None:
     assert (on_demand.at_min, on_demand.at_max) == (192, 2 * 192 + 96)
     assert on_demand.pools == ("a100-mig", "h100-reserved")
     assert needs["All P5 Spot Instance Requests"].at_max == 2 * 192
-    # l4-spot's minimum is held by qwen-7b's two replicas on 1-GPU nodes.
-    assert needs["All G and VT Spot Instance Requests"].at_min == 2 * 4
+    # l4-spot's minimum is held by qwen-7b's and bge-m3's two replicas each, on 1-GPU nodes.
+    assert needs["All G and VT Spot Instance Requests"].at_min == 4 * 4
     assert all(q.unit == "vCPUs" for q in needs.values())
 
 

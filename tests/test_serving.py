@@ -214,13 +214,13 @@ def test_bad_models_name_the_key(stack: str, model: dict, expected: str) -> None
 def test_pools_hold_all_their_models_at_once() -> None:
     config = platform_config("dev")
     second = {**config["models"]["qwen-7b"], "maxReplicas": 3}
-    config["models"]["qwen-7b-copy"] = second  # 2 + 3 GPUs > 4 L4 nodes
+    config["models"]["qwen-7b-copy"] = second  # 1 (bge-small) + 2 + 3 GPUs > 4 L4 nodes
     (problem,) = _problems(config)
     assert problem.startswith(
-        "nodePools.l4-spot.maxNodes: models qwen-7b, qwen-7b-copy need up to 5 GPUs"
+        "nodePools.l4-spot.maxNodes: models bge-small, qwen-7b, qwen-7b-copy need up to 6 GPUs"
     )
-    second["maxReplicas"] = 2
-    assert len(parse(config).models) == 2
+    second["maxReplicas"] = 1
+    assert len(parse(config).models) == 3
 
 
 def test_shared_memory_grows_with_tensor_parallelism() -> None:
@@ -278,12 +278,13 @@ def test_dev_serves_a_small_model_on_the_l4_spot_pool(dev: Recording) -> None:
         "PodMonitor",
     }
     assert k8s_errors(objects["PodMonitor"], VARIANT_VERSION) == []
-    monitor = dev.one("kubernetes:monitoring.coreos.com/v1:PodMonitor")
+    monitor = dev.one("kubernetes:monitoring.coreos.com/v1:PodMonitor", "dev-qwen-7b-monitor")
     assert "kubernetes:helm.sh/v3:Release::dev-prometheus-release" in monitor.options["dependsOn"]
     pod = objects["StatefulSet"]["spec"]["template"]["spec"]
     assert pod["nodeSelector"] == {"gpuplatform.io/pool": "l4-spot"}
     assert dev.outputs["models"] == {
-        "qwen-7b": "http://vllm-qwen-7b.inference.svc.cluster.local:8000/v1"
+        "bge-small": "http://vllm-bge-small.inference.svc.cluster.local:8000/v1",
+        "qwen-7b": "http://vllm-qwen-7b.inference.svc.cluster.local:8000/v1",
     }
 
 
@@ -371,9 +372,9 @@ def test_scaled_object_scales_up_fast_and_down_slowly(dev: Recording) -> None:
     assert queue["metadata"]["threshold"] == "4" and queue["metricType"] == "AverageValue"
     assert kv["metadata"]["threshold"] == "0.8" and kv["metricType"] == "Value"
     assert 'model_name="qwen-7b"' in queue["metadata"]["query"]
-    scaler = dev.one("kubernetes:keda.sh/v1alpha1:ScaledObject")
+    scaler = dev.one("kubernetes:keda.sh/v1alpha1:ScaledObject", "dev-qwen-7b-scaler")
     assert "kubernetes:helm.sh/v3:Release::dev-keda-release" in scaler.options["dependsOn"]
-    server = dev.one("kubernetes:apps/v1:StatefulSet")
+    server = dev.one("kubernetes:apps/v1:StatefulSet", "dev-qwen-7b-server")
     assert server.options["ignoreChanges"] == ["spec.replicas"]
     assert spec["scaleTargetRef"] == {
         "apiVersion": "apps/v1",
@@ -454,6 +455,7 @@ def two_models() -> Recording:
     config["models"]["weights"] = _streamed("s3://model-bucket/llama/8b/") | {
         "task": "embed",
         "maxModelLen": 8192,
+        "dimensions": 384,  # dev's vector store
     }
     return run_main(config, stack="dev")
 
@@ -476,13 +478,13 @@ def test_cache_size_is_stable_across_quantization() -> None:
 
 
 def test_hf_token_stays_secret(dev: Recording) -> None:
-    secret = dev.one("kubernetes:core/v1:Secret")
+    secret = dev.one("kubernetes:core/v1:Secret", "dev-hf-token")
     assert secret.inputs["stringData"] == "[secret]"
     everything = json.dumps([r.as_json() for r in dev.resources]) + json.dumps(dev.outputs)
     assert HF_TOKEN not in everything
     assert (
         "kubernetes:core/v1:Secret::dev-hf-token"
-        in dev.one("kubernetes:apps/v1:StatefulSet").options["dependsOn"]
+        in dev.one("kubernetes:apps/v1:StatefulSet", "dev-qwen-7b-server").options["dependsOn"]
     )
 
 
@@ -659,6 +661,7 @@ def test_an_embedding_model_states_its_context_length() -> None:
     config = platform_config("dev")
     model = config["models"]["qwen-7b"]
     model["task"] = "embed"
+    model["dimensions"] = 384
     del model["maxModelLen"]
     assert _problems(config) == [
         "models.qwen-7b.maxModelLen: set it for an embedding model: its context length (often "

@@ -47,6 +47,9 @@ FREE_FORM = frozenset(
 # The CRD that defines each custom resource the platform or its charts render: KEDA's from its
 # repository, the others from the vendored charts. A kind missing here fails its check.
 _KPS_CRDS = "charts/kube-prometheus-stack/charts/crds/crds"
+# CloudNativePG's chart keeps every CRD in one template, wrapped in `{{- if .Values.crds.create }}`;
+# `file#name` picks one CRD out of such a file.
+_CNPG_CRDS = "charts/cloudnative-pg/templates/crds/crds.yaml"
 CRDS = {
     ("keda.sh/v1alpha1", "ScaledObject"): "crds/keda.sh_scaledobjects.yaml",
     ("monitoring.coreos.com/v1", "PodMonitor"): f"{_KPS_CRDS}/crd-podmonitors.yaml",
@@ -55,6 +58,11 @@ CRDS = {
     ("monitoring.coreos.com/v1", "Prometheus"): f"{_KPS_CRDS}/crd-prometheuses.yaml",
     ("monitoring.coreos.com/v1", "Alertmanager"): f"{_KPS_CRDS}/crd-alertmanagers.yaml",
     ("nvidia.com/v1", "ClusterPolicy"): "charts/gpu-operator/crds/nvidia.com_clusterpolicies.yaml",
+    ("postgresql.cnpg.io/v1", "Cluster"): f"{_CNPG_CRDS}#clusters.postgresql.cnpg.io",
+    (
+        "postgresql.cnpg.io/v1",
+        "ScheduledBackup",
+    ): f"{_CNPG_CRDS}#scheduledbackups.postgresql.cnpg.io",
 }
 
 
@@ -153,9 +161,22 @@ def _definitions(directory: Traversable) -> Resource:
 
 
 @functools.cache
+def _crd(path: Path) -> dict:
+    """A vendored CRD: a file holding one, or `file#name` for one of a chart template's many
+    (the template's own `{{ ... }}` lines are only its on/off switch)."""
+    file, _, name = str(path).partition("#")
+    if not name:
+        return load(path)
+    text = re.sub(r"^\{\{.*\}\}\s*$", "", Path(file).read_text(), flags=re.MULTILINE)
+    found = [d for d in yaml.load_all(text, Loader=_YamlLoader) if d]
+    (crd,) = [d for d in found if d["metadata"]["name"] == name]
+    return crd
+
+
+@functools.cache
 def crd_schema(path: Path, version: str) -> dict:
     """The openAPIV3Schema of one version of a vendored CRD."""
-    crd = load(path)
+    crd = _crd(path)
     assert crd["kind"] == "CustomResourceDefinition", path
     (entry,) = [v for v in crd["spec"]["versions"] if v["name"] == version]
     return entry["schema"]["openAPIV3Schema"]
@@ -165,7 +186,7 @@ def crd_errors(manifest: dict, crd: str | Path) -> list[str]:
     """Problems the CRD's schema finds; `crd` is a vendored CRD file (a path, or a file name in
     tests/upstream/crds)."""
     path = crd if isinstance(crd, Path) else UPSTREAM / "crds" / crd
-    assert load(path)["spec"]["names"]["kind"] == manifest["kind"], (path, manifest["kind"])
+    assert _crd(path)["spec"]["names"]["kind"] == manifest["kind"], (path, manifest["kind"])
     version = manifest["apiVersion"].rsplit("/", 1)[-1]
     validator = jsonschema.Draft7Validator(crd_schema(path, version))
     return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(manifest)]

@@ -61,6 +61,8 @@ def _default(field: FieldInfo) -> str:
         return "`null`"
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"
+    if isinstance(value, tuple):
+        return f"`{list(value)}`"  # as YAML writes a list
     return f"`{value}`"
 
 

@@ -134,6 +134,10 @@ _EXTRA_OUTPUTS: dict[str, tuple[Callable[[PlanMocks, mocks.MockResourceArgs], di
     "aws:kms/key:Key": (lambda _m, a: {"keyId": _digest(a.name, length=32)},),
     "gcp:container/cluster:Cluster": (_gke_cluster,),
     "gcp:serviceaccount/account:Account": (_gcp_service_account,),
+    # Generated at deploy time; the SDK marks both secret, so the plan shows neither.
+    "random:index/randomPassword:RandomPassword": (
+        lambda _m, a: {"result": f"generated-{_digest(a.name)}", "bcryptHash": "generated"},
+    ),
 }
 
 _CALLS: dict[str, Callable[[PlanMocks, mocks.MockCallArgs], dict]] = {

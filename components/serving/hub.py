@@ -28,7 +28,9 @@ GATED_FAMILIES: tuple[tuple[str, str], ...] = (
 # Families whose hub repositories are not gated (the hub's default): served without a token and
 # without the plan's warning. Qwen: e.g. huggingface.co/Qwen/Qwen2.5-7B-Instruct asks for no
 # agreement; gating is opt-in per repository (https://huggingface.co/docs/hub/models-gated).
-OPEN_FAMILIES: tuple[str, ...] = ("qwen/",)
+# BAAI: the bge embedding models are MIT-licensed and ask for no agreement (e.g.
+# huggingface.co/BAAI/bge-m3).
+OPEN_FAMILIES: tuple[str, ...] = ("qwen/", "baai/")
 
 
 def known_open(source: str) -> bool:

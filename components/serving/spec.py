@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
+from components.serving.embeddings import known_dimensions
 from components.serving.sizing import is_power_of_two
 from components.spec import Problem, Spec, check, raise_problems
 
@@ -142,6 +143,15 @@ class ModelSpec(Spec):
             "50 GiB. Changing the size of per-replica caches recreates the model's replicas."
         ),
     )
+    dimensions: int | None = Field(
+        None,
+        ge=1,
+        le=65536,
+        description=(
+            "embed only: size of the vectors the model returns, when the platform's catalogue "
+            "of embedding models does not know it (it must equal vectorStore.dimensions)."
+        ),
+    )
     fallback_replicas: int | None = Field(
         None,
         ge=1,
@@ -187,6 +197,13 @@ class ModelSpec(Spec):
         return not _OBJECT_STORE.fullmatch(self.source)
 
     @property
+    def embedding_dimensions(self) -> int | None:
+        """The size of the vectors an embedding model returns, when it is known."""
+        if self.task != "embed":
+            return None
+        return self.dimensions or known_dimensions(self.source)
+
+    @property
     def effective_fallback(self) -> int:
         return self.fallback_replicas or self.min_replicas
 
@@ -223,6 +240,19 @@ class ModelSpec(Spec):
                     "longer one than the model has",
                 )
             )
+        if self.dimensions is not None:
+            known = known_dimensions(self.source)
+            if self.task != "embed":
+                problems.append(
+                    Problem(("dimensions",), "only an embedding model (task: embed) has it")
+                )
+            elif known is not None and known != self.dimensions:
+                problems.append(
+                    Problem(
+                        ("dimensions",),
+                        f"{self.source} returns {known}-dimensional embeddings; remove it",
+                    )
+                )
         fallback = self.fallback_replicas
         if fallback is not None and not self.min_replicas <= fallback <= self.max_replicas:
             problems.append(

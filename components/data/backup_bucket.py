@@ -1,0 +1,252 @@
+"""BackupBucket: a private, encrypted, versioned bucket for one database's backups, writable by
+exactly one Kubernetes service account.
+
+- EKS: an S3 bucket (public access blocked, TLS only, SSE, versioned so an overwritten or
+  deleted backup stays recoverable for the retention window) and an IAM role that EKS Pod
+  Identity hands to the service account.
+- GKE: a GCS bucket (uniform access, public access prevented, versioned, soft delete) and a
+  Google service account the Kubernetes service account impersonates through Workload
+  Identity.
+
+In production the bucket is protected and never emptied by a destroy.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_gcp as gcp
+
+from components.aws import iam
+from components.catalog import Cloud
+from components.options import child_of
+from components.serving.weights_access import (
+    GKE_SA_ANNOTATION,
+    gcp_account_id,
+    role_name_prefix,
+)
+
+TOKEN = "gpuplatform:data:BackupBucket"
+# Versions an overwrite or delete leaves behind are kept this much longer than the backups
+# themselves, so a mistaken delete can be undone within the retention window.
+GRACE_DAYS = 7
+
+
+def render_s3_backup_policy(partition: str, bucket: str) -> str:
+    """List the bucket, read, write and delete its objects (barman-cloud expires old backups
+    itself), nothing else."""
+    arn = f"arn:{partition}:s3:::{bucket}"
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Sid": "List", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": arn},
+                {
+                    "Sid": "ReadWrite",
+                    "Effect": "Allow",
+                    "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                    "Resource": f"{arn}/*",
+                },
+            ],
+        }
+    )
+
+
+def render_tls_only_policy(partition: str, bucket: str) -> str:
+    arn = f"arn:{partition}:s3:::{bucket}"
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [arn, f"{arn}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            ],
+        }
+    )
+
+
+def bucket_prefix(name: str) -> str:
+    """An S3 bucket name prefix (the provider appends 26 characters; names stop at 63)."""
+    return f"{name[:36].rstrip('-')}-"
+
+
+@dataclass(frozen=True)
+class BackupBucketArgs:
+    cloud: Cloud
+    production: bool
+    retention_days: int
+    namespace: str
+    service_account: str
+    provider: pulumi.ProviderResource
+    cluster_name: pulumi.Input[str] | None = None
+    """EKS: the cluster the Pod Identity association belongs to."""
+    partition: str = "aws"
+    project: str | None = None
+    region: str | None = None
+
+
+class BackupBucket(pulumi.ComponentResource):
+    """A backup bucket and write access to it for one service account."""
+
+    url: pulumi.Output[str]
+    """`s3://bucket` or `gs://bucket`."""
+    service_account_annotations: dict[str, pulumi.Output[str]]
+    ready: list[pulumi.Resource]
+
+    def __init__(
+        self, name: str, args: BackupBucketArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__(TOKEN, name, None, opts)
+        keep = {"protect": args.production}
+        self.service_account_annotations = {}
+        if args.cloud == "aws":
+            self._aws(name, args, keep)
+        else:
+            self._gcp(name, args, keep)
+        self.register_outputs({"url": self.url})
+
+    def _aws(self, name: str, args: BackupBucketArgs, keep: dict) -> None:
+        opts = functools.partial(child_of, self, args.provider)
+        bucket = aws.s3.Bucket(
+            f"{name}-bucket",
+            bucket_prefix=bucket_prefix(name),
+            force_destroy=not args.production,
+            opts=opts(**keep),
+        )
+        aws.s3.BucketPublicAccessBlock(
+            f"{name}-public-access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=opts(),
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{name}-ownership",
+            bucket=bucket.id,
+            rule={"object_ownership": "BucketOwnerEnforced"},
+            opts=opts(),
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption",
+            bucket=bucket.id,
+            rules=[
+                {
+                    "apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms"},
+                    "bucket_key_enabled": True,
+                }
+            ],
+            opts=opts(),
+        )
+        versioning = aws.s3.BucketVersioning(
+            f"{name}-versioning",
+            bucket=bucket.id,
+            versioning_configuration={"status": "Enabled"},
+            opts=opts(),
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-lifecycle",
+            bucket=bucket.id,
+            rules=[
+                {
+                    "id": "expire-replaced-versions",
+                    "status": "Enabled",
+                    "filter": {},
+                    "noncurrent_version_expiration": {
+                        "noncurrent_days": args.retention_days + GRACE_DAYS
+                    },
+                    "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+                }
+            ],
+            opts=opts(depends_on=[versioning]),
+        )
+        aws.s3.BucketPolicy(
+            f"{name}-tls-only",
+            bucket=bucket.id,
+            policy=bucket.id.apply(lambda b: render_tls_only_policy(args.partition, b)),
+            opts=opts(),
+        )
+        role = aws.iam.Role(
+            f"{name}-role",
+            name_prefix=role_name_prefix(name),
+            assume_role_policy=iam.pod_identity_trust_policy(),
+            opts=opts(),
+        )
+        policy = aws.iam.RolePolicy(
+            f"{name}-write",
+            role=role.id,
+            policy=bucket.id.apply(lambda b: render_s3_backup_policy(args.partition, b)),
+            opts=opts(),
+        )
+        association = aws.eks.PodIdentityAssociation(
+            f"{name}-identity",
+            cluster_name=args.cluster_name,
+            namespace=args.namespace,
+            service_account=args.service_account,
+            role_arn=role.arn,
+            opts=opts(),
+        )
+        self.url = bucket.id.apply(lambda b: f"s3://{b}")
+        self.ready = [versioning, policy, association]
+
+    def _gcp(self, name: str, args: BackupBucketArgs, keep: dict) -> None:
+        opts = functools.partial(child_of, self, args.provider)
+        bucket = gcp.storage.Bucket(
+            f"{name}-bucket",
+            name=f"{args.project}-{name}"[:63].rstrip("-"),
+            project=args.project,
+            location=args.region,
+            uniform_bucket_level_access=True,
+            public_access_prevention="enforced",
+            versioning={"enabled": True},
+            soft_delete_policy={"retention_duration_seconds": GRACE_DAYS * 86400},
+            lifecycle_rules=[
+                {
+                    "action": {"type": "Delete"},
+                    "condition": {
+                        "days_since_noncurrent_time": args.retention_days + GRACE_DAYS,
+                        "with_state": "ARCHIVED",
+                    },
+                }
+            ],
+            force_destroy=not args.production,
+            opts=opts(**keep),
+        )
+        account = gcp.serviceaccount.Account(
+            f"{name}-account",
+            account_id=gcp_account_id(f"{args.service_account}-backup"),
+            display_name=f"Writes backups for {args.namespace}/{args.service_account}",
+            project=args.project,
+            opts=opts(),
+        )
+        write = gcp.storage.BucketIAMMember(
+            f"{name}-write",
+            bucket=bucket.name,
+            role="roles/storage.objectAdmin",
+            member=account.member,
+            opts=opts(),
+        )
+        workload_identity = gcp.serviceaccount.IAMMember(
+            f"{name}-impersonate",
+            service_account_id=account.name,
+            role="roles/iam.workloadIdentityUser",
+            member=(
+                f"serviceAccount:{args.project}.svc.id.goog"
+                f"[{args.namespace}/{args.service_account}]"
+            ),
+            opts=opts(),
+        )
+        self.service_account_annotations = {GKE_SA_ANNOTATION: account.email}
+        self.url = bucket.name.apply(lambda b: f"gs://{b}")
+        self.ready = [write, workload_identity]

@@ -1,0 +1,239 @@
+"""PgVector: an in-cluster PostgreSQL with pgvector, run by the CloudNativePG operator, ready for
+retrieval applications.
+
+It installs the operator (pinned chart, CRDs included) in `cnpg-system`, creates the Cluster in
+`data` with an application role whose password Pulumi generates (a secret in state, never in
+plain config or outputs), applies the bootstrap SQL with a Job, and gives every client namespace
+a `vector-store` ConfigMap and Secret. With backups, WAL and daily base backups go to a bucket
+the stack creates, written with the database pods' own cloud identity.
+
+In production the Cluster, its bucket and the Retain StorageClass under its volumes are
+protected: Pulumi refuses to delete or replace them, and the Cluster object is left in the
+cluster (with its data) if it is ever removed from the program.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from components import versions
+from components.addons import helm
+from components.addons.platform_base import render_namespace
+from components.catalog import Cloud
+from components.data import cnpg, schema_job
+from components.data.backup_bucket import BackupBucket, BackupBucketArgs
+from components.data.pgvector_schema import render_bootstrap_sql
+from components.data.spec import VectorStoreSpec
+from components.options import child_of
+
+TOKEN = "gpuplatform:data:PgVector"
+SCHEMA_TIMEOUT = f"{schema_job.DEADLINE_SECONDS // 60}m"
+
+
+@dataclass(frozen=True)
+class PgVectorArgs:
+    store: VectorStoreSpec
+    production: bool
+    cloud: Cloud
+    kubernetes_version: str
+    k8s_provider: k8s.Provider
+    cloud_provider: pulumi.ProviderResource
+    cluster_name: pulumi.Input[str]
+    project: str | None = None
+    region: str | None = None
+    partition: str = "aws"
+    monitoring_ready: list[pulumi.Resource] = field(default_factory=list)
+    """Prometheus' CRDs (the PodMonitors need them)."""
+    client_namespaces: dict[str, pulumi.Resource] = field(default_factory=dict)
+    """Namespaces the program creates, by name, so their contract waits for them."""
+    depends_on: list[pulumi.Resource] = field(default_factory=list)
+
+
+class PgVector(pulumi.ComponentResource):
+    """CloudNativePG and one pgvector Cluster."""
+
+    connection: dict[str, pulumi.Input[str | int]]
+    """What a client needs (no password): host, port, database, table, secret name."""
+    backup_url: pulumi.Output[str] | None
+
+    def __init__(self, name: str, args: PgVectorArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(TOKEN, name, None, opts)
+        store, production = args.store, args.production
+        child = functools.partial(child_of, self, args.k8s_provider)
+        keep = {"protect": production, "retain_on_delete": production}
+
+        manifest = render_namespace(cnpg.OPERATOR_NAMESPACE, "restricted", args.kubernetes_version)
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-operator-ns", metadata=manifest["metadata"], opts=child(args.depends_on)
+        )
+        operator = helm.release(
+            f"{name}-operator",
+            chart=versions.CLOUDNATIVE_PG_CHART,
+            namespace=cnpg.OPERATOR_NAMESPACE,
+            values=cnpg.render_operator_values(),
+            timeout=600,
+            opts=child([namespace, *args.depends_on, *args.monitoring_ready]),
+        )
+        storage = cnpg.render_storage_class(args.cloud, production)
+        storage_class = k8s.storage.v1.StorageClass(
+            f"{name}-storage",
+            metadata=storage["metadata"],
+            provisioner=storage["provisioner"],
+            parameters=storage["parameters"],
+            volume_binding_mode=storage["volumeBindingMode"],
+            allow_volume_expansion=storage["allowVolumeExpansion"],
+            reclaim_policy=storage["reclaimPolicy"],
+            opts=child(args.depends_on, protect=production),
+        )
+        # The stack disables default providers: random gets its own, like every package.
+        generator = random.Provider(f"{name}-random", opts=pulumi.ResourceOptions(parent=self))
+        password = random.RandomPassword(
+            f"{name}-app-password",
+            length=32,
+            # Letters and digits only: the password goes into connection URIs unescaped.
+            special=False,
+            opts=pulumi.ResourceOptions(parent=self, provider=generator),
+        )
+        app_secret = k8s.core.v1.Secret(
+            f"{name}-app-secret",
+            metadata={
+                "name": cnpg.APP_SECRET,
+                "namespace": cnpg.NAMESPACE,
+                "labels": {"cnpg.io/reload": "true"},
+            },
+            type="kubernetes.io/basic-auth",
+            string_data={"username": "rag_app", "password": password.result},
+            opts=child(args.depends_on),
+        )
+
+        self.backup_url = None
+        backup_ready: list[pulumi.Resource] = []
+        annotations: dict[str, pulumi.Output[str]] = {}
+        if store.backups.enabled:
+            bucket = BackupBucket(
+                f"{name}-backups",
+                BackupBucketArgs(
+                    cloud=args.cloud,
+                    production=production,
+                    retention_days=store.backups.retention_days,
+                    namespace=cnpg.NAMESPACE,
+                    # CloudNativePG runs the instances as a service account named after the
+                    # Cluster.
+                    service_account=cnpg.CLUSTER,
+                    provider=args.cloud_provider,
+                    cluster_name=args.cluster_name,
+                    partition=args.partition,
+                    project=args.project,
+                    region=args.region,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.backup_url = bucket.url
+            backup_ready = [*bucket.ready]
+            annotations = bucket.service_account_annotations
+
+        cluster_manifest = pulumi.Output.all(url=self.backup_url, annotations=annotations).apply(
+            lambda resolved: cnpg.render_cluster(
+                store,
+                production=production,
+                backup_destination=resolved["url"],
+                cloud=args.cloud,
+                service_account_annotations=resolved["annotations"],
+            )
+        )
+        cluster = k8s.apiextensions.CustomResource(
+            f"{name}-cluster",
+            api_version="postgresql.cnpg.io/v1",
+            kind="Cluster",
+            metadata=cnpg.render_cluster(store, production=production)["metadata"],
+            spec=cluster_manifest["spec"],
+            opts=child([operator, storage_class, app_secret, *backup_ready], **keep),
+        )
+        if store.backups.enabled:
+            scheduled = cnpg.render_scheduled_backup()
+            k8s.apiextensions.CustomResource(
+                f"{name}-daily-backup",
+                api_version=scheduled["apiVersion"],
+                kind=scheduled["kind"],
+                metadata=scheduled["metadata"],
+                spec=scheduled["spec"],
+                opts=child([cluster]),
+            )
+        policy = cnpg.render_network_policy(store.client_namespaces)
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-ingress",
+            metadata=policy["metadata"],
+            spec=policy["spec"],
+            opts=child(args.depends_on),
+        )
+        monitor = cnpg.render_pod_monitor()
+        k8s.apiextensions.CustomResource(
+            f"{name}-monitor",
+            api_version=monitor["apiVersion"],
+            kind=monitor["kind"],
+            metadata=monitor["metadata"],
+            spec=monitor["spec"],
+            opts=child([*args.depends_on, *args.monitoring_ready]),
+        )
+
+        sql = render_bootstrap_sql(cnpg.schema(store))
+        script = schema_job.render_script_config_map(sql)
+        script_map = k8s.core.v1.ConfigMap(
+            f"{name}-schema-sql",
+            metadata=script["metadata"],
+            data=script["data"],
+            opts=child(args.depends_on),
+        )
+        job = schema_job.render_job(
+            sql,
+            versions.POSTGRES_IMAGES[store.postgres_version],
+            admin_secret=f"{cnpg.CLUSTER}-superuser",
+            host=f"{cnpg.CLUSTER}-rw",
+        )
+        schema = k8s.batch.v1.Job(
+            f"{name}-schema",
+            metadata=job["metadata"],
+            spec=job["spec"],
+            opts=child(
+                [cluster, script_map],
+                custom_timeouts=pulumi.CustomTimeouts(create=SCHEMA_TIMEOUT, update=SCHEMA_TIMEOUT),
+            ),
+        )
+
+        for namespace_name in cnpg.client_namespaces(store):
+            created = args.client_namespaces.get(namespace_name)
+            waits = [schema, *([created] if created is not None else [])]
+            contract = cnpg.render_connection(store, namespace_name)
+            k8s.core.v1.ConfigMap(
+                f"{name}-{namespace_name}-connection",
+                metadata=contract["metadata"],
+                data=contract["data"],
+                opts=child(waits),
+            )
+            k8s.core.v1.Secret(
+                f"{name}-{namespace_name}-credentials",
+                metadata={"name": cnpg.CONNECTION, "namespace": namespace_name},
+                type="kubernetes.io/basic-auth",
+                string_data={"username": "rag_app", "password": password.result},
+                opts=child(waits),
+            )
+        table = cnpg.schema(store)
+        self.connection = {
+            "engine": store.engine,
+            "mode": store.mode,
+            "host": cnpg.HOST,
+            "readHost": cnpg.READ_HOST,
+            "port": cnpg.PORT,
+            "database": cnpg.DATABASE,
+            "table": f"{table.schema}.{table.table}",
+            "dimensions": store.dimensions,
+            "distance": store.distance,
+            "configMap": cnpg.CONNECTION,
+            "secretName": cnpg.CONNECTION,
+        }
+        self.register_outputs({"connection": self.connection})

@@ -1,0 +1,109 @@
+"""The Job that applies the pgvector bootstrap SQL (pure data): it waits for the database, runs
+the script once, and is named after the script's digest, so a changed script is a new Job that
+runs again while an unchanged one is left alone. Pulumi waits for it to complete, so a failure
+(a table made for another size, say) fails the deployment with PostgreSQL's message."""
+
+from __future__ import annotations
+
+import hashlib
+
+from components import labels
+from components.data import cnpg
+
+SCRIPT = "bootstrap.sql"
+# How long the Job waits for the database and runs: a new cluster's first instance takes a
+# few minutes to initialise (volume, initdb), more with a restore.
+DEADLINE_SECONDS = 1800
+
+
+def digest(sql: str) -> str:
+    return hashlib.sha256(sql.encode()).hexdigest()[:10]
+
+
+def job_name(sql: str) -> str:
+    return f"vector-schema-{digest(sql)}"
+
+
+def render_script_config_map(sql: str) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": job_name(sql),
+            "namespace": cnpg.NAMESPACE,
+            "labels": dict(cnpg.SCHEMA_JOB_LABEL),
+        },
+        "data": {SCRIPT: sql},
+    }
+
+
+def render_job(sql: str, image: str, admin_secret: str, host: str) -> dict:
+    """Run `sql` with psql as the admin in `admin_secret` (keys `username`, `password`) against
+    `host`, over TLS, after waiting for the server to accept connections."""
+    name = job_name(sql)
+    wait = (
+        f"until pg_isready --quiet --timeout=5; do echo 'waiting for {host}'; sleep 5; done; "
+        f"exec psql --no-psqlrc --set=ON_ERROR_STOP=1 --file=/schema/{SCRIPT}"
+    )
+    container = {
+        "name": "psql",
+        "image": image,
+        "command": ["/bin/sh", "-c", wait],
+        "env": [
+            {"name": "PGHOST", "value": host},
+            {"name": "PGPORT", "value": str(cnpg.PORT)},
+            {"name": "PGDATABASE", "value": cnpg.DATABASE},
+            {"name": "PGSSLMODE", "value": "require"},
+            {"name": "PGCONNECT_TIMEOUT", "value": "10"},
+            {"name": "PGAPPNAME", "value": "gpu-platform-schema"},
+            *(
+                {
+                    "name": variable,
+                    "valueFrom": {"secretKeyRef": {"name": admin_secret, "key": key}},
+                }
+                for variable, key in (("PGUSER", "username"), ("PGPASSWORD", "password"))
+            ),
+        ],
+        "volumeMounts": [{"name": "schema", "mountPath": "/schema", "readOnly": True}],
+        "resources": {
+            "requests": {"cpu": "50m", "memory": "64Mi"},
+            "limits": {"memory": "128Mi"},
+        },
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+    }
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": name,
+            "namespace": cnpg.NAMESPACE,
+            "labels": dict(cnpg.SCHEMA_JOB_LABEL),
+        },
+        "spec": {
+            "backoffLimit": 3,
+            "activeDeadlineSeconds": DEADLINE_SECONDS,
+            "template": {
+                "metadata": {"labels": dict(cnpg.SCHEMA_JOB_LABEL)},
+                "spec": {
+                    "restartPolicy": "Never",
+                    "automountServiceAccountToken": False,
+                    "nodeSelector": labels.node_selector(labels.SYSTEM_POOL),
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        # The postgres user of CloudNativePG's images.
+                        "runAsUser": 26,
+                        "runAsGroup": 26,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "containers": [container],
+                    "volumes": [
+                        {"name": "schema", "configMap": {"name": name}},
+                    ],
+                },
+            },
+        },
+    }

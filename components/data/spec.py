@@ -1,0 +1,159 @@
+"""The `vectorStore` section of the stack config: the store retrieval-augmented applications
+keep their embeddings in."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from components.data.pgvector_schema import column_type
+from components.spec import Problem, Spec, raise_problems
+
+# Kubernetes namespace names (RFC 1123 labels).
+_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", re.ASCII)
+
+# PostgreSQL majors with community support on 2026-12-01 (postgresql.org/support/versioning:
+# 14 ended in November 2026) that CloudNativePG ships images with pgvector for.
+PostgresVersion = Literal["15", "16", "17", "18"]
+
+# A production store runs a primary and at least one standby (CloudNativePG fails over to it).
+MIN_PRODUCTION_REPLICAS = {"pgvector": 2}
+
+
+class BackupsSpec(Spec):
+    """Continuous backups of the store to the stack's own object storage."""
+
+    enabled: bool = Field(
+        False,
+        description=(
+            "Back up to a bucket the stack creates (WAL archiving plus a daily base backup); "
+            "required when production is true."
+        ),
+    )
+    retention_days: int = Field(
+        7, ge=1, le=3650, description="Days of backups to keep (point-in-time recovery window)."
+    )
+
+
+class VectorStoreSpec(Spec):
+    """One vector store per stack. Changing engine, dimensions or distance later means moving
+    the data: see the README's vector store section."""
+
+    engine: Literal["pgvector", "none"] = Field(
+        "none",
+        description=(
+            "pgvector: PostgreSQL with the pgvector extension, run by the CloudNativePG operator "
+            "in the `data` namespace. none: no vector store."
+        ),
+    )
+    mode: Literal["in-cluster"] = Field(
+        "in-cluster", description="in-cluster: the database runs in the cluster's system nodes."
+    )
+    replicas: int = Field(
+        1,
+        ge=1,
+        le=9,
+        description=(
+            "PostgreSQL instances: one primary, the rest streaming standbys that take over on a "
+            "failure; at least 2 when production is true."
+        ),
+    )
+    storage_gib: int = Field(
+        20, alias="storageGiB", ge=1, le=16384, description="Volume size per instance in GiB."
+    )
+    dimensions: int = Field(
+        1024,
+        ge=1,
+        description=(
+            "Size of the embeddings the default table holds; equal to the embedding model's. "
+            "Up to 2,000 as `vector`, up to 4,000 as `halfvec` (pgvector's HNSW limits)."
+        ),
+    )
+    distance: Literal["cosine", "l2", "inner-product"] = Field(
+        "cosine", description="The distance the HNSW index serves: cosine, l2 or inner-product."
+    )
+    postgres_version: PostgresVersion = Field(
+        "17", description="PostgreSQL major version: 15, 16, 17 or 18."
+    )
+    backups: BackupsSpec = Field(
+        default_factory=BackupsSpec, description="Backups to object storage."
+    )
+    client_namespaces: tuple[str, ...] = Field(
+        (),
+        description=(
+            "Namespaces whose pods may connect, besides `inference`; each gets the connection "
+            "ConfigMap and credentials Secret. The namespaces must exist."
+        ),
+    )
+
+    @field_validator("client_namespaces")
+    @classmethod
+    def _namespaces(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not _NAMESPACE.fullmatch(name):
+                raise ValueError(
+                    f"{name!r} is not a namespace name: lowercase letters, digits and '-', at "
+                    "most 63 characters"
+                )
+        if len(set(value)) != len(value):
+            raise ValueError("lists a namespace twice")
+        if "inference" in value:
+            raise ValueError("inference is always a client; remove it")
+        return value
+
+    @property
+    def enabled(self) -> bool:
+        return self.engine != "none"
+
+    @model_validator(mode="after")
+    def _rules(self) -> VectorStoreSpec:
+        problems: list[Problem] = []
+        if not self.enabled:
+            problems += [
+                Problem((key,), "not used with engine none; remove it or choose an engine")
+                for key in self.model_dump(by_alias=True, exclude_unset=True)
+                if key != "engine"
+            ]
+        else:
+            try:
+                column_type(self.dimensions)
+            except ValueError as error:
+                problems.append(Problem(("dimensions",), str(error)))
+        raise_problems(problems)
+        return self
+
+
+def production_problems(store: VectorStoreSpec, system_max_nodes: int) -> list[Problem]:
+    """What a production store needs: standbys on separate nodes, and backups."""
+    if not store.enabled:
+        return []
+    problems = []
+    least = MIN_PRODUCTION_REPLICAS[store.engine]
+    if store.replicas < least:
+        problems.append(
+            Problem(
+                ("replicas",),
+                f"production needs at least {least} (a primary and a standby that takes over "
+                "when a node or zone fails)",
+            )
+        )
+    if store.replicas > system_max_nodes:
+        problems.append(
+            Problem(
+                ("replicas",),
+                f"{store.replicas} instances need {store.replicas} system nodes (production "
+                f"keeps each on its own node) but cluster.systemNodes.maxNodes is "
+                f"{system_max_nodes}; raise it or lower replicas",
+            )
+        )
+    if not store.backups.enabled:
+        problems.append(
+            Problem(
+                ("backups", "enabled"),
+                "production keeps backups: set it to true (a standby does not undo a dropped "
+                "table)",
+            )
+        )
+    return problems
