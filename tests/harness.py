@@ -181,12 +181,22 @@ GCP_PRODUCTION_STACK = "Team.Prod"  # not a valid GCP label value as it stands
 
 def gcp_production_config() -> dict[str, Any]:
     """The GKE example as a production stack (models pinned to a revision, as production
-    requires) whose model is a gated one."""
+    requires) whose model is a gated one, with a production vector store that one more
+    namespace reads."""
     config = platform_config("gcp-dev")
     config["production"] = True
     for model in config["models"].values():
         model["revision"] = "a" * 40
     config["models"]["qwen-7b"]["source"] = GATED_SOURCE
+    config["vectorStore"] = {
+        "engine": "pgvector",
+        "replicas": 2,
+        "dimensions": 1536,
+        "distance": "inner-product",
+        "postgresVersion": "18",
+        "backups": {"enabled": True, "retentionDays": 30},
+        "clientNamespaces": ["rag-apps"],
+    }
     return config
 
 

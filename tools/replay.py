@@ -58,7 +58,13 @@ def replay(resources: list[dict[str, Any]]) -> None:
             provider=created.get(r["provider"] or ""),  # type: ignore[arg-type]
             depends_on=[created[d] for d in r["options"]["dependsOn"] if d in created],
             protect=r["options"]["protect"],
+            retain_on_delete=r["options"]["retainOnDelete"],
             ignore_changes=r["options"]["ignoreChanges"] or None,
+            custom_timeouts=(
+                pulumi.CustomTimeouts(**r["options"]["customTimeouts"])
+                if r["options"]["customTimeouts"]
+                else None
+            ),
         )
         if r["type"].startswith(_PROVIDER_PREFIX):
             package = r["type"].removeprefix(_PROVIDER_PREFIX)

@@ -41,8 +41,13 @@ def render_job(sql: str, image: str, admin_secret: str, host: str) -> dict:
     """Run `sql` with psql as the admin in `admin_secret` (keys `username`, `password`) against
     `host`, over TLS, after waiting for the server to accept connections."""
     name = job_name(sql)
+    # pg_isready exits 1 while the server starts and 2 while nothing answers (wait for both),
+    # 3 when the parameters are wrong (fail: waiting would not help).
     wait = (
-        f"until pg_isready --quiet --timeout=5; do echo 'waiting for {host}'; sleep 5; done; "
+        "while true; do pg_isready --quiet --timeout=5; status=$?; "
+        '[ "$status" -eq 0 ] && break; '
+        '[ "$status" -eq 3 ] && { echo "pg_isready: invalid connection parameters" >&2; exit 3; }; '
+        f"echo 'waiting for {host}'; sleep 5; done; "
         f"exec psql --no-psqlrc --set=ON_ERROR_STOP=1 --file=/schema/{SCRIPT}"
     )
     container = {
