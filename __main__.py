@@ -7,6 +7,7 @@ resource logic lives in `stacks/` and `components/`.
 import pulumi
 
 from stacks import config as stack_config
+from stacks import deployed
 from stacks.platform import build
 
 config = stack_config.load()
@@ -25,8 +26,13 @@ if config.cloud.provider == "aws":
     pulumi.export("eksAddonVersions", platform.cluster.addon_versions)
 else:
     pulumi.export("workloadPool", platform.cluster.workload_pool)
-# How applications reach the vector store (the password is in the Secret it names).
-pulumi.export("vectorStore", platform.vector_store.connection if platform.vector_store else None)
+# How applications reach the vector store (the password is in the Secret it names). In
+# production it also carries the check against the last deployment's store, so a refused
+# change fails the program.
+store = platform.vector_store.connection if platform.vector_store else None
+if platform.store_checked is not None:
+    store = pulumi.Output.all(platform.store_checked, store).apply(lambda checked: checked[1])
+pulumi.export(deployed.STORE_OUTPUT, store)
 pulumi.export("models", {name: service.url for name, service in platform.models.items()})
 pulumi.export(
     "nodePools",

@@ -32,6 +32,7 @@ from components.serving.vllm_service import VllmService, VllmServiceArgs
 from components.serving.vllm_service import resource_name as vllm_resource_name
 from components.serving.weights_access import ModelWeightsAccess, ModelWeightsAccessArgs
 from stacks import config as stack_config
+from stacks import deployed
 from stacks.config import PROJECT, StackConfig
 
 TOKEN = "gpuplatform:index:Platform"
@@ -308,9 +309,12 @@ class Platform(pulumi.ComponentResource):
             )
 
     def _data(self, name: str, config: StackConfig) -> None:
-        """The vector store, when the stack has one."""
+        """The vector store, when the stack has one. A production stack first checks the store
+        against what its last deployment made (`store_checked`, which the Cluster waits for and
+        the stack output carries)."""
         self.vector_store: PgVector | None = None
         store, cloud = config.vector_store, config.cloud
+        self.store_checked = deployed.checked_store(store) if config.production else None
         if not store.enabled:
             return
         namespaces = self.base.namespaces
@@ -330,6 +334,7 @@ class Platform(pulumi.ComponentResource):
                 monitoring_ready=[self.prometheus.ready],
                 client_namespaces={SERVING_NAMESPACE: namespaces[SERVING_NAMESPACE]},
                 depends_on=[*self.cluster.system_ready, namespaces[DATA_NAMESPACE]],
+                checked=self.store_checked,
             ),
             opts=self._child(),
         )

@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 import pod_security
 import pytest
-from harness import gcp_production, gcp_production_config, platform_config, recorded
+from harness import gcp_production, gcp_production_config, platform_config, recorded, run_main
 from upstream_checks import (
     UPSTREAM,
     chart_values,
@@ -26,7 +26,9 @@ from upstream_checks import (
 from components import versions
 from components.data import cnpg, schema_job
 from components.data.pgvector_schema import render_bootstrap_sql
+from components.data.spec import VectorStoreSpec, change_problems
 from stacks.config import ConfigError, parse
+from tools.mockdata import PlanMocks
 from tools.mockengine import SECRET, Recording
 
 CLUSTER = "kubernetes:postgresql.cnpg.io/v1:Cluster"
@@ -452,3 +454,54 @@ def test_the_schema_job_applies_the_stores_sql_after_the_cluster_exists() -> Non
     # for the old size, see test_pgvector).
     other = render_bootstrap_sql(cnpg.schema(store.model_copy(update={"dimensions": 768})))
     assert schema_job.job_name(other) != job.inputs["metadata"]["name"]
+
+
+# --- a production store keeps what it was made as ------------------------------------------
+
+
+def _prod_store(**settings: Any) -> VectorStoreSpec:
+    return parse(_store("prod", **settings)).vector_store
+
+
+def test_the_deployed_store_matches_its_own_config() -> None:
+    """The output the program exports is what the next deployment compares against."""
+    deployed = recorded("prod").outputs["vectorStore"]
+    assert change_problems(deployed, _prod_store()) == []
+    # Before the first deployment there is nothing to keep.
+    assert change_problems(None, _prod_store(distance="l2")) == []
+
+
+@pytest.mark.parametrize(
+    ("settings", "key", "says"),
+    [
+        ({"dimensions": 768}, "dimensions", "holds 1024-dimensional embeddings; 768 means"),
+        ({"distance": "l2"}, "distance", "index serves cosine; build an index for l2 beside"),
+        ({"engine": "none"}, "engine", "holds a pgvector (in-cluster, 1024 dimensions, cosine)"),
+    ],
+)
+def test_a_change_that_would_strand_production_data_is_refused_with_the_way_out(
+    settings: dict[str, Any], key: str, says: str
+) -> None:
+    deployed = {"engine": "pgvector", "mode": "in-cluster", "dimensions": 1024.0}
+    deployed["distance"] = "cosine"
+    if settings.get("engine") == "none":
+        store = VectorStoreSpec()
+    else:
+        store = VectorStoreSpec(engine="pgvector", replicas=2, **settings)
+    (problem,) = change_problems(deployed, store)
+    assert problem.path == (key,)
+    assert says in problem.message
+    assert "README's 'Changing a production vector store'" in problem.message
+
+
+def test_the_program_stops_before_changing_a_deployed_production_store() -> None:
+    config = _store("prod", dimensions=768)
+    config["models"]["bge-m3"]["source"] = "BAAI/bge-base-en-v1.5"  # a 768-dimensional model
+    deployed = {"vectorStore": recorded("prod").outputs["vectorStore"]}
+    with pytest.raises(ConfigError) as caught:
+        run_main(config, stack="prod", engine_mocks=PlanMocks(deployed_outputs=deployed))
+    assert caught.value.problems == [
+        "vectorStore.dimensions: the deployed store holds 1024-dimensional embeddings; 768 means "
+        "embedding every document again into a new table beside the old one. Keep 1024 until "
+        "that is done (see the README's 'Changing a production vector store')"
+    ]

@@ -41,9 +41,17 @@ def _fake_kubeconfig(name: str, endpoint: str) -> str:
 class PlanMocks(mocks.Mocks):
     """Answers registrations and invokes with deterministic, plausible values."""
 
-    def __init__(self, region: str = "us-east-1", project: str = "mock-project"):
+    def __init__(
+        self,
+        region: str = "us-east-1",
+        project: str = "mock-project",
+        deployed_outputs: dict | None = None,
+    ):
         self.region = region
         self.project = project
+        self.deployed_outputs = deployed_outputs or {}
+        """What the stack's last deployment exported (a StackReference to itself reads it);
+        none by default, as before a first deployment."""
 
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict]:
         outputs = dict(args.inputs)
@@ -134,6 +142,9 @@ _EXTRA_OUTPUTS: dict[str, tuple[Callable[[PlanMocks, mocks.MockResourceArgs], di
     "aws:kms/key:Key": (lambda _m, a: {"keyId": _digest(a.name, length=32)},),
     "gcp:container/cluster:Cluster": (_gke_cluster,),
     "gcp:serviceaccount/account:Account": (_gcp_service_account,),
+    "pulumi:pulumi:StackReference": (
+        lambda m, _a: {"outputs": dict(m.deployed_outputs), "secretOutputNames": []},
+    ),
     # Generated at deploy time; the SDK marks both secret, so the plan shows neither.
     "random:index/randomPassword:RandomPassword": (
         lambda _m, a: {"result": f"generated-{_digest(a.name)}", "bcryptHash": "generated"},

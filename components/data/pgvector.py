@@ -52,6 +52,8 @@ class PgVectorArgs:
     client_namespaces: dict[str, pulumi.Resource] = field(default_factory=dict)
     """Namespaces the program creates, by name, so their contract waits for them."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
+    checked: pulumi.Output[bool] | None = None
+    """Resolves once the store is known to keep what was deployed (the Cluster waits)."""
 
 
 class PgVector(pulumi.ComponentResource):
