@@ -231,6 +231,13 @@ def _vector_store_problems(config: StackConfig) -> list[Problem]:
             Problem(("vectorStore", *p.path), p.message)
             for p in production_problems(store, config.cluster.system_nodes.max_nodes)
         ]
+    elif store.accept_changes:
+        problems.append(
+            Problem(
+                ("vectorStore", "acceptChanges"),
+                "only production stacks check changes to the deployed store; remove it",
+            )
+        )
     if not store.enabled:
         return problems
     for name, model in config.models.items():

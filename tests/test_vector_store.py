@@ -492,6 +492,22 @@ def test_a_change_that_would_strand_production_data_is_refused_with_the_way_out(
     assert problem.path == (key,)
     assert says in problem.message
     assert "README's 'Changing a production vector store'" in problem.message
+    # Once the data is moved, the change is let through deliberately, and only that one.
+    accepted = store.model_copy(update={"accept_changes": (key,)})
+    assert change_problems(deployed, accepted) == []
+
+
+def test_an_accepted_change_that_is_no_change_must_be_removed() -> None:
+    deployed = {"engine": "pgvector", "mode": "in-cluster", "dimensions": 1024, "distance": "l2"}
+    store = VectorStoreSpec(engine="pgvector", distance="l2", acceptChanges=["distance"])
+    assert [p.message for p in change_problems(deployed, store)] == [
+        "distance is what the deployed store has; remove it from acceptChanges"
+    ]
+    (problem,) = _problems(_store("dev", acceptChanges=["dimensions"]))
+    assert problem == (
+        "vectorStore.acceptChanges: only production stacks check changes to the deployed store; "
+        "remove it"
+    )
 
 
 def test_the_program_stops_before_changing_a_deployed_production_store() -> None:
@@ -503,5 +519,6 @@ def test_the_program_stops_before_changing_a_deployed_production_store() -> None
     assert caught.value.problems == [
         "vectorStore.dimensions: the deployed store holds 1024-dimensional embeddings; 768 means "
         "embedding every document again into a new table beside the old one. Keep 1024 until "
-        "that is done (see the README's 'Changing a production vector store')"
+        "that is done (see the README's 'Changing a production vector store'; once the data is "
+        "moved, vectorStore.acceptChanges lets the change through)"
     ]

@@ -81,6 +81,13 @@ class VectorStoreSpec(Spec):
     backups: BackupsSpec = Field(
         default_factory=BackupsSpec, description="Backups to object storage."
     )
+    accept_changes: tuple[Literal["engine", "mode", "dimensions", "distance"], ...] = Field(
+        (),
+        description=(
+            "production: changes to the deployed store made deliberately, after moving its data "
+            "(see the README's 'Changing a production vector store'); remove after the update."
+        ),
+    )
     client_namespaces: tuple[str, ...] = Field(
         (),
         description=(
@@ -115,7 +122,7 @@ class VectorStoreSpec(Spec):
             problems += [
                 Problem((key,), "not used with engine none; remove it or choose an engine")
                 for key in self.model_dump(by_alias=True, exclude_unset=True)
-                if key != "engine"
+                if key not in ("engine", "acceptChanges")
             ]
         else:
             try:
@@ -179,8 +186,13 @@ def change_problems(deployed: Mapping[str, Any] | None, store: VectorStoreSpec) 
     described = (
         f"{was['engine']} ({was['mode']}, {was['dimensions']} dimensions, {was['distance']})"
     )
-    guide = "see the README's 'Changing a production vector store'"
+    guide = (
+        "see the README's 'Changing a production vector store'; once the data is moved, "
+        "vectorStore.acceptChanges lets the change through"
+    )
     if not store.enabled:
+        if "engine" in store.accept_changes:
+            return []
         return [
             Problem(
                 ("engine",),
@@ -188,8 +200,17 @@ def change_problems(deployed: Mapping[str, Any] | None, store: VectorStoreSpec) 
                 f"its data. Export or migrate the data first, then unprotect it ({guide})",
             )
         ]
-    problems = []
+    problems = [
+        Problem(
+            ("acceptChanges",),
+            f"{key} is what the deployed store has; remove it from acceptChanges",
+        )
+        for key in store.accept_changes
+        if was[key] == getattr(store, key, None)
+    ]
     for key in ("engine", "mode"):
+        if key in store.accept_changes:
+            continue
         if was[key] != getattr(store, key):
             problems.append(
                 Problem(
@@ -199,7 +220,7 @@ def change_problems(deployed: Mapping[str, Any] | None, store: VectorStoreSpec) 
                     f"in a stack of its own and move the data ({guide})",
                 )
             )
-    if was["dimensions"] != store.dimensions:
+    if was["dimensions"] != store.dimensions and "dimensions" not in store.accept_changes:
         problems.append(
             Problem(
                 ("dimensions",),
@@ -208,7 +229,7 @@ def change_problems(deployed: Mapping[str, Any] | None, store: VectorStoreSpec) 
                 f"beside the old one. Keep {was['dimensions']} until that is done ({guide})",
             )
         )
-    if was["distance"] != store.distance:
+    if was["distance"] != store.distance and "distance" not in store.accept_changes:
         problems.append(
             Problem(
                 ("distance",),
