@@ -32,6 +32,9 @@ DEVICE_PLUGIN_CONFIG_LABEL = "nvidia.com/device-plugin.config"
 EKS_ACCELERATOR_LABEL = "k8s.amazonaws.com/accelerator"
 SYSTEM_POOL = "system"
 PART_OF_LABEL = "app.kubernetes.io/part-of"
+# Namespaces whose pods may call model servers carry this label (gateways, applications, a
+# vector store that embeds with a served model).
+INFERENCE_CLIENT_LABEL = f"{DOMAIN}/inference-client"
 # The label every ServiceMonitor and PodMonitor of the platform carries; the stack's Prometheus
 # selects monitors by it.
 PROMETHEUS_SELECTOR = {f"{DOMAIN}/prometheus": "platform"}

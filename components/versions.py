@@ -58,3 +58,10 @@ POSTGRES_IMAGES = {
     "18": "ghcr.io/cloudnative-pg/postgresql:18.6-202608170814-system-bookworm"
     "@sha256:83229f82cf85a38c3b13d9edbc0667763006514b499510540d704a21c9aa725a",
 }
+# Weaviate: the chart and the Weaviate release it installs (the chart's default, set explicitly).
+WEAVIATE_CHART = ("weaviate", "17.8.3", "https://weaviate.github.io/weaviate-helm")
+WEAVIATE_VERSION = "1.38.2"
+# The image the Weaviate bootstrap and backup Jobs run their Python script with (standard
+# library only): the pinned PostgreSQL 17 image, which ships python3, so no further image is
+# pulled or pinned.
+BOOTSTRAP_PYTHON_IMAGE = POSTGRES_IMAGES["17"]

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from components.serving.hub import gated_by
-from stacks.keys import CONFIG_KEY, HF_TOKEN_KEY, PROJECT
+from stacks.keys import CONFIG_KEY, HF_TOKEN_KEY, PROJECT, WEAVIATE_API_KEY
 
 if TYPE_CHECKING:
     from stacks.config import StackConfig
@@ -79,7 +79,7 @@ def gated_model_problems(config: StackConfig, has_token: bool) -> list[str]:
 
 
 # Config keys that hold credentials: only ever set with `pulumi config set --secret`.
-SECRET_KEYS = (f"{PROJECT}:{HF_TOKEN_KEY}",)
+SECRET_KEYS = (f"{PROJECT}:{HF_TOKEN_KEY}", f"{PROJECT}:{WEAVIATE_API_KEY}")
 
 
 def plaintext_secret_problems(present: Iterable[str], secret: Iterable[str]) -> list[str]:
@@ -95,7 +95,7 @@ def plaintext_secret_problems(present: Iterable[str], secret: Iterable[str]) -> 
 
 
 # Every key of this project's namespace the program reads.
-PROJECT_KEYS = (CONFIG_KEY, HF_TOKEN_KEY)
+PROJECT_KEYS = (CONFIG_KEY, HF_TOKEN_KEY, WEAVIATE_API_KEY)
 
 
 def unknown_project_key_problems(keys: Iterable[str]) -> list[str]:

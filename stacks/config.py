@@ -19,7 +19,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from components import catalog, labels
 from components.addons.spec import AddonsSpec
 from components.cloud import AwsCloudSpec, CloudSpec, ClusterSpec, GcpCloudSpec
-from components.data.spec import VectorStoreSpec, production_problems
+from components.data.spec import VectorStoreSpec, production_problems, vectorizer_problems
 from components.observability.spec import ObservabilitySpec
 from components.pool_rules import ami_release_problems, cloud_problems
 from components.pools import NodePoolSpec, PoolName
@@ -28,7 +28,7 @@ from components.serving.spec import ModelName, ModelSpec
 from components.spec import Problem, Spec, check, raise_problems
 from stacks import checks
 from stacks.errors import format_errors
-from stacks.keys import CONFIG_KEY, HF_TOKEN_KEY, PROJECT
+from stacks.keys import CONFIG_KEY, HF_TOKEN_KEY, PROJECT, WEAVIATE_API_KEY
 
 _ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{0,19}$", re.ASCII)
 
@@ -240,6 +240,10 @@ def _vector_store_problems(config: StackConfig) -> list[Problem]:
         )
     if not store.enabled:
         return problems
+    embedding = [name for name, model in config.models.items() if model.task == "embed"]
+    problems += [
+        Problem(("vectorStore", *p.path), p.message) for p in vectorizer_problems(store, embedding)
+    ]
     for name, model in config.models.items():
         if model.task != "embed":
             continue
@@ -389,9 +393,20 @@ def load() -> StackConfig:
         raise ConfigError(problems)
     config = parse(pulumi.Config(PROJECT).require_object(CONFIG_KEY))
     problems = checks.gated_model_problems(config, has_token=hf_token() is not None)
+    if weaviate_api_key() is not None and config.vector_store.engine != "weaviate":
+        problems.append(
+            f"{PROJECT}:{WEAVIATE_API_KEY}: set, but vectorStore.engine is "
+            f"{config.vector_store.engine}; remove it (`pulumi config rm {WEAVIATE_API_KEY}`)"
+        )
     if problems:
         raise ConfigError(problems)
     return config
+
+
+def weaviate_api_key() -> pulumi.Output[str] | None:
+    """Weaviate's read-write API key (`pulumi config set --secret weaviateApiKey ...`), or None
+    to have one generated."""
+    return pulumi.Config(PROJECT).get_secret(WEAVIATE_API_KEY)
 
 
 def hf_token() -> pulumi.Output[str] | None:

@@ -22,13 +22,15 @@ from components.aws.cluster import EksCluster, EksClusterArgs
 from components.aws.node_pool import EksGpuNodePool, EksGpuNodePoolArgs
 from components.data.cnpg import NAMESPACE as DATA_NAMESPACE
 from components.data.pgvector import PgVector, PgVectorArgs
+from components.data.spec import vectorizer
+from components.data.weaviate import Weaviate, WeaviateArgs
 from components.gcp.cluster import GkeCluster, GkeClusterArgs
 from components.gcp.node_pool import GkeGpuNodePool, GkeGpuNodePoolArgs
 from components.observability.prometheus import NAMESPACE as PROMETHEUS_NAMESPACE
 from components.observability.prometheus import Prometheus, PrometheusArgs
 from components.pools import ami_release, resolved_machine_types
 from components.serving.vllm_service import NAMESPACE as SERVING_NAMESPACE
-from components.serving.vllm_service import VllmService, VllmServiceArgs
+from components.serving.vllm_service import VllmService, VllmServiceArgs, render_url
 from components.serving.vllm_service import resource_name as vllm_resource_name
 from components.serving.weights_access import ModelWeightsAccess, ModelWeightsAccessArgs
 from stacks import config as stack_config
@@ -184,6 +186,7 @@ class Platform(pulumi.ComponentResource):
                 addons.gpu_quota,
                 provider,
                 ready,
+                inference_clients=inference_clients(config),
             ),
             opts=self._child(),
         )
@@ -310,34 +313,60 @@ class Platform(pulumi.ComponentResource):
 
     def _data(self, name: str, config: StackConfig) -> None:
         """The vector store, when the stack has one. A production stack first checks the store
-        against what its last deployment made (`store_checked`, which the Cluster waits for and
+        against what its last deployment made (`store_checked`, which the store waits for and
         the stack output carries)."""
-        self.vector_store: PgVector | None = None
+        self.vector_store: PgVector | Weaviate | None = None
         store, cloud = config.vector_store, config.cloud
         self.store_checked = deployed.checked_store(store) if config.production else None
         if not store.enabled:
             return
         namespaces = self.base.namespaces
-        self.vector_store = PgVector(
-            f"{name}-vectors",
-            PgVectorArgs(
-                store=store,
-                production=config.production,
-                cloud=cloud.provider,
-                kubernetes_version=config.cluster.kubernetes_version,
-                k8s_provider=self.cluster.k8s_provider,
-                cloud_provider=self.cloud_provider,
-                cluster_name=self.cluster.cluster_name,
-                project=getattr(cloud, "project", None),
-                region=cloud.region,
-                partition=getattr(cloud, "partition", "aws"),
-                monitoring_ready=[self.prometheus.ready],
-                client_namespaces={SERVING_NAMESPACE: namespaces[SERVING_NAMESPACE]},
-                depends_on=[*self.cluster.system_ready, namespaces[DATA_NAMESPACE]],
-                checked=self.store_checked,
+        common = {
+            "store": store,
+            "production": config.production,
+            "cloud": cloud.provider,
+            "k8s_provider": self.cluster.k8s_provider,
+            "cloud_provider": self.cloud_provider,
+            "cluster_name": self.cluster.cluster_name,
+            "project": getattr(cloud, "project", None),
+            "region": cloud.region,
+            "partition": getattr(cloud, "partition", "aws"),
+            "monitoring_ready": [self.prometheus.ready],
+            "client_namespaces": {SERVING_NAMESPACE: namespaces[SERVING_NAMESPACE]},
+            "depends_on": [*self.cluster.system_ready, namespaces[DATA_NAMESPACE]],
+            "checked": self.store_checked,
+        }
+        if store.engine == "pgvector":
+            self.vector_store = PgVector(
+                f"{name}-vectors",
+                PgVectorArgs(kubernetes_version=config.cluster.kubernetes_version, **common),
+                opts=self._child(),
+            )
+            return
+        model = vectorizer(store, _embedding_models(config))
+        self.vector_store = Weaviate(
+            f"{name}-weaviate",
+            WeaviateArgs(
+                vectorizer=(model, render_url(model)) if model else None,
+                app_key=stack_config.weaviate_api_key(),
+                **common,
             ),
-            opts=self._child(),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[self.models[model]] if model else None
+            ),
         )
+
+
+def _embedding_models(config: StackConfig) -> list[str]:
+    return [name for name, model in config.models.items() if model.task == "embed"]
+
+
+def inference_clients(config: StackConfig) -> tuple[str, ...]:
+    """Platform namespaces whose pods call model servers: `data`, when Weaviate embeds text
+    with a served model."""
+    if vectorizer(config.vector_store, _embedding_models(config)):
+        return (DATA_NAMESPACE,)
+    return ()
 
 
 def build(config: StackConfig) -> Platform:

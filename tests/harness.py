@@ -191,7 +191,7 @@ def gcp_production_config() -> dict[str, Any]:
     config["vectorStore"] = {
         "engine": "pgvector",
         "replicas": 2,
-        "dimensions": 1536,
+        "dimensions": 384,  # bge-small's
         "distance": "inner-product",
         "postgresVersion": "18",
         "backups": {"enabled": True, "retentionDays": 30},

@@ -38,6 +38,7 @@ REFERENCE_CHART = {
     "kube-prometheus-stack": "kube-prometheus-stack",
     "cluster-autoscaler": "cluster-autoscaler",
     "cloudnative-pg": "cloudnative-pg",
+    "weaviate": "weaviate",
 }
 
 
@@ -84,6 +85,7 @@ def test_every_values_key_exists_upstream(stacks: RecordedStacks, stack: str) ->
             versions.DCGM_EXPORTER_CHART[1],
             versions.KUBE_PROMETHEUS_STACK_CHART[1],
             versions.CLOUDNATIVE_PG_CHART[1],
+            versions.WEAVIATE_CHART[1],
             *(r.chart for r in k8s_versions.CLUSTER_AUTOSCALER.values()),
         }
         # gpu-operator's Chart.yaml carries placeholders at its release tag (v26.7.0).
@@ -97,8 +99,9 @@ def test_every_values_key_exists_upstream(stacks: RecordedStacks, stack: str) ->
             subchart = load(charts_dir() / "gpu-operator/charts/node-feature-discovery/values.yaml")
             assert unknown_keys(nfd, subchart) == []
         checked += 1
-    # dev and prod: GPU Operator, KEDA, Prometheus, cluster-autoscaler and CloudNativePG.
-    assert checked == (3 if stack == "gcp-dev" else 5), "every release of the stack is checked"
+    # dev and prod: GPU Operator, KEDA, Prometheus, cluster-autoscaler and CloudNativePG;
+    # gcp-dev: the DCGM exporter, KEDA, Prometheus and Weaviate.
+    assert checked == (4 if stack == "gcp-dev" else 5), "every release of the stack is checked"
 
 
 def test_nfd_values_pass_the_subchart_schema(stacks: RecordedStacks) -> None:
@@ -129,6 +132,7 @@ def test_gke_gets_only_a_dcgm_exporter_reading_gkes_driver(stacks: RecordedStack
         "dcgm-exporter",
         "keda",
         "kube-prometheus-stack",
+        "weaviate",  # the example's vector store
     ]
     values = _release(gke, "dcgm-exporter").inputs["values"]
     assert {"name": "nvidia-install-dir-host", "hostPath": "/home/kubernetes/bin/nvidia"} in values[

@@ -47,7 +47,7 @@ def test_gcp_counts_gpus_per_model_with_a_preemptible_quota_for_spot() -> None:
     assert (
         needs["PREEMPTIBLE_NVIDIA_L4_GPUS"].at_min,
         needs["PREEMPTIBLE_NVIDIA_L4_GPUS"].at_max,
-    ) == (1, 4)
+    ) == (2, 4)  # qwen-7b's and bge-small's one replica each
     assert needs["NVIDIA_A100_GPUS"].at_max == 2
     assert needs["GPUS_ALL_REGIONS"].at_max == 6
     assert {q.unit for q in needs.values()} == {"GPUs"}

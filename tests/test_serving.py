@@ -33,6 +33,7 @@ from tools.mockengine import Recording
 
 DEV_VERSION = kubernetes_version("dev")
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 VARIANT_VERSION = dev_variant_config()["cluster"]["kubernetesVersion"]
 
 
@@ -604,11 +605,12 @@ def test_gcs_weights_use_workload_identity() -> None:
         impersonate["member"] == "serviceAccount:my-gpu-project.svc.id.goog[inference/vllm-weights]"
     )
     assert impersonate["role"] == "roles/iam.workloadIdentityUser"
-    sa = recording.one("kubernetes:core/v1:ServiceAccount").inputs
+    sa = recording.one("kubernetes:core/v1:ServiceAccount", "gcp-dev-weights-sa").inputs
     assert sa["metadata"]["annotations"]["iam.gke.io/gcp-service-account"].startswith(
         "vllm-weights@"
     )
-    egress = recording.one("kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs["spec"]["egress"]
+    policy = recording.one(NETWORK_POLICY, "gcp-dev-weights-netpol")
+    egress = policy.inputs["spec"]["egress"]
     cidrs = {rule["to"][0]["ipBlock"]["cidr"] for rule in egress if "ipBlock" in rule["to"][0]}
     assert cidrs == {"169.254.169.254/32", "169.254.169.252/32", PRIVATE_GOOGLE_APIS}
     https = [rule["to"] for rule in egress if rule["ports"] == [{"protocol": "TCP", "port": 443}]]

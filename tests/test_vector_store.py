@@ -61,7 +61,7 @@ def _store(stack: str, **settings: Any) -> dict[str, Any]:
         ),
         ("dev", {"dimensions": 0}, "vectorStore.dimensions: Input should be greater than"),
         ("dev", {"mode": "managed"}, "vectorStore.mode: Input should be 'in-cluster'"),
-        ("dev", {"engine": "weaviate"}, "vectorStore.engine: Input should be 'pgvector' or"),
+        ("dev", {"engine": "milvus"}, "vectorStore.engine: Input should be 'pgvector', 'weaviate'"),
         ("dev", {"postgresVersion": "14"}, "vectorStore.postgresVersion: Input should be"),
         (
             "dev",
@@ -374,7 +374,7 @@ def test_listed_client_namespaces_are_admitted_and_get_the_contract_gcp() -> Non
     }
     assert set(maps) == {"inference", "rag-apps"}
     assert maps["rag-apps"]["operator"] == "<#>"  # inner product
-    assert maps["rag-apps"]["dimensions"] == "1536"
+    assert maps["rag-apps"]["dimensions"] == "384"
 
 
 def test_clients_read_the_contract_from_the_cluster_or_the_stack_outputs() -> None:

@@ -41,6 +41,11 @@ FREE_FORM = frozenset(
         "data",
         "podAnnotations",
         "podLabels",
+        # Weaviate's chart writes these to Weaviate's config file and environment as given; its
+        # values.yaml lists their keys only as comments.
+        "authentication",
+        "authorization",
+        "envSecrets",
     }
 )
 

@@ -154,6 +154,8 @@ class PlatformBaseArgs:
     gpu_quota: Mapping[str, int]
     k8s_provider: k8s.Provider
     depends_on: list[pulumi.Resource] = field(default_factory=list)
+    inference_clients: tuple[str, ...] = ()
+    """Namespaces of the platform's own whose pods call model servers."""
 
 
 class PlatformBase(pulumi.ComponentResource):
@@ -172,6 +174,8 @@ class PlatformBase(pulumi.ComponentResource):
         self.namespaces = {}
         for namespace, level in NAMESPACE_LEVELS.items():
             manifest = render_namespace(namespace, level, args.kubernetes_version)
+            if namespace in args.inference_clients:
+                manifest["metadata"]["labels"][labels.INFERENCE_CLIENT_LABEL] = "true"
             ns = k8s.core.v1.Namespace(
                 f"{name}-{namespace}", metadata=manifest["metadata"], opts=child(args.depends_on)
             )

@@ -93,6 +93,9 @@ class BackupBucketArgs:
     partition: str = "aws"
     project: str | None = None
     region: str | None = None
+    expire_backups: bool = False
+    """Delete backups older than `retention_days` (for writers that never delete their own;
+    barman-cloud applies its retention policy itself)."""
 
 
 class BackupBucket(pulumi.ComponentResource):
@@ -155,20 +158,19 @@ class BackupBucket(pulumi.ComponentResource):
             versioning_configuration={"status": "Enabled"},
             opts=opts(),
         )
+        rule = {
+            "id": "expire-replaced-versions",
+            "status": "Enabled",
+            "filter": {},
+            "noncurrent_version_expiration": {"noncurrent_days": args.retention_days + GRACE_DAYS},
+            "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+        }
+        if args.expire_backups:
+            rule["expiration"] = {"days": args.retention_days}
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
             bucket=bucket.id,
-            rules=[
-                {
-                    "id": "expire-replaced-versions",
-                    "status": "Enabled",
-                    "filter": {},
-                    "noncurrent_version_expiration": {
-                        "noncurrent_days": args.retention_days + GRACE_DAYS
-                    },
-                    "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
-                }
-            ],
+            rules=[rule],
             opts=opts(depends_on=[versioning]),
         )
         aws.s3.BucketPolicy(
@@ -218,7 +220,17 @@ class BackupBucket(pulumi.ComponentResource):
                         "days_since_noncurrent_time": args.retention_days + GRACE_DAYS,
                         "with_state": "ARCHIVED",
                     },
-                }
+                },
+                *(
+                    [
+                        {
+                            "action": {"type": "Delete"},
+                            "condition": {"age": args.retention_days, "with_state": "LIVE"},
+                        }
+                    ]
+                    if args.expire_backups
+                    else []
+                ),
             ],
             force_destroy=not args.production,
             opts=opts(**keep),

@@ -16,6 +16,7 @@ from components import labels, versions
 from components.catalog import Cloud
 from components.data.pgvector_schema import VectorSchema, operator
 from components.data.spec import VectorStoreSpec
+from components.data.storage import storage_class_name
 
 NAMESPACE = "data"
 OPERATOR_NAMESPACE = "cnpg-system"
@@ -40,32 +41,6 @@ BACKUP_PATH = CLUSTER
 
 def schema(store: VectorStoreSpec) -> VectorSchema:
     return VectorSchema(dimensions=store.dimensions, distance=store.distance)
-
-
-def storage_class_name(production: bool) -> str:
-    return "vector-store-retain" if production else "vector-store"
-
-
-def render_storage_class(cloud: Cloud, production: bool) -> dict:
-    """Encrypted SSD volumes that grow in place. In production a deleted claim keeps its disk
-    (Retain): removing the Cluster, or a mistaken `pulumi destroy`, does not delete data."""
-    if cloud == "aws":
-        provisioner = "ebs.csi.aws.com"
-        parameters = {"type": "gp3", "encrypted": "true", "csi.storage.k8s.io/fstype": "ext4"}
-    else:
-        # GKE encrypts every persistent disk at rest.
-        provisioner = "pd.csi.storage.gke.io"
-        parameters = {"type": "pd-balanced"}
-    return {
-        "apiVersion": "storage.k8s.io/v1",
-        "kind": "StorageClass",
-        "metadata": {"name": storage_class_name(production)},
-        "provisioner": provisioner,
-        "parameters": parameters,
-        "volumeBindingMode": "WaitForFirstConsumer",
-        "allowVolumeExpansion": True,
-        "reclaimPolicy": "Retain" if production else "Delete",
-    }
 
 
 def render_operator_values() -> dict[str, Any]:

@@ -29,6 +29,7 @@ from components.data import cnpg, schema_job
 from components.data.backup_bucket import BackupBucket, BackupBucketArgs
 from components.data.pgvector_schema import render_bootstrap_sql
 from components.data.spec import VectorStoreSpec
+from components.data.storage import create_storage_class
 from components.options import child_of
 
 TOKEN = "gpuplatform:data:PgVector"
@@ -81,16 +82,8 @@ class PgVector(pulumi.ComponentResource):
             timeout=600,
             opts=child([namespace, *args.depends_on, *args.monitoring_ready]),
         )
-        storage = cnpg.render_storage_class(args.cloud, production)
-        storage_class = k8s.storage.v1.StorageClass(
-            f"{name}-storage",
-            metadata=storage["metadata"],
-            provisioner=storage["provisioner"],
-            parameters=storage["parameters"],
-            volume_binding_mode=storage["volumeBindingMode"],
-            allow_volume_expansion=storage["allowVolumeExpansion"],
-            reclaim_policy=storage["reclaimPolicy"],
-            opts=child(args.depends_on, protect=production),
+        storage_class = create_storage_class(
+            f"{name}-storage", self, args.k8s_provider, args.cloud, production, args.depends_on
         )
         # The stack disables default providers: random gets its own, like every package.
         generator = random.Provider(f"{name}-random", opts=pulumi.ResourceOptions(parent=self))

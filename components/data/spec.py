@@ -19,8 +19,11 @@ _NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", re.ASCII)
 # 14 ended in November 2026) that CloudNativePG ships images with pgvector for.
 PostgresVersion = Literal["15", "16", "17", "18"]
 
-# A production store runs a primary and at least one standby (CloudNativePG fails over to it).
-MIN_PRODUCTION_REPLICAS = {"pgvector": 2}
+# A production store survives the loss of one instance: PostgreSQL needs a primary and a standby
+# (CloudNativePG fails over to it), Weaviate three nodes (its Raft schema store keeps a majority
+# with one down).
+MIN_PRODUCTION_REPLICAS = {"pgvector": 2, "weaviate": 3}
+WEAVIATE_MAX_DIMENSIONS = 65535
 
 
 class BackupsSpec(Spec):
@@ -42,11 +45,12 @@ class VectorStoreSpec(Spec):
     """One vector store per stack. Changing engine, dimensions or distance later means moving
     the data: see the README's vector store section."""
 
-    engine: Literal["pgvector", "none"] = Field(
+    engine: Literal["pgvector", "weaviate", "none"] = Field(
         "none",
         description=(
             "pgvector: PostgreSQL with the pgvector extension, run by the CloudNativePG operator "
-            "in the `data` namespace. none: no vector store."
+            "in the `data` namespace. weaviate: Weaviate from its Helm chart in `data`. none: no "
+            "vector store."
         ),
     )
     mode: Literal["in-cluster"] = Field(
@@ -57,8 +61,9 @@ class VectorStoreSpec(Spec):
         ge=1,
         le=9,
         description=(
-            "PostgreSQL instances: one primary, the rest streaming standbys that take over on a "
-            "failure; at least 2 when production is true."
+            "pgvector: PostgreSQL instances (one primary, the rest streaming standbys that take "
+            "over on a failure; at least 2 in production). weaviate: nodes, and the default "
+            "collection's replication factor (at least 3 in production)."
         ),
     )
     storage_gib: int = Field(
@@ -68,15 +73,24 @@ class VectorStoreSpec(Spec):
         1024,
         ge=1,
         description=(
-            "Size of the embeddings the default table holds; equal to the embedding model's. "
-            "Up to 2,000 as `vector`, up to 4,000 as `halfvec` (pgvector's HNSW limits)."
+            "Size of the embeddings the default table or collection holds; equal to the "
+            "embedding model's. pgvector: up to 2,000 as `vector`, up to 4,000 as `halfvec` "
+            "(its HNSW limits)."
         ),
     )
     distance: Literal["cosine", "l2", "inner-product"] = Field(
         "cosine", description="The distance the HNSW index serves: cosine, l2 or inner-product."
     )
     postgres_version: PostgresVersion = Field(
-        "17", description="PostgreSQL major version: 15, 16, 17 or 18."
+        "17", description="pgvector only: PostgreSQL major version, 15, 16, 17 or 18."
+    )
+    embedding_model: str | None = Field(
+        None,
+        description=(
+            "weaviate only: the served embedding model (a `models` entry with task embed) "
+            "Weaviate vectorizes text with, through its OpenAI-compatible module. Default: the "
+            "only embedding model, if there is exactly one; with none, clients send vectors."
+        ),
     )
     backups: BackupsSpec = Field(
         default_factory=BackupsSpec, description="Backups to object storage."
@@ -124,11 +138,30 @@ class VectorStoreSpec(Spec):
                 for key in self.model_dump(by_alias=True, exclude_unset=True)
                 if key not in ("engine", "acceptChanges")
             ]
-        else:
+        elif self.engine == "pgvector":
             try:
                 column_type(self.dimensions)
             except ValueError as error:
                 problems.append(Problem(("dimensions",), str(error)))
+            if "embedding_model" in self.model_fields_set:
+                problems.append(
+                    Problem(
+                        ("embeddingModel",),
+                        "weaviate only: pgvector stores the vectors clients send; remove it",
+                    )
+                )
+        else:
+            if self.dimensions > WEAVIATE_MAX_DIMENSIONS:
+                problems.append(
+                    Problem(
+                        ("dimensions",),
+                        f"at most {WEAVIATE_MAX_DIMENSIONS:,}, the longest vector Weaviate stores",
+                    )
+                )
+            if "postgres_version" in self.model_fields_set:
+                problems.append(
+                    Problem(("postgresVersion",), "pgvector only: Weaviate is not PostgreSQL")
+                )
         raise_problems(problems)
         return self
 
@@ -239,3 +272,35 @@ def change_problems(deployed: Mapping[str, Any] | None, store: VectorStoreSpec) 
             )
         )
     return problems
+
+
+def vectorizer(store: VectorStoreSpec, embedding_models: list[str]) -> str | None:
+    """The served model Weaviate vectorizes text with: the one named, else the only embedding
+    model; None for pgvector or when there is none (clients then send vectors)."""
+    if store.engine != "weaviate":
+        return None
+    if store.embedding_model is not None:
+        return store.embedding_model
+    return embedding_models[0] if len(embedding_models) == 1 else None
+
+
+def vectorizer_problems(store: VectorStoreSpec, embedding_models: list[str]) -> list[Problem]:
+    if store.engine != "weaviate":
+        return []
+    if store.embedding_model is not None and store.embedding_model not in embedding_models:
+        served = ", ".join(embedding_models) or "none"
+        return [
+            Problem(
+                ("embeddingModel",),
+                f"not a served embedding model (models with task embed: {served})",
+            )
+        ]
+    if store.embedding_model is None and len(embedding_models) > 1:
+        return [
+            Problem(
+                ("embeddingModel",),
+                f"several embedding models are served ({', '.join(embedding_models)}): name the "
+                "one Weaviate vectorizes with",
+            )
+        ]
+    return []

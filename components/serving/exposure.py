@@ -9,8 +9,7 @@ from components import labels
 from components.serving.spec import ModelSpec
 from components.serving.workload import PORT, app_labels
 
-# Namespaces whose pods may call model servers carry this label (gateways, applications).
-CLIENT_LABEL = f"{labels.DOMAIN}/inference-client"
+CLIENT_LABEL = labels.INFERENCE_CLIENT_LABEL
 MONITORING_NAMESPACE = "observability"
 
 

@@ -1,0 +1,234 @@
+"""Weaviate: the vector database from its pinned Helm chart, in the `data` namespace, ready for
+retrieval applications.
+
+API-key authentication is on and anonymous access off. The read-write key comes from the
+config secret `weaviateApiKey` or is generated; the read-only key is generated. Both live only
+in Kubernetes Secrets (and, encrypted, in Pulumi's state), never in Helm values or outputs. A
+Job creates the default collection (replicated across the nodes, vectorized by the served
+embedding model when there is one); with backups, a daily CronJob backs every collection up to
+a bucket the stack creates, written with Weaviate's own cloud identity.
+
+In production the release, its bucket and the Retain StorageClass under its volumes are
+protected.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from components import versions
+from components.addons import helm
+from components.catalog import Cloud
+from components.data import weaviate_jobs as jobs
+from components.data import weaviate_values as wv
+from components.data.backup_bucket import BackupBucket, BackupBucketArgs
+from components.data.spec import VectorStoreSpec
+from components.data.storage import create_storage_class
+from components.options import child_of
+
+TOKEN = "gpuplatform:data:Weaviate"
+JOB_TIMEOUT = f"{jobs.WAIT_SECONDS // 60}m"
+
+
+@dataclass(frozen=True)
+class WeaviateArgs:
+    store: VectorStoreSpec
+    production: bool
+    cloud: Cloud
+    k8s_provider: k8s.Provider
+    cloud_provider: pulumi.ProviderResource
+    cluster_name: pulumi.Input[str]
+    vectorizer: tuple[str, str] | None = None
+    """The served embedding model Weaviate vectorizes with: its name and `/v1` URL."""
+    app_key: pulumi.Output[str] | None = None
+    """The read-write API key from config; generated when None."""
+    project: str | None = None
+    region: str | None = None
+    partition: str = "aws"
+    monitoring_ready: list[pulumi.Resource] = field(default_factory=list)
+    client_namespaces: dict[str, pulumi.Resource] = field(default_factory=dict)
+    """Namespaces the program creates, by name, so their contract waits for them."""
+    depends_on: list[pulumi.Resource] = field(default_factory=list)
+    checked: pulumi.Output[bool] | None = None
+    """Resolves once the store is known to keep what was deployed (the release waits)."""
+
+
+class Weaviate(pulumi.ComponentResource):
+    """Weaviate, its API keys, default collection, backups and connection contract."""
+
+    connection: dict[str, pulumi.Input[str | int]]
+    backup_url: pulumi.Output[str] | None
+
+    def __init__(self, name: str, args: WeaviateArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(TOKEN, name, None, opts)
+        store, production = args.store, args.production
+        child = functools.partial(child_of, self, args.k8s_provider)
+        storage_class = create_storage_class(
+            f"{name}-storage", self, args.k8s_provider, args.cloud, production, args.depends_on
+        )
+        generator = random.Provider(f"{name}-random", opts=pulumi.ResourceOptions(parent=self))
+
+        def generated(key_name: str) -> pulumi.Output[str]:
+            return random.RandomPassword(
+                f"{name}-{key_name}",
+                length=40,
+                special=False,
+                opts=pulumi.ResourceOptions(parent=self, provider=generator),
+            ).result
+
+        app_key = args.app_key if args.app_key is not None else generated("app-key")
+        reader_key = generated("reader-key")
+        keys = k8s.core.v1.Secret(
+            f"{name}-keys",
+            metadata={"name": wv.KEYS_SECRET, "namespace": wv.NAMESPACE},
+            type="Opaque",
+            string_data={
+                wv.KEYS_VARIABLE: pulumi.Output.concat(app_key, ",", reader_key),
+                wv.APP_KEY: app_key,
+            },
+            opts=child(args.depends_on),
+        )
+
+        self.backup_url = None
+        backup_ready: list[pulumi.Resource] = []
+        annotations: dict[str, pulumi.Output[str]] = {}
+        if store.backups.enabled:
+            bucket = BackupBucket(
+                f"{name}-backups",
+                BackupBucketArgs(
+                    cloud=args.cloud,
+                    production=production,
+                    retention_days=store.backups.retention_days,
+                    namespace=wv.NAMESPACE,
+                    service_account=wv.SERVICE_ACCOUNT,
+                    provider=args.cloud_provider,
+                    cluster_name=args.cluster_name,
+                    partition=args.partition,
+                    project=args.project,
+                    region=args.region,
+                    expire_backups=True,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.backup_url = bucket.url
+            backup_ready = [*bucket.ready]
+            annotations = bucket.service_account_annotations
+        account = k8s.core.v1.ServiceAccount(
+            f"{name}-account",
+            metadata={
+                "name": wv.SERVICE_ACCOUNT,
+                "namespace": wv.NAMESPACE,
+                "annotations": annotations,
+            },
+            automount_service_account_token=False,
+            opts=child(args.depends_on),
+        )
+        backend = "s3" if args.cloud == "aws" else "gcs"
+        backup_settings = (
+            {"AWS_REGION": args.region or ""}
+            if args.cloud == "aws"
+            else {"GOOGLE_CLOUD_PROJECT": args.project or ""}
+        )
+        values = pulumi.Output.all(url=self.backup_url, checked=args.checked).apply(
+            lambda resolved: wv.render_values(
+                store,
+                production=production,
+                vectorizer_url=args.vectorizer[1] if args.vectorizer else None,
+                backup=((backend, resolved["url"].split("://", 1)[1]) if resolved["url"] else None),
+                backup_settings=backup_settings,
+            )
+        )
+        release = helm.release(
+            f"{name}-release",
+            chart=versions.WEAVIATE_CHART,
+            namespace=wv.NAMESPACE,
+            values=values,
+            timeout=900,
+            # Removed from the program, the release stays (and with it the volumes' claims).
+            opts=child(
+                [storage_class, keys, account, *backup_ready, *args.depends_on],
+                protect=production,
+                retain_on_delete=production,
+            ),
+        )
+        policy = wv.render_network_policy(store.client_namespaces)
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-ingress",
+            metadata=policy["metadata"],
+            spec=policy["spec"],
+            opts=child(args.depends_on),
+        )
+        monitor = wv.render_pod_monitor()
+        k8s.apiextensions.CustomResource(
+            f"{name}-monitor",
+            api_version=monitor["apiVersion"],
+            kind=monitor["kind"],
+            metadata=monitor["metadata"],
+            spec=monitor["spec"],
+            opts=child([*args.depends_on, *args.monitoring_ready]),
+        )
+
+        collection = wv.render_collection(store, args.vectorizer)
+        files = jobs.render_config_map(collection)
+        script = k8s.core.v1.ConfigMap(
+            f"{name}-bootstrap",
+            metadata=files["metadata"],
+            data=files["data"],
+            opts=child(args.depends_on),
+        )
+        schema_job = jobs.render_schema_job(collection)
+        schema = k8s.batch.v1.Job(
+            f"{name}-schema",
+            metadata=schema_job["metadata"],
+            spec=schema_job["spec"],
+            opts=child(
+                [release, script],
+                custom_timeouts=pulumi.CustomTimeouts(create=JOB_TIMEOUT, update=JOB_TIMEOUT),
+            ),
+        )
+        if store.backups.enabled:
+            cron = jobs.render_backup_cron_job(collection, backend)
+            k8s.batch.v1.CronJob(
+                f"{name}-backup",
+                metadata=cron["metadata"],
+                spec=cron["spec"],
+                opts=child([release, script]),
+            )
+
+        vectorizer_name = args.vectorizer[0] if args.vectorizer else None
+        for namespace_name in ("inference", *store.client_namespaces):
+            created = args.client_namespaces.get(namespace_name)
+            waits = [schema, *([created] if created is not None else [])]
+            contract = wv.render_connection(store, namespace_name, vectorizer_name)
+            k8s.core.v1.ConfigMap(
+                f"{name}-{namespace_name}-connection",
+                metadata=contract["metadata"],
+                data=contract["data"],
+                opts=child(waits),
+            )
+            k8s.core.v1.Secret(
+                f"{name}-{namespace_name}-credentials",
+                metadata={"name": wv.CONNECTION, "namespace": namespace_name},
+                type="Opaque",
+                string_data={"apiKey": app_key, "readOnlyApiKey": reader_key},
+                opts=child(waits),
+            )
+        self.connection = {
+            "engine": store.engine,
+            "mode": store.mode,
+            "host": wv.HOST,
+            "port": wv.HTTP_PORT,
+            "grpcHost": wv.GRPC_HOST,
+            "grpcPort": wv.GRPC_PORT,
+            "collection": wv.COLLECTION,
+            "dimensions": store.dimensions,
+            "distance": store.distance,
+            "configMap": wv.CONNECTION,
+            "secretName": wv.CONNECTION,
+        }
+        self.register_outputs({"connection": self.connection})
