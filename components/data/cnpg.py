@@ -17,8 +17,8 @@ from components.catalog import Cloud
 from components.data.pgvector_schema import VectorSchema, operator
 from components.data.spec import VectorStoreSpec
 from components.data.storage import storage_class_name
+from components.data.store import CONNECTION, NAMESPACE, render_contract
 
-NAMESPACE = "data"
 OPERATOR_NAMESPACE = "cnpg-system"
 CLUSTER = "vectors"
 DATABASE = "rag"
@@ -28,8 +28,6 @@ HOST = f"{CLUSTER}-rw.{NAMESPACE}.svc"
 READ_HOST = f"{CLUSTER}-ro.{NAMESPACE}.svc"
 APP_SECRET = "vector-store-app"
 """The application role's credentials in `data`: CloudNativePG sets the role's password from it."""
-CONNECTION = "vector-store"
-"""The ConfigMap and Secret every client namespace gets."""
 CLUSTER_LABEL = "cnpg.io/cluster"
 SCHEMA_JOB_LABEL = {"app.kubernetes.io/name": "vector-schema"}
 # CloudNativePG's instance manager serves its status API on 8000 (the operator calls it).
@@ -238,15 +236,9 @@ def render_connection(store: VectorStoreSpec, namespace: str) -> dict:
     """The ConfigMap a client namespace reads: where the store is and what it holds. The
     password is in the Secret it names (keys `username` and `password`)."""
     table = schema(store)
-    return {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {
-            "name": CONNECTION,
-            "namespace": namespace,
-            "labels": {labels.PART_OF_LABEL: "gpu-platform"},
-        },
-        "data": {
+    return render_contract(
+        namespace,
+        {
             "engine": store.engine,
             "host": HOST,
             "readHost": READ_HOST,
@@ -260,9 +252,4 @@ def render_connection(store: VectorStoreSpec, namespace: str) -> dict:
             "sslmode": "require",
             "secretName": CONNECTION,
         },
-    }
-
-
-def client_namespaces(store: VectorStoreSpec) -> tuple[str, ...]:
-    """Every namespace that gets the connection contract."""
-    return ("inference", *store.client_namespaces)
+    )

@@ -15,7 +15,7 @@ cluster (with its data) if it is ever removed from the program.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -24,37 +24,21 @@ import pulumi_random as random
 from components import versions
 from components.addons import helm
 from components.addons.platform_base import render_namespace
-from components.catalog import Cloud
 from components.data import cnpg, schema_job
-from components.data.backup_bucket import BackupBucket, BackupBucketArgs
 from components.data.pgvector_schema import render_bootstrap_sql
-from components.data.spec import VectorStoreSpec
 from components.data.storage import create_storage_class
+from components.data.store import StoreArgs, create_backups, publish_contract
+from components.manifests import register_custom
 from components.options import child_of
 
 TOKEN = "gpuplatform:data:PgVector"
 SCHEMA_TIMEOUT = f"{schema_job.DEADLINE_SECONDS // 60}m"
 
 
-@dataclass(frozen=True)
-class PgVectorArgs:
-    store: VectorStoreSpec
-    production: bool
-    cloud: Cloud
+@dataclass(frozen=True, kw_only=True)
+class PgVectorArgs(StoreArgs):
     kubernetes_version: str
-    k8s_provider: k8s.Provider
-    cloud_provider: pulumi.ProviderResource
-    cluster_name: pulumi.Input[str]
-    project: str | None = None
-    region: str | None = None
-    partition: str = "aws"
-    monitoring_ready: list[pulumi.Resource] = field(default_factory=list)
-    """Prometheus' CRDs (the PodMonitors need them)."""
-    client_namespaces: dict[str, pulumi.Resource] = field(default_factory=dict)
-    """Namespaces the program creates, by name, so their contract waits for them."""
-    depends_on: list[pulumi.Resource] = field(default_factory=list)
-    checked: pulumi.Output[bool] | None = None
-    """Resolves once the store is known to keep what was deployed (the Cluster waits)."""
+    """Pins the operator namespace's Pod Security labels."""
 
 
 class PgVector(pulumi.ComponentResource):
@@ -106,33 +90,15 @@ class PgVector(pulumi.ComponentResource):
             opts=child(args.depends_on),
         )
 
-        self.backup_url = None
-        backup_ready: list[pulumi.Resource] = []
-        annotations: dict[str, pulumi.Output[str]] = {}
-        if store.backups.enabled:
-            bucket = BackupBucket(
-                f"{name}-backups",
-                BackupBucketArgs(
-                    cloud=args.cloud,
-                    production=production,
-                    retention_days=store.backups.retention_days,
-                    namespace=cnpg.NAMESPACE,
-                    # CloudNativePG runs the instances as a service account named after the
-                    # Cluster.
-                    service_account=cnpg.CLUSTER,
-                    provider=args.cloud_provider,
-                    cluster_name=args.cluster_name,
-                    partition=args.partition,
-                    project=args.project,
-                    region=args.region,
-                ),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-            self.backup_url = bucket.url
-            backup_ready = [*bucket.ready]
-            annotations = bucket.service_account_annotations
+        # CloudNativePG runs the instances as a service account named after the Cluster.
+        backups = create_backups(f"{name}-backups", self, args, cnpg.CLUSTER, expire=False)
+        self.backup_url = backups.url
 
-        cluster_manifest = pulumi.Output.all(url=self.backup_url, annotations=annotations).apply(
+        cluster_manifest = pulumi.Output.all(
+            url=backups.url,
+            annotations=backups.service_account_annotations,
+            checked=args.checked,
+        ).apply(
             lambda resolved: cnpg.render_cluster(
                 store,
                 production=production,
@@ -147,17 +113,11 @@ class PgVector(pulumi.ComponentResource):
             kind="Cluster",
             metadata=cnpg.render_cluster(store, production=production)["metadata"],
             spec=cluster_manifest["spec"],
-            opts=child([operator, storage_class, app_secret, *backup_ready], **keep),
+            opts=child([operator, storage_class, app_secret, *backups.ready], **keep),
         )
         if store.backups.enabled:
-            scheduled = cnpg.render_scheduled_backup()
-            k8s.apiextensions.CustomResource(
-                f"{name}-daily-backup",
-                api_version=scheduled["apiVersion"],
-                kind=scheduled["kind"],
-                metadata=scheduled["metadata"],
-                spec=scheduled["spec"],
-                opts=child([cluster]),
+            register_custom(
+                f"{name}-daily-backup", cnpg.render_scheduled_backup(), child([cluster])
             )
         policy = cnpg.render_network_policy(store.client_namespaces)
         k8s.networking.v1.NetworkPolicy(
@@ -166,14 +126,10 @@ class PgVector(pulumi.ComponentResource):
             spec=policy["spec"],
             opts=child(args.depends_on),
         )
-        monitor = cnpg.render_pod_monitor()
-        k8s.apiextensions.CustomResource(
+        register_custom(
             f"{name}-monitor",
-            api_version=monitor["apiVersion"],
-            kind=monitor["kind"],
-            metadata=monitor["metadata"],
-            spec=monitor["spec"],
-            opts=child([*args.depends_on, *args.monitoring_ready]),
+            cnpg.render_pod_monitor(),
+            child([*args.depends_on, *args.monitoring_ready]),
         )
 
         sql = render_bootstrap_sql(cnpg.schema(store))
@@ -200,23 +156,15 @@ class PgVector(pulumi.ComponentResource):
             ),
         )
 
-        for namespace_name in cnpg.client_namespaces(store):
-            created = args.client_namespaces.get(namespace_name)
-            waits = [schema, *([created] if created is not None else [])]
-            contract = cnpg.render_connection(store, namespace_name)
-            k8s.core.v1.ConfigMap(
-                f"{name}-{namespace_name}-connection",
-                metadata=contract["metadata"],
-                data=contract["data"],
-                opts=child(waits),
-            )
-            k8s.core.v1.Secret(
-                f"{name}-{namespace_name}-credentials",
-                metadata={"name": cnpg.CONNECTION, "namespace": namespace_name},
-                type="kubernetes.io/basic-auth",
-                string_data={"username": "rag_app", "password": password.result},
-                opts=child(waits),
-            )
+        publish_contract(
+            name,
+            self,
+            args,
+            contract=lambda namespace: cnpg.render_connection(store, namespace),
+            secret_type="kubernetes.io/basic-auth",
+            secret={"username": "rag_app", "password": password.result},
+            after=[schema],
+        )
         table = cnpg.schema(store)
         self.connection = {
             "engine": store.engine,

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import hashlib
 
-from components import labels
 from components.data import cnpg
+from components.data.job_pod import render_script_pod
 
 SCRIPT = "bootstrap.sql"
+MOUNT = "/schema"
 # How long the Job waits for the database and runs: a new cluster's first instance takes a
 # few minutes to initialise (volume, initdb), more with a restore.
 DEADLINE_SECONDS = 1800
@@ -48,38 +49,23 @@ def render_job(sql: str, image: str, admin_secret: str, host: str) -> dict:
         '[ "$status" -eq 0 ] && break; '
         '[ "$status" -eq 3 ] && { echo "pg_isready: invalid connection parameters" >&2; exit 3; }; '
         f"echo 'waiting for {host}'; sleep 5; done; "
-        f"exec psql --no-psqlrc --set=ON_ERROR_STOP=1 --file=/schema/{SCRIPT}"
+        f"exec psql --no-psqlrc --set=ON_ERROR_STOP=1 --file={MOUNT}/{SCRIPT}"
     )
-    container = {
-        "name": "psql",
-        "image": image,
-        "command": ["/bin/sh", "-c", wait],
-        "env": [
-            {"name": "PGHOST", "value": host},
-            {"name": "PGPORT", "value": str(cnpg.PORT)},
-            {"name": "PGDATABASE", "value": cnpg.DATABASE},
-            {"name": "PGSSLMODE", "value": "require"},
-            {"name": "PGCONNECT_TIMEOUT", "value": "10"},
-            {"name": "PGAPPNAME", "value": "gpu-platform-schema"},
-            *(
-                {
-                    "name": variable,
-                    "valueFrom": {"secretKeyRef": {"name": admin_secret, "key": key}},
-                }
-                for variable, key in (("PGUSER", "username"), ("PGPASSWORD", "password"))
-            ),
-        ],
-        "volumeMounts": [{"name": "schema", "mountPath": "/schema", "readOnly": True}],
-        "resources": {
-            "requests": {"cpu": "50m", "memory": "64Mi"},
-            "limits": {"memory": "128Mi"},
-        },
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "capabilities": {"drop": ["ALL"]},
-        },
-    }
+    env = [
+        {"name": "PGHOST", "value": host},
+        {"name": "PGPORT", "value": str(cnpg.PORT)},
+        {"name": "PGDATABASE", "value": cnpg.DATABASE},
+        {"name": "PGSSLMODE", "value": "require"},
+        {"name": "PGCONNECT_TIMEOUT", "value": "10"},
+        {"name": "PGAPPNAME", "value": "gpu-platform-schema"},
+        *(
+            {
+                "name": variable,
+                "valueFrom": {"secretKeyRef": {"name": admin_secret, "key": key}},
+            }
+            for variable, key in (("PGUSER", "username"), ("PGPASSWORD", "password"))
+        ),
+    ]
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
@@ -91,24 +77,13 @@ def render_job(sql: str, image: str, admin_secret: str, host: str) -> dict:
         "spec": {
             "backoffLimit": 3,
             "activeDeadlineSeconds": DEADLINE_SECONDS,
-            "template": {
-                "metadata": {"labels": dict(cnpg.SCHEMA_JOB_LABEL)},
-                "spec": {
-                    "restartPolicy": "Never",
-                    "automountServiceAccountToken": False,
-                    "nodeSelector": labels.node_selector(labels.SYSTEM_POOL),
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        # The postgres user of CloudNativePG's images.
-                        "runAsUser": 26,
-                        "runAsGroup": 26,
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
-                    "containers": [container],
-                    "volumes": [
-                        {"name": "schema", "configMap": {"name": name}},
-                    ],
-                },
-            },
+            "template": render_script_pod(
+                pod_labels=cnpg.SCHEMA_JOB_LABEL,
+                image=image,
+                command=["/bin/sh", "-c", wait],
+                env=env,
+                config_map=name,
+                mount=MOUNT,
+            ),
         },
     }

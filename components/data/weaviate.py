@@ -15,7 +15,7 @@ protected.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -23,39 +23,23 @@ import pulumi_random as random
 
 from components import versions
 from components.addons import helm
-from components.catalog import Cloud
 from components.data import weaviate_jobs as jobs
 from components.data import weaviate_values as wv
-from components.data.backup_bucket import BackupBucket, BackupBucketArgs
-from components.data.spec import VectorStoreSpec
 from components.data.storage import create_storage_class
+from components.data.store import StoreArgs, create_backups, publish_contract
+from components.manifests import register_custom
 from components.options import child_of
 
 TOKEN = "gpuplatform:data:Weaviate"
 JOB_TIMEOUT = f"{jobs.WAIT_SECONDS // 60}m"
 
 
-@dataclass(frozen=True)
-class WeaviateArgs:
-    store: VectorStoreSpec
-    production: bool
-    cloud: Cloud
-    k8s_provider: k8s.Provider
-    cloud_provider: pulumi.ProviderResource
-    cluster_name: pulumi.Input[str]
+@dataclass(frozen=True, kw_only=True)
+class WeaviateArgs(StoreArgs):
     vectorizer: tuple[str, str] | None = None
     """The served embedding model Weaviate vectorizes with: its name and `/v1` URL."""
     app_key: pulumi.Output[str] | None = None
     """The read-write API key from config; generated when None."""
-    project: str | None = None
-    region: str | None = None
-    partition: str = "aws"
-    monitoring_ready: list[pulumi.Resource] = field(default_factory=list)
-    client_namespaces: dict[str, pulumi.Resource] = field(default_factory=dict)
-    """Namespaces the program creates, by name, so their contract waits for them."""
-    depends_on: list[pulumi.Resource] = field(default_factory=list)
-    checked: pulumi.Output[bool] | None = None
-    """Resolves once the store is known to keep what was deployed (the release waits)."""
 
 
 class Weaviate(pulumi.ComponentResource):
@@ -94,36 +78,15 @@ class Weaviate(pulumi.ComponentResource):
             opts=child(args.depends_on),
         )
 
-        self.backup_url = None
-        backup_ready: list[pulumi.Resource] = []
-        annotations: dict[str, pulumi.Output[str]] = {}
-        if store.backups.enabled:
-            bucket = BackupBucket(
-                f"{name}-backups",
-                BackupBucketArgs(
-                    cloud=args.cloud,
-                    production=production,
-                    retention_days=store.backups.retention_days,
-                    namespace=wv.NAMESPACE,
-                    service_account=wv.SERVICE_ACCOUNT,
-                    provider=args.cloud_provider,
-                    cluster_name=args.cluster_name,
-                    partition=args.partition,
-                    project=args.project,
-                    region=args.region,
-                    expire_backups=True,
-                ),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-            self.backup_url = bucket.url
-            backup_ready = [*bucket.ready]
-            annotations = bucket.service_account_annotations
+        # Weaviate never deletes its own backups: the bucket expires them.
+        backups = create_backups(f"{name}-backups", self, args, wv.SERVICE_ACCOUNT, expire=True)
+        self.backup_url = backups.url
         account = k8s.core.v1.ServiceAccount(
             f"{name}-account",
             metadata={
                 "name": wv.SERVICE_ACCOUNT,
                 "namespace": wv.NAMESPACE,
-                "annotations": annotations,
+                "annotations": backups.service_account_annotations,
             },
             automount_service_account_token=False,
             opts=child(args.depends_on),
@@ -134,7 +97,7 @@ class Weaviate(pulumi.ComponentResource):
             if args.cloud == "aws"
             else {"GOOGLE_CLOUD_PROJECT": args.project or ""}
         )
-        values = pulumi.Output.all(url=self.backup_url, checked=args.checked).apply(
+        values = pulumi.Output.all(url=backups.url, checked=args.checked).apply(
             lambda resolved: wv.render_values(
                 store,
                 production=production,
@@ -151,7 +114,7 @@ class Weaviate(pulumi.ComponentResource):
             timeout=900,
             # Removed from the program, the release stays (and with it the volumes' claims).
             opts=child(
-                [storage_class, keys, account, *backup_ready, *args.depends_on],
+                [storage_class, keys, account, *backups.ready, *args.depends_on],
                 protect=production,
                 retain_on_delete=production,
             ),
@@ -163,14 +126,10 @@ class Weaviate(pulumi.ComponentResource):
             spec=policy["spec"],
             opts=child(args.depends_on),
         )
-        monitor = wv.render_pod_monitor()
-        k8s.apiextensions.CustomResource(
+        register_custom(
             f"{name}-monitor",
-            api_version=monitor["apiVersion"],
-            kind=monitor["kind"],
-            metadata=monitor["metadata"],
-            spec=monitor["spec"],
-            opts=child([*args.depends_on, *args.monitoring_ready]),
+            wv.render_pod_monitor(),
+            child([*args.depends_on, *args.monitoring_ready]),
         )
 
         collection = wv.render_collection(store, args.vectorizer)
@@ -201,23 +160,15 @@ class Weaviate(pulumi.ComponentResource):
             )
 
         vectorizer_name = args.vectorizer[0] if args.vectorizer else None
-        for namespace_name in ("inference", *store.client_namespaces):
-            created = args.client_namespaces.get(namespace_name)
-            waits = [schema, *([created] if created is not None else [])]
-            contract = wv.render_connection(store, namespace_name, vectorizer_name)
-            k8s.core.v1.ConfigMap(
-                f"{name}-{namespace_name}-connection",
-                metadata=contract["metadata"],
-                data=contract["data"],
-                opts=child(waits),
-            )
-            k8s.core.v1.Secret(
-                f"{name}-{namespace_name}-credentials",
-                metadata={"name": wv.CONNECTION, "namespace": namespace_name},
-                type="Opaque",
-                string_data={"apiKey": app_key, "readOnlyApiKey": reader_key},
-                opts=child(waits),
-            )
+        publish_contract(
+            name,
+            self,
+            args,
+            contract=lambda namespace: wv.render_connection(store, namespace, vectorizer_name),
+            secret_type="Opaque",
+            secret={"apiKey": app_key, "readOnlyApiKey": reader_key},
+            after=[schema],
+        )
         self.connection = {
             "engine": store.engine,
             "mode": store.mode,

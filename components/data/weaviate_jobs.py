@@ -9,8 +9,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from components import labels, versions
+from components import versions
 from components.data import weaviate_values as wv
+from components.data.job_pod import render_script_pod
 
 SCRIPT = "weaviate_bootstrap.py"
 COLLECTION_FILE = "collection.json"
@@ -56,39 +57,14 @@ def _pod(collection: dict[str, Any], mode: str, env: dict[str, str]) -> dict:
         {"name": "WAIT_SECONDS", "value": str(WAIT_SECONDS)},
         *({"name": k, "value": v} for k, v in env.items()),
     ]
-    return {
-        "metadata": {"labels": dict(wv.BOOTSTRAP_LABEL)},
-        "spec": {
-            "restartPolicy": "Never",
-            "automountServiceAccountToken": False,
-            "nodeSelector": labels.node_selector(labels.SYSTEM_POOL),
-            "securityContext": {
-                "runAsNonRoot": True,
-                "runAsUser": 26,  # the image's postgres user
-                "runAsGroup": 26,
-                "seccompProfile": {"type": "RuntimeDefault"},
-            },
-            "containers": [
-                {
-                    "name": "bootstrap",
-                    "image": versions.BOOTSTRAP_PYTHON_IMAGE,
-                    "command": ["python3", f"{MOUNT}/{SCRIPT}", mode],
-                    "env": variables,
-                    "volumeMounts": [{"name": "bootstrap", "mountPath": MOUNT, "readOnly": True}],
-                    "resources": {
-                        "requests": {"cpu": "50m", "memory": "64Mi"},
-                        "limits": {"memory": "128Mi"},
-                    },
-                    "securityContext": {
-                        "allowPrivilegeEscalation": False,
-                        "readOnlyRootFilesystem": True,
-                        "capabilities": {"drop": ["ALL"]},
-                    },
-                }
-            ],
-            "volumes": [{"name": "bootstrap", "configMap": {"name": config_map_name(collection)}}],
-        },
-    }
+    return render_script_pod(
+        pod_labels=wv.BOOTSTRAP_LABEL,
+        image=versions.BOOTSTRAP_PYTHON_IMAGE,
+        command=["python3", f"{MOUNT}/{SCRIPT}", mode],
+        env=variables,
+        config_map=config_map_name(collection),
+        mount=MOUNT,
+    )
 
 
 def render_schema_job(collection: dict[str, Any]) -> dict:

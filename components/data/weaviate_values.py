@@ -14,8 +14,8 @@ from typing import Any
 from components import labels, versions
 from components.data.spec import VectorStoreSpec
 from components.data.storage import storage_class_name
+from components.data.store import CONNECTION, NAMESPACE, render_contract
 
-NAMESPACE = "data"
 SERVICE_ACCOUNT = "weaviate"
 HOST = f"weaviate.{NAMESPACE}.svc"
 HTTP_PORT = 80  # the chart's Service; the pods listen on 8080
@@ -31,7 +31,6 @@ KEYS_VARIABLE = "AUTHENTICATION_APIKEY_ALLOWED_KEYS"
 APP_KEY = "appApiKey"
 """The key of `rag-app` (read and write) in KEYS_SECRET, which the bootstrap Jobs use."""
 APP_USER, READER_USER = "rag-app", "rag-reader"
-CONNECTION = "vector-store"
 APP_LABEL = {"app": "weaviate"}
 BOOTSTRAP_LABEL = {"app.kubernetes.io/name": "weaviate-bootstrap"}
 # Weaviate's OpenAI module needs a key to send; vLLM, started without --api-key, reads none.
@@ -241,15 +240,9 @@ def render_connection(
 ) -> dict[str, Any]:
     """The ConfigMap a client namespace reads; the API keys are in the Secret it names (keys
     `apiKey`, read and write, and `readOnlyApiKey`)."""
-    return {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {
-            "name": CONNECTION,
-            "namespace": namespace,
-            "labels": {labels.PART_OF_LABEL: "gpu-platform"},
-        },
-        "data": {
+    return render_contract(
+        namespace,
+        {
             "engine": "weaviate",
             "host": HOST,
             "port": str(HTTP_PORT),
@@ -261,4 +254,4 @@ def render_connection(
             "vectorizer": vectorizer or "none",
             "secretName": CONNECTION,
         },
-    }
+    )

@@ -16,6 +16,7 @@ import pulumi_kubernetes as k8s
 
 from components.catalog import Cloud
 from components.labels import MigStrategy
+from components.manifests import register_custom
 from components.options import child_of
 from components.pools import NodePoolSpec
 from components.serving import exposure, workload
@@ -144,23 +145,9 @@ class VllmService(pulumi.ComponentResource):
         scaled = render_scaled_object(
             k8s_name, NAMESPACE, k8s_name, workload.served_names(args.model_name, model)[0], model
         )
-        k8s.apiextensions.CustomResource(
-            f"{name}-scaler",
-            api_version=scaled["apiVersion"],
-            kind=scaled["kind"],
-            metadata=scaled["metadata"],
-            spec=scaled["spec"],
-            opts=child([server, args.keda_ready]),
-        )
+        register_custom(f"{name}-scaler", scaled, child([server, args.keda_ready]))
         if args.monitoring:
             monitor = exposure.render_pod_monitor(k8s_name, NAMESPACE)
-            k8s.apiextensions.CustomResource(
-                f"{name}-monitor",
-                api_version=monitor["apiVersion"],
-                kind=monitor["kind"],
-                metadata=monitor["metadata"],
-                spec=monitor["spec"],
-                opts=child(ready),
-            )
+            register_custom(f"{name}-monitor", monitor, child(ready))
         self.url = render_url(args.model_name)
         self.register_outputs({"url": self.url})
