@@ -13,6 +13,7 @@ from typing import Any
 
 from components import catalog
 from components.catalog import Cloud
+from components.data import prices as db_prices
 from components.pools import NodePoolSpec, resolved_machine_types
 
 
@@ -118,6 +119,58 @@ class DatabaseStorage:
     backups: bool
 
 
+@dataclass(frozen=True)
+class ManagedDatabase:
+    """A database the cloud runs (RDS, Cloud SQL): instance and storage, each billed twice
+    with a standby in another zone."""
+
+    name: str
+    instance_class: str
+    standby: bool
+    gib: int
+
+
+def _managed_items(
+    cloud: Cloud, database: ManagedDatabase, hours: int, overrides: Mapping[str, float]
+) -> list[CostItem]:
+    copies = 2 if database.standby else 1
+    known = db_prices.instance_usd_per_hour(cloud, database.instance_class)
+    if database.instance_class in overrides:
+        usd, basis = overrides[database.instance_class], "on-demand (stack override)"
+    elif known is not None:
+        usd, basis = known, "on-demand (list price)"
+    else:
+        usd, basis = 0.0, f"no list price for {database.instance_class}: set pricing.hourlyUsd"
+    if database.standby:
+        basis += "; primary and standby"
+    storage = db_prices.storage_usd_per_gib_month(cloud)
+    return [
+        CostItem(
+            f"{database.name}-instance",
+            "database",
+            database.instance_class,
+            "on-demand",
+            copies,
+            copies,
+            usd,
+            basis,
+            hours,
+        ),
+        CostItem(
+            f"{database.name}-storage",
+            "storage",
+            None,
+            None,
+            copies,
+            copies,
+            round(database.gib * storage / hours, 6),
+            f"{database.gib} GiB at {storage} USD per GiB-month"
+            + (", on each copy" if database.standby else ""),
+            hours,
+        ),
+    ]
+
+
 def _storage_items(cloud: Cloud, database: DatabaseStorage, hours: int) -> list[CostItem]:
     """Volumes at their provisioned size; backups at one full copy of the data (WAL and the
     copies the retention window keeps come on top)."""
@@ -161,11 +214,13 @@ def estimate(
     cluster: ClusterCosts | None,
     spot_discount: float | None = None,
     overrides: Mapping[str, float] | None = None,
-    databases: tuple[DatabaseStorage, ...] = (),
+    databases: tuple[DatabaseStorage | ManagedDatabase, ...] = (),
 ) -> CostEstimate:
     """Estimate the monthly cost of `pools`, plus the cluster's fixed costs when the stack
-    creates the cluster (`cluster` is None for an adopted one) and the storage of its
-    `databases` (their CPU and memory run on the system nodes, already counted)."""
+    creates the cluster (`cluster` is None for an adopted one) and its `databases`: the storage
+    of those in the cluster (their CPU and memory run on the system nodes, already counted),
+    instance and storage of managed ones (RDS or Cloud SQL backups up to the database's size
+    are included in their price)."""
     hours = catalog.PRICES.hours_per_month
     prices = dict(overrides or {})
     items: list[CostItem] = []
@@ -225,5 +280,8 @@ def estimate(
             )
         )
     for database in databases:
-        items += _storage_items(cloud, database, hours)
+        if isinstance(database, ManagedDatabase):
+            items += _managed_items(cloud, database, hours, prices)
+        else:
+            items += _storage_items(cloud, database, hours)
     return CostEstimate(tuple(items))

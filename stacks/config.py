@@ -19,6 +19,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from components import catalog, labels
 from components.addons.spec import AddonsSpec
 from components.cloud import AwsCloudSpec, CloudSpec, ClusterSpec, GcpCloudSpec
+from components.data import managed
 from components.data.spec import VectorStoreSpec, production_problems, vectorizer_problems
 from components.observability.spec import ObservabilitySpec
 from components.pool_rules import ami_release_problems, cloud_problems
@@ -71,8 +72,9 @@ class PricingSpec(Spec):
     hourly_usd: dict[str, HourlyPrice] = Field(
         default_factory=dict,
         description=(
-            "On-demand USD per hour by instance/machine type, for prices negotiated or newer than "
-            "the catalog's, e.g. {g6.xlarge: 0.75}."
+            "On-demand USD per hour by instance/machine type (or the managed vector store's "
+            "database class), for prices negotiated or newer than the catalog's, e.g. "
+            "{g6.xlarge: 0.75}."
         ),
     )
 
@@ -166,16 +168,22 @@ class StackConfig(Spec):
             )
             problems += [Problem(("nodePools", name, *p.path), p.message) for p in found]
         system_type = self.cluster.system_nodes.instance_type
+        store = self.vector_store
+        database = (
+            managed.instance_class(store, cloud.provider, self.production)
+            if store.enabled and store.mode == "managed"
+            else None
+        )
         for type_name in self.pricing.hourly_usd:
             known = catalog.machine_type(cloud.provider, type_name) or catalog.cpu_machine_type(
                 cloud.provider, type_name
             )
-            if known is None and type_name != system_type:
+            if known is None and type_name not in (system_type, database):
                 problems.append(
                     Problem(
                         ("pricing", "hourlyUsd", type_name),
-                        f"{type_name} is not in the {cloud.provider} catalog and is not "
-                        "cluster.systemNodes.instanceType",
+                        f"{type_name} is not in the {cloud.provider} catalog and is neither "
+                        "cluster.systemNodes.instanceType nor the vector store's database",
                     )
                 )
         return problems
@@ -240,6 +248,10 @@ def _vector_store_problems(config: StackConfig) -> list[Problem]:
         )
     if not store.enabled:
         return problems
+    problems += [
+        Problem(("vectorStore", *p.path), p.message)
+        for p in managed.problems(store, config.cloud.provider)
+    ]
     embedding = [name for name, model in config.models.items() if model.task == "embed"]
     problems += [
         Problem(("vectorStore", *p.path), p.message) for p in vectorizer_problems(store, embedding)

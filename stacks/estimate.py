@@ -6,6 +6,7 @@ import datetime
 
 from components import catalog, cost, k8s_versions
 from components.aws.network import render_nat_zones
+from components.data import managed
 from components.pools import NodePoolSpec
 from components.serving.rules import pinned_nodes
 from stacks.config import StackConfig
@@ -51,13 +52,24 @@ def estimate(config: StackConfig, today: datetime.date | None = None) -> cost.Co
 
 def _node_bound_instances(config: StackConfig) -> int:
     store = config.vector_store
-    return store.replicas if store.enabled and config.production else 0
+    in_cluster = store.enabled and store.mode == "in-cluster"
+    return store.replicas if in_cluster and config.production else 0
 
 
-def _databases(config: StackConfig) -> tuple[cost.DatabaseStorage, ...]:
+def _databases(config: StackConfig) -> tuple[cost.DatabaseStorage | cost.ManagedDatabase, ...]:
     store = config.vector_store
     if not store.enabled:
         return ()
+    if store.mode == "managed":
+        cloud = config.cloud.provider
+        return (
+            cost.ManagedDatabase(
+                "vector-store",
+                managed.instance_class(store, cloud, config.production),
+                standby=config.production,
+                gib=store.storage_gib,
+            ),
+        )
     return (
         cost.DatabaseStorage(
             "vector-store", store.replicas, store.storage_gib, store.backups.enabled

@@ -21,6 +21,7 @@ from components.addons.platform_base import PlatformBase, PlatformBaseArgs
 from components.aws.cluster import EksCluster, EksClusterArgs
 from components.aws.node_pool import EksGpuNodePool, EksGpuNodePoolArgs
 from components.data.cnpg import NAMESPACE as DATA_NAMESPACE
+from components.data.managed_pgvector import ManagedPgVector, ManagedPgVectorArgs
 from components.data.pgvector import PgVector, PgVectorArgs
 from components.data.spec import vectorizer
 from components.data.weaviate import Weaviate, WeaviateArgs
@@ -315,7 +316,7 @@ class Platform(pulumi.ComponentResource):
         """The vector store, when the stack has one. A production stack first checks the store
         against what its last deployment made (`store_checked`, which the store waits for and
         the stack output carries)."""
-        self.vector_store: PgVector | Weaviate | None = None
+        self.vector_store: PgVector | ManagedPgVector | Weaviate | None = None
         store, cloud = config.vector_store, config.cloud
         self.store_checked = deployed.checked_store(store) if config.production else None
         if not store.enabled:
@@ -336,6 +337,16 @@ class Platform(pulumi.ComponentResource):
             "depends_on": [*self.cluster.system_ready, namespaces[DATA_NAMESPACE]],
             "checked": self.store_checked,
         }
+        if store.engine == "pgvector" and store.mode == "managed":
+            cluster = self.cluster
+            self.vector_store = ManagedPgVector(
+                f"{name}-vectors",
+                ManagedPgVectorArgs(
+                    environment=config.environment, **common, **_network(config, cluster)
+                ),
+                opts=self._child(),
+            )
+            return
         if store.engine == "pgvector":
             self.vector_store = PgVector(
                 f"{name}-vectors",
@@ -355,6 +366,19 @@ class Platform(pulumi.ComponentResource):
                 parent=self, depends_on=[self.models[model]] if model else None
             ),
         )
+
+
+def _network(config: StackConfig, cluster: EksCluster | GkeCluster) -> dict:
+    """Where a managed database goes: the EKS cluster's VPC, private subnets and security
+    group, or the GKE cluster's network (peered for private services access only when the
+    stack created it)."""
+    if isinstance(cluster, EksCluster):
+        return {
+            "vpc_id": cluster.vpc_id,
+            "subnet_ids": cluster.subnet_ids(()),
+            "cluster_security_group_id": cluster.cluster_security_group_id,
+        }
+    return {"network_id": cluster.network_id, "create_peering": config.cluster.create}
 
 
 def _embedding_models(config: StackConfig) -> list[str]:

@@ -7,10 +7,14 @@ shell command runs the script here too."""
 
 from __future__ import annotations
 
+import http.server
 import itertools
+import json
 import os
 import subprocess
+import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -261,27 +265,43 @@ def test_dimensions_an_hnsw_index_cannot_take_are_refused() -> None:
         VectorSchema(dimensions=3, distance="cosine", table="t" * 60)
 
 
+ADMIN = schema_job.SecretAdmin("admin")
+
+
 def _run_schema_job(
-    postgres: Postgres, sql: str, database: str, **overrides: str
+    postgres: Postgres,
+    sql: str,
+    database: str,
+    *,
+    admin: schema_job.Admin = ADMIN,
+    app_password: str | None = None,
+    **overrides: str,
 ) -> subprocess.CompletedProcess:
-    """The schema Job's own container command and environment, run here: the script mounted
-    where the Job mounts it, the host and credentials pointed at the test server. The test
-    server's libpq is built without TLS, so `sslmode` is relaxed from the Job's `require` to
-    `prefer` (what the Job's image negotiates with the cluster is TLS either way)."""
-    job = schema_job.render_job(sql, "postgres-image", admin_secret="admin", host="vectors-rw")
+    """The schema Job's own container command and environment, run here: its files mounted
+    where the Job mounts them, the host and credentials pointed at the test server (the values
+    of Secret references given here). The test server's libpq is built without TLS, so
+    `sslmode` is relaxed from the Job's `require` to `prefer` (what the Job's image negotiates
+    with the database is TLS either way)."""
+    secret = "vector-store-app" if app_password is not None else None
+    content = schema_job.files(
+        sql, rds_admin=isinstance(admin, schema_job.RdsAdmin), app_password=secret is not None
+    )
+    job = schema_job.render_job(content, "postgres-image", admin, "vectors-rw", secret)
     container = job["spec"]["template"]["spec"]["containers"][0]
     with tempfile.TemporaryDirectory() as mounted:
-        (Path(mounted) / schema_job.SCRIPT).write_text(sql)
+        for name, text in content.items():
+            (Path(mounted) / name).write_text(text)
         (mount,) = container["volumeMounts"]
         command = [part.replace(mount["mountPath"], mounted) for part in container["command"]]
         env = {e["name"]: e["value"] for e in container["env"] if "value" in e}
-        secrets = {e["name"] for e in container["env"] if "valueFrom" in e}
-        assert secrets == {"PGUSER", "PGPASSWORD"}
-        host = postgres.uri.split("host=", 1)[1]
+        referenced = {e["name"] for e in container["env"] if "valueFrom" in e}
+        given = {"PGUSER": "postgres", "PGPASSWORD": "", "APP_PASSWORD": app_password}
+        assert referenced <= set(given)
+        env |= {name: given[name] for name in referenced}
         assert env["PGSSLMODE"] == "require"
-        env |= {"PGHOST": host, "PGUSER": "postgres", "PGPASSWORD": "", "PGDATABASE": database}
-        env |= {"PGSSLMODE": "prefer", **overrides}
-        path = f"{postgres.psql.parent}:{os.environ['PATH']}"
+        host = postgres.uri.split("host=", 1)[1]
+        env |= {"PGHOST": host, "PGDATABASE": database, "PGSSLMODE": "prefer", **overrides}
+        path = env.pop("PATH", f"{postgres.psql.parent}:{os.environ['PATH']}")
         return subprocess.run(
             command,
             env={**env, "PATH": path},
@@ -323,3 +343,95 @@ def test_the_schema_job_stops_at_once_on_parameters_no_wait_can_fix(postgres: Po
     failed = _run_schema_job(postgres, sql, postgres.database(), PGSSLMODE="require")
     assert failed.returncode == 3
     assert "invalid connection parameters" in failed.stderr
+
+
+def test_on_a_managed_database_the_job_sets_the_application_password(postgres: Postgres) -> None:
+    """psql quotes the password itself: one with quotes and semicolons is stored as given, and
+    only as its SCRAM hash."""
+    database = postgres.database()
+    sql = render_bootstrap_sql(VectorSchema(dimensions=3, distance="cosine"))
+    password = "it's; DROP TABLE rag.embeddings; --"
+    done = _run_schema_job(postgres, sql, database, app_password=password)
+    assert done.returncode == 0, done.stderr
+    stored = postgres.run(
+        "postgres", "SELECT rolcanlogin, rolpassword FROM pg_authid WHERE rolname = 'rag_app'"
+    )
+    assert stored.startswith("t|SCRAM-SHA-256$")
+    assert password not in stored
+    assert postgres.run(database, "SELECT count(*) FROM rag.embeddings") == "0"
+
+
+class SecretsManager:
+    """A stand-in for AWS Secrets Manager's GetSecretValue on 127.0.0.1 (the request's
+    signature is not checked): it answers for one secret id."""
+
+    def __init__(self, secret_id: str, value: dict[str, str]) -> None:
+        self.secret_id, self.value = secret_id, value
+        self.asked: list[str] = []
+
+    def answer(self, target: str, body: dict) -> tuple[int, dict]:
+        self.asked.append(body.get("SecretId", ""))
+        if target != "secretsmanager.GetSecretValue":
+            return 400, {"__type": "UnknownOperationException"}
+        if body.get("SecretId") != self.secret_id:
+            return 400, {
+                "__type": "ResourceNotFoundException",
+                "message": "Secrets Manager can't find the specified secret.",
+            }
+        return 200, {"ARN": self.secret_id, "SecretString": json.dumps(self.value)}
+
+
+@pytest.fixture
+def secrets_manager() -> Iterator[tuple[SecretsManager, str]]:
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-0123-AbCdEf"
+    stand_in = SecretsManager(arn, {"username": "postgres", "password": ""})
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            status, body = stand_in.answer(self.headers.get("X-Amz-Target", ""), json.loads(raw))
+            payload = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/x-amz-json-1.1")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield stand_in, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("found", [True, False])
+def test_on_rds_the_job_reads_the_master_password_rds_keeps_in_secrets_manager(
+    postgres: Postgres, secrets_manager: tuple[SecretsManager, str], found: bool
+) -> None:
+    stand_in, endpoint = secrets_manager
+    arn = stand_in.secret_id if found else stand_in.secret_id + "-gone"
+    admin = schema_job.RdsAdmin(username="postgres", secret_arn=arn, region="us-east-1")
+    sql = render_bootstrap_sql(VectorSchema(dimensions=3, distance="cosine"))
+    result = _run_schema_job(
+        postgres,
+        sql,
+        postgres.database(),
+        admin=admin,
+        app_password="generated",
+        # boto3 as the image has it (this environment's), pointed at the stand-in.
+        PATH=f"{Path(sys.executable).parent}:{postgres.psql.parent}:{os.environ['PATH']}",
+        AWS_ENDPOINT_URL_SECRETS_MANAGER=endpoint,
+        AWS_ACCESS_KEY_ID="test",
+        AWS_SECRET_ACCESS_KEY="test",
+    )
+    assert stand_in.asked == [arn], result.stderr
+    if found:
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode == 4  # before waiting for the database
+        assert "ResourceNotFoundException" in result.stderr

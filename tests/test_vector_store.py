@@ -60,7 +60,7 @@ def _store(stack: str, **settings: Any) -> dict[str, Any]:
             "vectorStore.dimensions: 4001 dimensions is more than pgvector's HNSW index takes",
         ),
         ("dev", {"dimensions": 0}, "vectorStore.dimensions: Input should be greater than"),
-        ("dev", {"mode": "managed"}, "vectorStore.mode: Input should be 'in-cluster'"),
+        ("dev", {"mode": "serverless"}, "vectorStore.mode: Input should be 'in-cluster' or"),
         ("dev", {"engine": "milvus"}, "vectorStore.engine: Input should be 'pgvector', 'weaviate'"),
         ("dev", {"postgresVersion": "14"}, "vectorStore.postgresVersion: Input should be"),
         (
@@ -431,29 +431,34 @@ def test_the_schema_job_applies_the_stores_sql_after_the_cluster_exists() -> Non
     dev = recorded("dev")
     store = parse(platform_config("dev")).vector_store
     sql = render_bootstrap_sql(cnpg.schema(store))
+    content = schema_job.files(sql, rds_admin=False, app_password=False)
+    assert content == {"bootstrap.sql": sql}
     job = dev.one(JOB)
-    assert job.inputs == schema_job.render_job(
-        sql,
+    rendered = schema_job.render_job(
+        content,
         versions.POSTGRES_IMAGES["17"],
-        admin_secret="vectors-superuser",
+        schema_job.SecretAdmin("vectors-superuser"),
         host="vectors-rw",
     )
-    assert job.inputs["metadata"]["name"] == f"vector-schema-{schema_job.digest(sql)}"
+    assert job.inputs["spec"] == rendered["spec"]
+    assert job.inputs["metadata"] == rendered["metadata"]
+    assert job.inputs["metadata"]["name"] == schema_job.job_name(content)
     script = dev.one("kubernetes:core/v1:ConfigMap", "dev-vectors-schema-sql").inputs
     assert script["metadata"]["name"] == job.inputs["metadata"]["name"]
-    assert script["data"] == {"bootstrap.sql": sql}
+    assert script["data"] == content
     waits_for = {
         "kubernetes:postgresql.cnpg.io/v1:Cluster::dev-vectors-cluster",
         "kubernetes:core/v1:ConfigMap::dev-vectors-schema-sql",
     }
     assert waits_for <= set(job.options["dependsOn"])
-    assert job.options["customTimeouts"]["create"] == "30m"
+    assert job.options["customTimeouts"]["create"] == f"{schema_job.DEADLINE_SECONDS // 60}m"
     pod = job.inputs["spec"]["template"]["spec"]
     assert pod_security.violations(pod, "restricted") == []
     # Another size is another script, so another Job: it runs again (and refuses a table made
     # for the old size, see test_pgvector).
     other = render_bootstrap_sql(cnpg.schema(store.model_copy(update={"dimensions": 768})))
-    assert schema_job.job_name(other) != job.inputs["metadata"]["name"]
+    other_content = schema_job.files(other, rds_admin=False, app_password=False)
+    assert schema_job.job_name(other_content) != job.inputs["metadata"]["name"]
 
 
 # --- a production store keeps what it was made as ------------------------------------------

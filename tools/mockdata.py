@@ -84,6 +84,11 @@ def _eks_cluster(m: PlanMocks, args: mocks.MockResourceArgs) -> dict:
     return {
         "name": args.inputs.get("name", args.name),
         "endpoint": endpoint,
+        "vpcConfig": {
+            **(args.inputs.get("vpcConfig") or {}),
+            "clusterSecurityGroupId": f"sg-{_digest(args.name, 'cluster')}",
+            "vpcId": "vpc-0mock",
+        },
         "certificateAuthority": {"data": _MOCK_CA},
         "identities": [{"oidcs": [{"issuer": issuer}]}],
         "kubeconfig": _fake_kubeconfig(args.name, endpoint),
@@ -129,6 +134,22 @@ def _iam_role(_m: PlanMocks, args: mocks.MockResourceArgs) -> dict:
     return {"name": role, "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{role}"}
 
 
+def _rds_instance(m: PlanMocks, args: mocks.MockResourceArgs) -> dict:
+    identifier = args.inputs.get("identifier", args.name)
+    address = f"{identifier}.{_digest(args.name, length=12)}.{m.region}.rds.amazonaws.com"
+    secret = f"rds!db-{_digest(args.name, 'secret', length=8)}"
+    return {
+        "address": address,
+        "endpoint": f"{address}:5432",
+        "masterUserSecrets": [
+            {
+                "secretArn": f"arn:aws:secretsmanager:{m.region}:{ACCOUNT_ID}:secret:{secret}",
+                "secretStatus": "active",
+            }
+        ],
+    }
+
+
 def _gcp_service_account(m: PlanMocks, args: mocks.MockResourceArgs) -> dict:
     email = f"{args.inputs.get('accountId', args.name)}@{m.project}.iam.gserviceaccount.com"
     return {"email": email, "member": f"serviceAccount:{email}"}
@@ -144,6 +165,14 @@ _EXTRA_OUTPUTS: dict[str, tuple[Callable[[PlanMocks, mocks.MockResourceArgs], di
     "gcp:serviceaccount/account:Account": (_gcp_service_account,),
     "pulumi:pulumi:StackReference": (
         lambda m, _a: {"outputs": dict(m.deployed_outputs), "secretOutputNames": []},
+    ),
+    "aws:rds/instance:Instance": (_rds_instance,),
+    "gcp:sql/databaseInstance:DatabaseInstance": (
+        lambda _m, a: {
+            "name": a.inputs.get("name", a.name),
+            "privateIpAddress": RESOLVED_AT_DEPLOY,
+            "connectionName": f"mock-project:{a.inputs.get('region')}:{a.name}",
+        },
     ),
     # Generated at deploy time; the SDK marks both secret, so the plan shows neither.
     "random:index/randomPassword:RandomPassword": (
@@ -171,7 +200,11 @@ _CALLS: dict[str, Callable[[PlanMocks, mocks.MockCallArgs], dict]] = {
         "identities": [
             {"oidcs": [{"issuer": f"https://oidc.eks.{m.region}.amazonaws.com/id/MOCK"}]}
         ],
-        "vpcConfig": {"vpcId": "vpc-0mock", "subnetIds": ["subnet-0mock1", "subnet-0mock2"]},
+        "vpcConfig": {
+            "vpcId": "vpc-0mock",
+            "subnetIds": ["subnet-0mock1", "subnet-0mock2"],
+            "clusterSecurityGroupId": "sg-0mockcluster",
+        },
         "version": "1.36",
     },
     # Add-ons without a published pin: EKS answers at deploy time; offline there is no answer.
@@ -197,6 +230,7 @@ _CALLS: dict[str, Callable[[PlanMocks, mocks.MockCallArgs], dict]] = {
         f"{a.args['name']}",
         "endpoint": "203.0.113.20",
         "masterAuths": [{"clusterCaCertificate": _MOCK_CA}],
+        "network": f"projects/{a.args.get('project')}/global/networks/default",
     },
     "gcp:organizations/getProject:getProject": lambda m, a: {
         "projectId": a.args.get("projectId", m.project),

@@ -57,6 +57,8 @@ class EksCluster(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
     oidc_issuer: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
+    cluster_security_group_id: pulumi.Output[str]
+    """The security group EKS gives the control plane and managed nodes (and so pods)."""
     """Kubeconfig with exec-based credentials (secret)."""
     k8s_provider: k8s.Provider
     node_role_arn: pulumi.Output[str]
@@ -220,6 +222,7 @@ class EksCluster(pulumi.ComponentResource):
         self.endpoint = cluster.endpoint
         self.oidc_issuer = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
         self.vpc_id = network.vpc_id
+        self.cluster_security_group_id = cluster.vpc_config.cluster_security_group_id
 
         create_admin_access(name, cluster, spec.admin_role_arns, partition, self._opts())
 
@@ -284,6 +287,7 @@ class EksCluster(pulumi.ComponentResource):
         self.endpoint = found.endpoint
         self.oidc_issuer = found.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
         self.vpc_id = found.vpc_config.vpc_id
+        self.cluster_security_group_id = found.vpc_config.cluster_security_group_id
         self.private_subnet_ids = {}
         return found.certificate_authorities.apply(lambda cas: cas[0].data)
 

@@ -15,21 +15,20 @@ from typing import Any
 from components import labels, versions
 from components.catalog import Cloud
 from components.data.pgvector_schema import VectorSchema, operator
+from components.data.schema_job import DATABASE, PORT
+from components.data.schema_job import LABEL as SCHEMA_JOB_LABEL
 from components.data.spec import VectorStoreSpec
 from components.data.storage import storage_class_name
 from components.data.store import CONNECTION, NAMESPACE, render_contract
 
 OPERATOR_NAMESPACE = "cnpg-system"
 CLUSTER = "vectors"
-DATABASE = "rag"
-PORT = 5432
 METRICS_PORT = 9187
 HOST = f"{CLUSTER}-rw.{NAMESPACE}.svc"
 READ_HOST = f"{CLUSTER}-ro.{NAMESPACE}.svc"
 APP_SECRET = "vector-store-app"
 """The application role's credentials in `data`: CloudNativePG sets the role's password from it."""
 CLUSTER_LABEL = "cnpg.io/cluster"
-SCHEMA_JOB_LABEL = {"app.kubernetes.io/name": "vector-schema"}
 # CloudNativePG's instance manager serves its status API on 8000 (the operator calls it).
 STATUS_PORT = 8000
 # A bucket path must not hold an earlier cluster's backups: barman-cloud refuses to archive into
@@ -232,16 +231,22 @@ def render_pod_monitor() -> dict:
     }
 
 
-def render_connection(store: VectorStoreSpec, namespace: str) -> dict:
+def render_connection(
+    store: VectorStoreSpec,
+    namespace: str,
+    host: Any = HOST,
+    read_host: Any = READ_HOST,
+) -> dict:
     """The ConfigMap a client namespace reads: where the store is and what it holds. The
-    password is in the Secret it names (keys `username` and `password`)."""
+    password is in the Secret it names (keys `username` and `password`). A managed database
+    gives its own address (an Output), and its standby takes no reads."""
     table = schema(store)
     return render_contract(
         namespace,
         {
             "engine": store.engine,
-            "host": HOST,
-            "readHost": READ_HOST,
+            "host": host,
+            "readHost": read_host,
             "port": str(PORT),
             "database": DATABASE,
             "table": f"{table.schema}.{table.table}",
@@ -253,3 +258,21 @@ def render_connection(store: VectorStoreSpec, namespace: str) -> dict:
             "secretName": CONNECTION,
         },
     )
+
+
+def render_output(store: VectorStoreSpec, host: Any = HOST, read_host: Any = READ_HOST) -> dict:
+    """The stack output `vectorStore` of a pgvector store: the contract without the password."""
+    table = schema(store)
+    return {
+        "engine": store.engine,
+        "mode": store.mode,
+        "host": host,
+        "readHost": read_host,
+        "port": PORT,
+        "database": DATABASE,
+        "table": f"{table.schema}.{table.table}",
+        "dimensions": store.dimensions,
+        "distance": store.distance,
+        "configMap": CONNECTION,
+        "secretName": CONNECTION,
+    }

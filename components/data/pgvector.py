@@ -27,12 +27,18 @@ from components.addons.platform_base import render_namespace
 from components.data import cnpg, schema_job
 from components.data.pgvector_schema import render_bootstrap_sql
 from components.data.storage import create_storage_class
-from components.data.store import StoreArgs, create_backups, publish_contract
+from components.data.store import (
+    StoreArgs,
+    create_backups,
+    create_schema_job,
+    publish_contract,
+)
 from components.manifests import register_custom
 from components.options import child_of
 
 TOKEN = "gpuplatform:data:PgVector"
-SCHEMA_TIMEOUT = f"{schema_job.DEADLINE_SECONDS // 60}m"
+# CloudNativePG generates the superuser's password into this Secret (enableSuperuserAccess).
+SUPERUSER = schema_job.SecretAdmin(f"{cnpg.CLUSTER}-superuser")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,29 +138,16 @@ class PgVector(pulumi.ComponentResource):
             child([*args.depends_on, *args.monitoring_ready]),
         )
 
-        sql = render_bootstrap_sql(cnpg.schema(store))
-        script = schema_job.render_script_config_map(sql)
-        script_map = k8s.core.v1.ConfigMap(
-            f"{name}-schema-sql",
-            metadata=script["metadata"],
-            data=script["data"],
-            opts=child(args.depends_on),
+        content = schema_job.files(
+            render_bootstrap_sql(cnpg.schema(store)), rds_admin=False, app_password=False
         )
         job = schema_job.render_job(
-            sql,
+            content,
             versions.POSTGRES_IMAGES[store.postgres_version],
-            admin_secret=f"{cnpg.CLUSTER}-superuser",
+            SUPERUSER,
             host=f"{cnpg.CLUSTER}-rw",
         )
-        schema = k8s.batch.v1.Job(
-            f"{name}-schema",
-            metadata=job["metadata"],
-            spec=job["spec"],
-            opts=child(
-                [cluster, script_map],
-                custom_timeouts=pulumi.CustomTimeouts(create=SCHEMA_TIMEOUT, update=SCHEMA_TIMEOUT),
-            ),
-        )
+        schema = create_schema_job(name, self, args, content, job, after=[cluster])
 
         publish_contract(
             name,
@@ -165,18 +158,5 @@ class PgVector(pulumi.ComponentResource):
             secret={"username": "rag_app", "password": password.result},
             after=[schema],
         )
-        table = cnpg.schema(store)
-        self.connection = {
-            "engine": store.engine,
-            "mode": store.mode,
-            "host": cnpg.HOST,
-            "readHost": cnpg.READ_HOST,
-            "port": cnpg.PORT,
-            "database": cnpg.DATABASE,
-            "table": f"{table.schema}.{table.table}",
-            "dimensions": store.dimensions,
-            "distance": store.distance,
-            "configMap": cnpg.CONNECTION,
-            "secretName": cnpg.CONNECTION,
-        }
+        self.connection = cnpg.render_output(store)
         self.register_outputs({"connection": self.connection})

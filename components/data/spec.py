@@ -24,6 +24,7 @@ PostgresVersion = Literal["15", "16", "17", "18"]
 # with one down).
 MIN_PRODUCTION_REPLICAS = {"pgvector": 2, "weaviate": 3}
 WEAVIATE_MAX_DIMENSIONS = 65535
+MANAGED_MIN_STORAGE_GIB = 20
 
 
 class BackupsSpec(Spec):
@@ -53,8 +54,21 @@ class VectorStoreSpec(Spec):
             "vector store."
         ),
     )
-    mode: Literal["in-cluster"] = Field(
-        "in-cluster", description="in-cluster: the database runs in the cluster's system nodes."
+    mode: Literal["in-cluster", "managed"] = Field(
+        "in-cluster",
+        description=(
+            "in-cluster: the store runs on the cluster's system nodes. managed (pgvector only): "
+            "Amazon RDS for PostgreSQL (aws) or Cloud SQL for PostgreSQL (gcp) in the cluster's "
+            "network, with a private address only."
+        ),
+    )
+    instance_class: str | None = Field(
+        None,
+        description=(
+            "managed only: the database machine, e.g. db.r7g.large (aws) or db-custom-2-7680 "
+            "(gcp). Default: db.t4g.medium / db-custom-1-3840, in production db.r7g.large / "
+            "db-custom-2-7680."
+        ),
     )
     replicas: int = Field(
         1,
@@ -139,6 +153,7 @@ class VectorStoreSpec(Spec):
                 if key not in ("engine", "acceptChanges")
             ]
         elif self.engine == "pgvector":
+            problems += self._managed_problems()
             try:
                 column_type(self.dimensions)
             except ValueError as error:
@@ -162,8 +177,42 @@ class VectorStoreSpec(Spec):
                 problems.append(
                     Problem(("postgresVersion",), "pgvector only: Weaviate is not PostgreSQL")
                 )
+            if self.mode == "managed":
+                problems.append(
+                    Problem(
+                        ("mode",),
+                        "managed is pgvector only (RDS on aws, Cloud SQL on gcp); Weaviate runs "
+                        "in-cluster",
+                    )
+                )
+        if self.instance_class is not None and self.mode != "managed":
+            problems.append(
+                Problem(("instanceClass",), "managed only: in-cluster stores use system nodes")
+            )
         raise_problems(problems)
         return self
+
+    def _managed_problems(self) -> list[Problem]:
+        if self.mode != "managed":
+            return []
+        problems = []
+        if "replicas" in self.model_fields_set:
+            problems.append(
+                Problem(
+                    ("replicas",),
+                    "not used with managed: production runs a standby in another zone (RDS "
+                    "Multi-AZ, Cloud SQL regional); remove it",
+                )
+            )
+        if self.storage_gib < MANAGED_MIN_STORAGE_GIB:
+            problems.append(
+                Problem(
+                    ("storageGiB",),
+                    f"at least {MANAGED_MIN_STORAGE_GIB} for a managed database (RDS gp3 "
+                    "storage starts there)",
+                )
+            )
+        return problems
 
 
 def production_problems(store: VectorStoreSpec, system_max_nodes: int) -> list[Problem]:
@@ -171,6 +220,16 @@ def production_problems(store: VectorStoreSpec, system_max_nodes: int) -> list[P
     if not store.enabled:
         return []
     problems = []
+    if not store.backups.enabled:
+        problems.append(
+            Problem(
+                ("backups", "enabled"),
+                "production keeps backups: set it to true (a standby does not undo a dropped "
+                "table)",
+            )
+        )
+    if store.mode == "managed":
+        return problems  # the provider runs the standby
     least = MIN_PRODUCTION_REPLICAS[store.engine]
     if store.replicas < least:
         problems.append(
@@ -187,14 +246,6 @@ def production_problems(store: VectorStoreSpec, system_max_nodes: int) -> list[P
                 f"{store.replicas} instances need {store.replicas} system nodes (production "
                 f"keeps each on its own node) but cluster.systemNodes.maxNodes is "
                 f"{system_max_nodes}; raise it or lower replicas",
-            )
-        )
-    if not store.backups.enabled:
-        problems.append(
-            Problem(
-                ("backups", "enabled"),
-                "production keeps backups: set it to true (a standby does not undo a dropped "
-                "table)",
             )
         )
     return problems

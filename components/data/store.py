@@ -12,11 +12,12 @@ import pulumi_kubernetes as k8s
 
 from components import labels
 from components.catalog import Cloud
+from components.data import schema_job
 from components.data.backup_bucket import BackupBucket, BackupBucketArgs
 from components.data.spec import VectorStoreSpec
 from components.options import child_of
 
-NAMESPACE = "data"
+NAMESPACE = schema_job.NAMESPACE
 CONNECTION = "vector-store"
 """The ConfigMap and Secret every client namespace gets."""
 
@@ -125,3 +126,35 @@ def publish_contract(
             string_data=dict(secret),
             opts=child_of(parent, args.k8s_provider, waits),
         )
+
+
+def create_schema_job(
+    name: str,
+    parent: pulumi.Resource,
+    args: StoreArgs,
+    content: dict[str, str],
+    job: pulumi.Input[dict[str, Any]],
+    after: list[pulumi.Resource],
+) -> k8s.batch.v1.Job:
+    """The schema Job's ConfigMap (`content`) and the Job (`job`, rendered by
+    `schema_job.render_job`, possibly once the database's address is known), which runs once
+    `after` (the database) exists. Its timeout is the Job's own deadline."""
+    files = schema_job.render_script_config_map(content)
+    scripts = k8s.core.v1.ConfigMap(
+        f"{name}-schema-sql",
+        metadata=files["metadata"],
+        data=files["data"],
+        opts=child_of(parent, args.k8s_provider, args.depends_on),
+    )
+    timeout = f"{schema_job.DEADLINE_SECONDS // 60}m"
+    return k8s.batch.v1.Job(
+        f"{name}-schema",
+        metadata=files["metadata"] | {"name": schema_job.job_name(content)},
+        spec=pulumi.Output.from_input(job).apply(lambda manifest: manifest["spec"]),
+        opts=child_of(
+            parent,
+            args.k8s_provider,
+            [*after, scripts],
+            custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout),
+        ),
+    )

@@ -98,6 +98,8 @@ class GkeCluster(pulumi.ComponentResource):
     cluster_name: pulumi.Output[str]
     cluster_id: pulumi.Output[str]
     endpoint: pulumi.Output[str]
+    network_id: pulumi.Output[str]
+    """The VPC network the cluster runs in (managed databases peer with it)."""
     workload_pool: str
     kubeconfig: pulumi.Output[str]
     k8s_provider: k8s.Provider
@@ -305,6 +307,7 @@ class GkeCluster(pulumi.ComponentResource):
         self.cluster_name = cluster.name
         self.cluster_id = cluster.id
         self.endpoint = cluster.endpoint
+        self.network_id = network.id
         return cluster.master_auth.apply(lambda auth: auth.cluster_ca_certificate)
 
     def _adopt(self) -> pulumi.Output[str]:
@@ -318,4 +321,5 @@ class GkeCluster(pulumi.ComponentResource):
         self.cluster_name = found.name
         self.cluster_id = found.id
         self.endpoint = found.endpoint
+        self.network_id = found.network
         return found.master_auths.apply(lambda auths: auths[0].cluster_ca_certificate)
