@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from harness import platform_config, run_main
+from upstream_checks import recorded_object_errors
 
 from components.data import cloudsql, prices, schema_job
 from components.data.spec import VectorStoreSpec
@@ -232,3 +233,8 @@ def test_production_cloud_sql_is_regional_recoverable_and_protected() -> None:
     assert backups["point_in_time_recovery_enabled"] is True
     assert backups["transaction_log_retention_days"] == 7  # Cloud SQL's most
     assert backups["backup_retention_settings"]["retained_backups"] == 30
+
+
+def test_every_kubernetes_object_passes_its_schema(rds: Recording) -> None:
+    validated, problems = recorded_object_errors(rds.resources, "1.36")
+    assert problems == {} and validated >= 20

@@ -26,7 +26,7 @@ import yaml
 from harness import platform_config, recorded, run_main
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
-from upstream_checks import UPSTREAM, load, render_chart
+from upstream_checks import UPSTREAM, load, recorded_object_errors, render_chart
 
 from components import versions
 from components.data import weaviate_jobs as jobs
@@ -474,3 +474,5 @@ def test_production_weaviate_on_eks_is_protected_and_backed_up() -> None:
     assert cron["spec"]["concurrencyPolicy"] == "Forbid"
     assert recording.one("aws:s3/bucket:Bucket").options["protect"] is True
     assert recording.outputs["vectorStore"]["engine"] == "weaviate"
+    validated, problems = recorded_object_errors(recording.resources, "1.36")
+    assert problems == {} and validated >= 20

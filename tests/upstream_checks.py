@@ -20,6 +20,8 @@ import yaml
 from kubernetes_validate import utils
 from referencing import Registry, Resource
 
+from tools.mockengine import SECRET
+
 UPSTREAM = Path(__file__).resolve().parent / "upstream"
 _K8S_SCHEMAS = importlib.resources.files("kubernetes_validate") / "kubernetes-json-schema"
 
@@ -134,6 +136,27 @@ def k8s_errors(manifest: dict, kubernetes_version: str) -> list[str]:
         return crd_errors(manifest, UPSTREAM / CRDS[key])
     validator = k8s_validator(kubernetes_version, *key)
     return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(manifest)]
+
+
+def recorded_object_errors(resources: Any, kubernetes_version: str) -> tuple[int, dict[str, list]]:
+    """(how many objects were checked, the problems of those that have some) for every
+    Kubernetes object among a recording's resources. A patch names only the fields it sets,
+    so missing required fields are not its problem; a Secret whose values include a secret
+    output is redacted whole, so only its other fields are checked."""
+    checked, problems = 0, {}
+    for r in resources:
+        if not (r.type.startswith("kubernetes:") and "kind" in r.inputs):
+            continue
+        inputs = r.inputs
+        if inputs.get("stringData") == SECRET:
+            inputs = {**inputs, "stringData": {}}
+        errors = k8s_errors(inputs, kubernetes_version)
+        if r.type.endswith("Patch"):
+            errors = [e for e in errors if not e.endswith("is a required property")]
+        checked += 1
+        if errors:
+            problems[r.key] = errors
+    return checked, problems
 
 
 @functools.cache
