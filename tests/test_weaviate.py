@@ -183,6 +183,7 @@ def test_production_values_spread_nodes_keep_a_quorum_and_back_up_to_s3() -> Non
     assert env["BACKUP_S3_PATH"] == "weaviate"
     assert env["ENABLE_MODULES"] == "backup-s3"
     assert env["RAFT_JOIN"] == "weaviate-0,weaviate-1,weaviate-2"
+    assert env["GOMEMLIMIT"] == "6553MiB"  # 80 % of the 8Gi limit
     assert "AWS_ACCESS_KEY_ID" not in env  # the pods' own identity, no key
     storage = objects[("StatefulSet", "weaviate")]["spec"]["volumeClaimTemplates"][0]["spec"]
     assert storage["storageClassName"] == "vector-store-retain"
