@@ -202,8 +202,13 @@ def test_cloud_sql_on_a_network_the_stack_creates_peers_it_gcp() -> None:
     assert (reserved["purpose"], reserved["prefixLength"]) == ("VPC_PEERING", 20)
     peering = recording.one("gcp:servicenetworking/connection:Connection")
     assert peering.key in instance.options["dependsOn"]
-    admin = recording.one("gcp:sql/user:User").inputs
-    assert admin["password"] == SECRET
+    admin = recording.one("gcp:sql/user:User")
+    assert admin.inputs["password"] == SECRET
+    # Granted roles in SQL, it cannot be deleted through the API: the instance takes it along.
+    assert admin.inputs["deletionPolicy"] == "ABANDON"
+    # Cloud SQL grows the disk; a grown disk must not read as a change to replace for.
+    assert instance.options["ignoreChanges"] == ["settings.diskSize"]
+    assert settings["diskAutoresizeLimit"] == 4 * 20
     job = recording.one("kubernetes:batch/v1:Job").inputs["spec"]["template"]["spec"]
     env = {e["name"]: e for e in job["containers"][0]["env"]}
     assert env["PGUSER"]["valueFrom"]["secretKeyRef"]["name"] == "vector-store-admin"

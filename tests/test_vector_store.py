@@ -231,8 +231,12 @@ def test_prod_protects_every_stateful_resource_of_the_store() -> None:
     access = prod.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
     assert all(access[k] for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls"))
     lifecycle = prod.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
-    expiry = lifecycle.inputs["rules"][0]["noncurrentVersionExpiration"]["noncurrentDays"]
+    replaced, markers = lifecycle.inputs["rules"]
+    expiry = replaced["noncurrentVersionExpiration"]["noncurrentDays"]
     assert expiry == 14 + 7  # replaced versions outlive the retention window by a week
+    assert "expiration" not in replaced  # barman-cloud deletes old backups itself
+    # ...leaving a delete marker per object, removed once its versions are gone.
+    assert markers["expiration"] == {"expiredObjectDeleteMarker": True}
 
 
 def test_the_backup_identity_writes_only_its_bucket_for_only_the_database_pods() -> None:
@@ -271,9 +275,17 @@ def test_gcp_production_backs_up_to_gcs_through_workload_identity() -> None:
     account = recording.one(
         "gcp:serviceaccount/account:Account", "gcp-dev-vectors-backups-account"
     ).inputs
-    assert account["accountId"] == "vectors-backup"
+    # One account per stack: another environment in the project gets its own.
+    assert account["accountId"] == "gcp-dev-vectors-backups"
     annotation = spec["serviceAccountTemplate"]["metadata"]["annotations"]
-    assert annotation["iam.gke.io/gcp-service-account"].startswith("vectors-backup@")
+    assert annotation["iam.gke.io/gcp-service-account"].startswith("gcp-dev-vectors-backups@")
+    # Writers read the bucket's metadata first, which objectAdmin alone does not allow.
+    roles = {
+        r.inputs["role"]
+        for r in recording.of_type("gcp:storage/bucketIAMMember:BucketIAMMember")
+        if r.name.startswith("gcp-dev-vectors-backups-")
+    }
+    assert roles == {"roles/storage.objectAdmin", "roles/storage.legacyBucketReader"}
     impersonate = recording.one(
         "gcp:serviceaccount/iAMMember:IAMMember", "gcp-dev-vectors-backups-impersonate"
     ).inputs

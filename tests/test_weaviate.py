@@ -240,6 +240,7 @@ class FakeWeaviate:
         self.backups: dict[str, list[str]] = {}
         self.calls: list[tuple[str, str]] = []
         self.unauthorized = 0
+        self.shard_replicas = 1
 
     def handle(self, method: str, path: str, body: Any) -> tuple[int, Any]:
         self.calls.append((method, path))
@@ -253,6 +254,14 @@ class FakeWeaviate:
             if method == "GET":
                 return (200, self.collections[name]) if name in self.collections else (404, None)
             if method == "PUT":
+                # As Weaviate 1.38: a factor is raised only once every shard has the replicas.
+                factor = self.collections[name]["replicationConfig"]["factor"]
+                wanted = body["replicationConfig"]["factor"]
+                if wanted > max(factor, self.shard_replicas):
+                    message = (
+                        f"not enough replicas in shard to increase replication factor to {wanted}"
+                    )
+                    return 422, {"error": [{"message": message}]}
                 self.collections[name] = body
                 return 200, body
         if path == "/v1/schema" and method == "POST":
@@ -354,8 +363,15 @@ def test_the_schema_step_waits_creates_keeps_and_updates_the_collection(
     # Run again: nothing to do.
     again = _run(url, "schema", wanted)
     assert (again.returncode, again.stdout.strip()) == (0, "collection Document is as configured")
-    # More nodes: the replication factor follows, the rest of the collection is kept.
+    # More nodes: Weaviate raises the factor only once the shards have the replicas; until
+    # then the Job fails with its message and the way to copy them.
     grown = wv.render_collection(_store(replicas=3))
+    refused = _run(url, "schema", grown)
+    assert refused.returncode == 1
+    assert "from 1 to 3: HTTP 422" in refused.stderr
+    assert "POST /v1/replication/replicate" in refused.stderr
+    assert fake.collections["Document"]["replicationConfig"] == {"factor": 1}
+    fake.shard_replicas = 3  # the operator copied the shards
     updated = _run(url, "schema", grown)
     assert updated.returncode == 0, updated.stderr
     assert fake.collections["Document"]["replicationConfig"] == {"factor": 3}

@@ -165,12 +165,24 @@ class BackupBucket(pulumi.ComponentResource):
             "noncurrent_version_expiration": {"noncurrent_days": args.retention_days + GRACE_DAYS},
             "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
         }
+        rules = [rule]
         if args.expire_backups:
             rule["expiration"] = {"days": args.retention_days}
+        else:
+            # Writers that delete their own old backups leave a delete marker per object in a
+            # versioned bucket; once its versions have expired, a marker is clutter.
+            rules.append(
+                {
+                    "id": "remove-expired-delete-markers",
+                    "status": "Enabled",
+                    "filter": {},
+                    "expiration": {"expired_object_delete_marker": True},
+                }
+            )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
             bucket=bucket.id,
-            rules=[rule],
+            rules=rules,
             opts=opts(depends_on=[versioning]),
         )
         aws.s3.BucketPolicy(
@@ -237,7 +249,8 @@ class BackupBucket(pulumi.ComponentResource):
         )
         account = gcp.serviceaccount.Account(
             f"{name}-account",
-            account_id=gcp_account_id(f"{args.service_account}-backup"),
+            # The component's name carries the environment: one account per stack in a project.
+            account_id=gcp_account_id(name),
             display_name=f"Writes backups for {args.namespace}/{args.service_account}",
             project=args.project,
             opts=opts(),
@@ -246,6 +259,15 @@ class BackupBucket(pulumi.ComponentResource):
             f"{name}-write",
             bucket=bucket.name,
             role="roles/storage.objectAdmin",
+            member=account.member,
+            opts=opts(),
+        )
+        # barman-cloud and Weaviate read the bucket's metadata before writing
+        # (storage.buckets.get), which objectAdmin does not grant.
+        metadata = gcp.storage.BucketIAMMember(
+            f"{name}-metadata",
+            bucket=bucket.name,
+            role="roles/storage.legacyBucketReader",
             member=account.member,
             opts=opts(),
         )
@@ -261,4 +283,4 @@ class BackupBucket(pulumi.ComponentResource):
         )
         self.service_account_annotations = {GKE_SA_ANNOTATION: account.email}
         self.url = bucket.name.apply(lambda b: f"gs://{b}")
-        self.ready = [write, workload_identity]
+        self.ready = [write, metadata, workload_identity]

@@ -27,6 +27,8 @@ from components.options import child_of
 
 ADMIN_USER = "rag_admin"
 PEERING_PREFIX = 20  # a /20 reserved for Google-managed services in the network
+# Storage grows by itself up to this multiple of what is configured.
+STORAGE_GROWTH = 4
 
 
 def settings(store: VectorStoreSpec, production: bool, network: str) -> dict:
@@ -39,6 +41,7 @@ def settings(store: VectorStoreSpec, production: bool, network: str) -> dict:
         "disk_type": "PD_SSD",
         "disk_size": store.storage_gib,
         "disk_autoresize": True,
+        "disk_autoresize_limit": store.storage_gib * STORAGE_GROWTH,
         "deletion_protection_enabled": production,
         "ip_configuration": {
             "ipv4_enabled": False,
@@ -101,6 +104,9 @@ def create_cloud_sql(
                 network=network,
                 service="servicenetworking.googleapis.com",
                 reserved_peering_ranges=[reserved.name],
+                # Google refuses to remove a peering a Cloud SQL instance still used moments
+                # ago; the network's deletion removes it.
+                deletion_policy="ABANDON",
                 opts=opts(),
             )
         )
@@ -114,7 +120,9 @@ def create_cloud_sql(
         database_version=f"POSTGRES_{store.postgres_version}",
         settings=configured,
         deletion_protection=production,
-        opts=opts(protect=production, depends_on=waits),
+        # Cloud SQL grows the disk itself; the configured size is only where it starts (a
+        # changed size would otherwise replace the instance).
+        opts=opts(protect=production, depends_on=waits, ignore_changes=["settings.diskSize"]),
     )
     database = gcp.sql.Database(
         f"{name}-database",
@@ -130,6 +138,9 @@ def create_cloud_sql(
         instance=instance.name,
         name=ADMIN_USER,
         password=admin_password,
+        # A user that was granted roles in SQL cannot be deleted through the API; the
+        # instance's deletion removes it.
+        deletion_policy="ABANDON",
         opts=opts(),
     )
     return CloudSqlDatabase(instance.private_ip_address, [database, user])

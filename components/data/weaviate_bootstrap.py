@@ -69,7 +69,8 @@ def wait_ready(deadline: float) -> None:
 
 def ensure_collection(wanted: dict[str, Any]) -> str:
     """Create the collection, or check that the existing one matches: its vectorizer and
-    distance cannot change in place; a different replication factor is updated."""
+    distance cannot change in place; a different replication factor is updated (Weaviate
+    raises one only once the shards have the replicas)."""
     name = wanted["class"]
     status, found = call("GET", f"/schema/{name}")
     if status == 404:
@@ -98,7 +99,17 @@ def ensure_collection(wanted: dict[str, Any]) -> str:
         updated = {**found, "replicationConfig": {**found["replicationConfig"], "factor": target}}
         status, answer = call("PUT", f"/schema/{name}", updated)
         if status != 200:
-            raise Refused(f"changing the replication factor of {name}: HTTP {status}: {answer}")
+            hint = (
+                " Weaviate raises a factor only once every shard has that many replicas: copy "
+                "each shard to the new nodes with its replication API (POST "
+                "/v1/replication/replicate; see the README), then deploy again."
+                if factor is not None and target > factor
+                else ""
+            )
+            raise Refused(
+                f"changing the replication factor of {name} from {factor} to {target}: "
+                f"HTTP {status}: {answer}.{hint}"
+            )
         return f"collection {name}: replication factor {factor} -> {target}"
     return f"collection {name} is as configured"
 
