@@ -16,6 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from components.aws import pod_identity
+from components.gcp import workload_identity
 from components.serving import weights_access
 from stacks.config import MAX_PROBLEM, ConfigError, parse
 from stacks.errors import format_path
@@ -259,10 +261,10 @@ def test_object_store_grants_end_at_a_prefix_boundary() -> None:
 
 
 def test_long_model_names_get_distinct_google_accounts() -> None:
-    first = weights_access.gcp_account_id("vllm-" + "a" * 30 + "-one")
-    second = weights_access.gcp_account_id("vllm-" + "a" * 30 + "-two")
+    first = workload_identity.gcp_account_id("vllm-" + "a" * 30 + "-one")
+    second = workload_identity.gcp_account_id("vllm-" + "a" * 30 + "-two")
     assert first != second
-    for account in (first, second, weights_access.gcp_account_id("vllm-m")):
+    for account in (first, second, workload_identity.gcp_account_id("vllm-m")):
         assert re.fullmatch(r"[a-z][-a-z0-9]{4,28}[a-z0-9]", account), account
 
 
@@ -301,9 +303,9 @@ def test_model_images_are_pinned_by_tag_or_digest(image: str, valid: bool) -> No
 
 def test_iam_role_names_fit_whatever_the_model_and_environment_names() -> None:
     longest = "e" * 20 + "-" + "m" * 41 + "-weights"
-    prefix = weights_access.role_name_prefix(longest)
+    prefix = pod_identity.role_name_prefix(longest)
     assert len(prefix) + 26 <= 64 and prefix.endswith("-") and "--" not in prefix[-2:]
-    assert weights_access.role_name_prefix("dev-qwen-7b-weights") == "dev-qwen-7b-weights-"
+    assert pod_identity.role_name_prefix("dev-qwen-7b-weights") == "dev-qwen-7b-weights-"
 
 
 SNIPPETS = (

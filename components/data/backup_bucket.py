@@ -21,14 +21,10 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
 
-from components.aws import iam
+from components.aws.pod_identity import create_pod_identity
 from components.catalog import Cloud
+from components.gcp.workload_identity import create_workload_identity
 from components.options import child_of
-from components.serving.weights_access import (
-    GKE_SA_ANNOTATION,
-    gcp_account_id,
-    role_name_prefix,
-)
 
 TOKEN = "gpuplatform:data:BackupBucket"
 # Versions an overwrite or delete leaves behind are kept this much longer than the backups
@@ -191,28 +187,18 @@ class BackupBucket(pulumi.ComponentResource):
             policy=bucket.id.apply(lambda b: render_tls_only_policy(args.partition, b)),
             opts=opts(),
         )
-        role = aws.iam.Role(
-            f"{name}-role",
-            name_prefix=role_name_prefix(name),
-            assume_role_policy=iam.pod_identity_trust_policy(),
-            opts=opts(),
-        )
-        policy = aws.iam.RolePolicy(
-            f"{name}-write",
-            role=role.id,
-            policy=bucket.id.apply(lambda b: render_s3_backup_policy(args.partition, b)),
-            opts=opts(),
-        )
-        association = aws.eks.PodIdentityAssociation(
-            f"{name}-identity",
+        access = create_pod_identity(
+            name,
+            self,
+            args.provider,
             cluster_name=args.cluster_name,
             namespace=args.namespace,
             service_account=args.service_account,
-            role_arn=role.arn,
-            opts=opts(),
+            grant="write",
+            policy=bucket.id.apply(lambda b: render_s3_backup_policy(args.partition, b)),
         )
         self.url = bucket.id.apply(lambda b: f"s3://{b}")
-        self.ready = [versioning, policy, association]
+        self.ready = [versioning, *access]
 
     def _gcp(self, name: str, args: BackupBucketArgs, keep: dict) -> None:
         opts = functools.partial(child_of, self, args.provider)
@@ -247,19 +233,22 @@ class BackupBucket(pulumi.ComponentResource):
             force_destroy=not args.production,
             opts=opts(**keep),
         )
-        account = gcp.serviceaccount.Account(
-            f"{name}-account",
-            # The component's name carries the environment: one account per stack in a project.
-            account_id=gcp_account_id(name),
-            display_name=f"Writes backups for {args.namespace}/{args.service_account}",
+        # The component's name carries the environment: one account per stack in a project.
+        identity = create_workload_identity(
+            name,
+            self,
+            args.provider,
             project=args.project,
-            opts=opts(),
+            namespace=args.namespace,
+            service_account=args.service_account,
+            account_id=name,
+            purpose="Writes backups",
         )
         write = gcp.storage.BucketIAMMember(
             f"{name}-write",
             bucket=bucket.name,
             role="roles/storage.objectAdmin",
-            member=account.member,
+            member=identity.member,
             opts=opts(),
         )
         # barman-cloud and Weaviate read the bucket's metadata before writing
@@ -268,19 +257,9 @@ class BackupBucket(pulumi.ComponentResource):
             f"{name}-metadata",
             bucket=bucket.name,
             role="roles/storage.legacyBucketReader",
-            member=account.member,
+            member=identity.member,
             opts=opts(),
         )
-        workload_identity = gcp.serviceaccount.IAMMember(
-            f"{name}-impersonate",
-            service_account_id=account.name,
-            role="roles/iam.workloadIdentityUser",
-            member=(
-                f"serviceAccount:{args.project}.svc.id.goog"
-                f"[{args.namespace}/{args.service_account}]"
-            ),
-            opts=opts(),
-        )
-        self.service_account_annotations = {GKE_SA_ANNOTATION: account.email}
+        self.service_account_annotations = identity.annotations
         self.url = bucket.name.apply(lambda b: f"gs://{b}")
-        self.ready = [write, metadata, workload_identity]
+        self.ready = [write, metadata, *identity.ready]

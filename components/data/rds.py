@@ -15,12 +15,11 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.aws import iam
+from components.aws.pod_identity import create_pod_identity
 from components.data import schema_job
 from components.data.managed import instance_class
 from components.data.spec import VectorStoreSpec
 from components.options import child_of
-from components.serving.weights_access import role_name_prefix
 
 ADMIN_USER = "rag_admin"
 BACKUP_WINDOW = "03:00-04:00"  # UTC
@@ -139,25 +138,15 @@ def create_rds(
         opts=opts(protect=production),
     )
     secret_arn = instance.master_user_secrets.apply(lambda secrets: secrets[0].secret_arn)
-    role = aws.iam.Role(
-        f"{name}-schema-role",
-        name_prefix=role_name_prefix(f"{name}-schema"),
-        assume_role_policy=iam.pod_identity_trust_policy(),
-        opts=opts(),
-    )
-    read = aws.iam.RolePolicy(
-        f"{name}-schema-read",
-        role=role.id,
-        policy=secret_arn.apply(render_secret_read_policy),
-        opts=opts(),
-    )
-    association = aws.eks.PodIdentityAssociation(
-        f"{name}-schema-identity",
+    access = create_pod_identity(
+        f"{name}-schema",
+        parent,
+        provider,
         cluster_name=cluster_name,
         namespace=schema_job.NAMESPACE,
         service_account=schema_job.SERVICE_ACCOUNT,
-        role_arn=role.arn,
-        opts=opts(),
+        grant="read",
+        policy=secret_arn.apply(render_secret_read_policy),
     )
     admin = secret_arn.apply(lambda arn: schema_job.RdsAdmin(ADMIN_USER, arn, region))
-    return RdsDatabase(instance.address, admin, [instance, read, association])
+    return RdsDatabase(instance.address, admin, [instance, *access])

@@ -9,7 +9,6 @@ model's Kubernetes service account.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 
@@ -17,13 +16,14 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
 
-from components.aws import iam, network
+from components.aws import network
+from components.aws.pod_identity import create_pod_identity
 from components.catalog import Cloud
 from components.gcp.private_apis import PRIVATE_GOOGLE_APIS
+from components.gcp.workload_identity import create_workload_identity
 from components.options import child_of
 
 TOKEN = "gpuplatform:serving:ModelWeightsAccess"
-GKE_SA_ANNOTATION = "iam.gke.io/gcp-service-account"
 
 
 def split_source(source: str) -> tuple[str, str]:
@@ -88,21 +88,6 @@ def s3_addresses(region: str | None, provider: pulumi.ProviderResource) -> pulum
     return prefix_list.entries.apply(lambda entries: sorted(e.cidr for e in entries))
 
 
-def role_name_prefix(name: str) -> str:
-    """An IAM role name prefix from a component name: at most 38 characters, ending in '-'."""
-    return f"{name[:37].rstrip('-')}-"
-
-
-def gcp_account_id(service_account: str) -> str:
-    """A Google service account id (6 to 30 characters) for a Kubernetes service account. A
-    longer name is cut and given a digest of the whole, so two models whose names share their
-    first 30 characters never get the same account."""
-    if len(service_account) <= 30:
-        return service_account
-    digest = hashlib.sha256(service_account.encode()).hexdigest()[:6]
-    return f"{service_account[:23].rstrip('-')}-{digest}"
-
-
 @dataclass(frozen=True)
 class ModelWeightsAccessArgs:
     cloud: Cloud
@@ -138,59 +123,39 @@ class ModelWeightsAccess(pulumi.ComponentResource):
         super().__init__(TOKEN, name, None, opts)
         self.service_account_annotations = {}
         if args.cloud == "aws":
-            role = aws.iam.Role(
-                f"{name}-role",
-                # IAM role names stop at 64 characters; the provider appends 26 to a prefix.
-                # A prefix that fits, rather than the resource name, which need not.
-                name_prefix=role_name_prefix(name),
-                assume_role_policy=iam.pod_identity_trust_policy(),
-                opts=child_of(self, args.provider),
-            )
-            policy = aws.iam.RolePolicy(
-                f"{name}-read",
-                role=role.id,
-                policy=render_s3_read_policy(args.partition, args.source),
-                opts=child_of(self, args.provider),
-            )
-            association = aws.eks.PodIdentityAssociation(
-                f"{name}-identity",
+            self.ready = create_pod_identity(
+                name,
+                self,
+                args.provider,
                 cluster_name=args.cluster_name,
                 namespace=args.namespace,
                 service_account=args.service_account,
-                role_arn=role.arn,
-                opts=child_of(self, args.provider),
+                grant="read",
+                policy=render_s3_read_policy(args.partition, args.source),
             )
-            self.ready = [policy, association]
             self.object_store = s3_addresses(args.region, args.provider)
         else:
             bucket, _ = split_source(args.source)
-            account = gcp.serviceaccount.Account(
-                f"{name}-account",
-                account_id=gcp_account_id(args.service_account),
-                display_name=f"Reads model weights for {args.namespace}/{args.service_account}",
+            identity = create_workload_identity(
+                name,
+                self,
+                args.provider,
                 project=args.project,
-                opts=child_of(self, args.provider),
+                namespace=args.namespace,
+                service_account=args.service_account,
+                account_id=args.service_account,
+                purpose="Reads model weights",
             )
             read = gcp.storage.BucketIAMMember(
                 f"{name}-read",
                 bucket=bucket,
                 role="roles/storage.objectViewer",
-                member=account.member,
+                member=identity.member,
                 condition=render_gcs_read_condition(args.source),
                 opts=child_of(self, args.provider),
             )
-            workload_identity = gcp.serviceaccount.IAMMember(
-                f"{name}-impersonate",
-                service_account_id=account.name,
-                role="roles/iam.workloadIdentityUser",
-                member=(
-                    f"serviceAccount:{args.project}.svc.id.goog"
-                    f"[{args.namespace}/{args.service_account}]"
-                ),
-                opts=child_of(self, args.provider),
-            )
-            self.service_account_annotations = {GKE_SA_ANNOTATION: account.email}
-            self.ready = [read, workload_identity]
+            self.service_account_annotations = identity.annotations
+            self.ready = [read, *identity.ready]
             self.object_store = (
                 pulumi.Output.from_input([PRIVATE_GOOGLE_APIS])
                 if args.private_google_apis
