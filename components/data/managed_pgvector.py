@@ -13,14 +13,18 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_random as random
 
 from components import versions
 from components.data import cnpg, schema_job
 from components.data.cloudsql import create_cloud_sql
 from components.data.pgvector_schema import render_bootstrap_sql
 from components.data.rds import create_rds
-from components.data.store import StoreArgs, create_schema_job, publish_contract
+from components.data.store import (
+    StoreArgs,
+    create_schema_job,
+    password_generator,
+    publish_contract,
+)
 from components.options import child_of
 
 TOKEN = "gpuplatform:data:ManagedPgVector"
@@ -54,15 +58,7 @@ class ManagedPgVector(pulumi.ComponentResource):
         super().__init__(TOKEN, name, None, opts)
         store, production = args.store, args.production
         child = functools.partial(child_of, self, args.k8s_provider)
-        generator = random.Provider(f"{name}-random", opts=pulumi.ResourceOptions(parent=self))
-
-        def generated(purpose: str) -> pulumi.Output[str]:
-            return random.RandomPassword(
-                f"{name}-{purpose}",
-                length=32,
-                special=False,  # connection URIs take it unescaped
-                opts=pulumi.ResourceOptions(parent=self, provider=generator),
-            ).result
+        generated = password_generator(name, self)
 
         app_password = generated("app-password")
         app_secret = k8s.core.v1.Secret(

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_random as random
 
 from components import versions
 from components.addons import helm
@@ -31,6 +30,7 @@ from components.data.store import (
     StoreArgs,
     create_backups,
     create_schema_job,
+    password_generator,
     publish_contract,
 )
 from components.manifests import register_custom
@@ -75,15 +75,7 @@ class PgVector(pulumi.ComponentResource):
         storage_class = create_storage_class(
             f"{name}-storage", self, args.k8s_provider, args.cloud, production, args.depends_on
         )
-        # The stack disables default providers: random gets its own, like every package.
-        generator = random.Provider(f"{name}-random", opts=pulumi.ResourceOptions(parent=self))
-        password = random.RandomPassword(
-            f"{name}-app-password",
-            length=32,
-            # Letters and digits only: the password goes into connection URIs unescaped.
-            special=False,
-            opts=pulumi.ResourceOptions(parent=self, provider=generator),
-        )
+        password = password_generator(name, self)("app-password")
         app_secret = k8s.core.v1.Secret(
             f"{name}-app-secret",
             metadata={
@@ -92,7 +84,7 @@ class PgVector(pulumi.ComponentResource):
                 "labels": {"cnpg.io/reload": "true"},
             },
             type="kubernetes.io/basic-auth",
-            string_data={"username": "rag_app", "password": password.result},
+            string_data={"username": "rag_app", "password": password},
             opts=child(args.depends_on),
         )
 
@@ -155,7 +147,7 @@ class PgVector(pulumi.ComponentResource):
             args,
             contract=lambda namespace: cnpg.render_connection(store, namespace),
             secret_type="kubernetes.io/basic-auth",
-            secret={"username": "rag_app", "password": password.result},
+            secret={"username": "rag_app", "password": password},
             after=[schema],
         )
         self.connection = cnpg.render_output(store)

@@ -19,14 +19,18 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_random as random
 
 from components import versions
 from components.addons import helm
 from components.data import weaviate_jobs as jobs
 from components.data import weaviate_values as wv
 from components.data.storage import create_storage_class
-from components.data.store import StoreArgs, create_backups, publish_contract
+from components.data.store import (
+    StoreArgs,
+    create_backups,
+    password_generator,
+    publish_contract,
+)
 from components.manifests import register_custom
 from components.options import child_of
 
@@ -55,18 +59,10 @@ class Weaviate(pulumi.ComponentResource):
         storage_class = create_storage_class(
             f"{name}-storage", self, args.k8s_provider, args.cloud, production, args.depends_on
         )
-        generator = random.Provider(f"{name}-random", opts=pulumi.ResourceOptions(parent=self))
+        generate = password_generator(name, self)
 
-        def generated(key_name: str) -> pulumi.Output[str]:
-            return random.RandomPassword(
-                f"{name}-{key_name}",
-                length=40,
-                special=False,
-                opts=pulumi.ResourceOptions(parent=self, provider=generator),
-            ).result
-
-        app_key = args.app_key if args.app_key is not None else generated("app-key")
-        reader_key = generated("reader-key")
+        app_key = args.app_key if args.app_key is not None else generate("app-key", length=40)
+        reader_key = generate("reader-key", length=40)
         keys = k8s.core.v1.Secret(
             f"{name}-keys",
             metadata={"name": wv.KEYS_SECRET, "namespace": wv.NAMESPACE},
