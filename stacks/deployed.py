@@ -12,7 +12,8 @@ from typing import Any
 
 import pulumi
 
-from components.data.spec import VectorStoreSpec, change_problems
+from components.data.changes import change_problems
+from components.data.spec import VectorStoreSpec
 from stacks.config import ConfigError
 
 STORE_OUTPUT = "vectorStore"

@@ -25,8 +25,9 @@ from upstream_checks import (
 
 from components import versions
 from components.data import cnpg, schema_job
+from components.data.changes import change_problems
 from components.data.pgvector_schema import render_bootstrap_sql
-from components.data.spec import VectorStoreSpec, change_problems
+from components.data.spec import VectorStoreSpec
 from stacks.config import ConfigError, parse
 from tools.mockdata import PlanMocks
 from tools.mockengine import SECRET, Recording
