@@ -27,6 +27,7 @@ from components.data.spec import vectorizer
 from components.data.weaviate import Weaviate, WeaviateArgs
 from components.gcp.cluster import GkeCluster, GkeClusterArgs
 from components.gcp.node_pool import GkeGpuNodePool, GkeGpuNodePoolArgs
+from components.observability import alert_rules
 from components.observability.prometheus import NAMESPACE as PROMETHEUS_NAMESPACE
 from components.observability.prometheus import Prometheus, PrometheusArgs
 from components.pools import ami_release, resolved_machine_types
@@ -198,6 +199,7 @@ class Platform(pulumi.ComponentResource):
                 spec=config.observability,
                 k8s_provider=provider,
                 chart_version=addons.chart_versions.kube_prometheus_stack,
+                rule_groups=alert_rules.render_groups(config.observability, config.models),
                 depends_on=[*ready, self.base.namespaces[PROMETHEUS_NAMESPACE]],
             ),
             opts=self._child(),

@@ -19,7 +19,7 @@ from harness import (
 )
 from hypothesis import given
 from test_labels import pools as pool_strategy
-from upstream_checks import crd_errors, k8s_errors, vllm_flags, vllm_series
+from upstream_checks import crd_errors, k8s_errors, promql_series, vllm_flags, vllm_series
 
 from components import labels
 from components.gcp.private_apis import PRIVATE_GOOGLE_APIS
@@ -341,22 +341,11 @@ def test_every_vllm_flag_is_one_vllm_accepts() -> None:
         assert not set(flags) & removed
 
 
-def _series(node: Any) -> list[str]:
-    if isinstance(node, promql_parser.VectorSelector):
-        return [node.name]
-    found = []
-    for attr in ("expr", "lhs", "rhs", "param", "vector_selector"):
-        child = getattr(node, attr, None)
-        if child is not None:
-            found += _series(child)
-    for arg in getattr(node, "args", None) or []:
-        found += _series(arg)
-    return found
-
-
 def test_every_promql_series_is_one_vllm_exposes(dev: Recording) -> None:
     triggers = _manifests(dev)["ScaledObject"]["spec"]["triggers"]
-    series = [s for t in triggers for s in _series(promql_parser.parse(t["metadata"]["query"]))]
+    series = [
+        s for t in triggers for s in promql_series(promql_parser.parse(t["metadata"]["query"]))
+    ]
     assert series == ["vllm:num_requests_waiting", "vllm:kv_cache_usage_perc"]
     assert set(series) <= vllm_series()
     assert "vllm:gpu_cache_usage_perc" not in vllm_series(), "removed series must not be used"

@@ -233,6 +233,20 @@ def vllm_flags() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(accepted), frozenset(removed)
 
 
+def promql_series(node: Any) -> list[str]:
+    """The series names a parsed PromQL expression (promql-parser's tree) selects."""
+    if type(node).__name__ == "VectorSelector":
+        return [node.name]
+    found = []
+    for attr in ("expr", "lhs", "rhs", "param", "vector_selector"):
+        child = getattr(node, attr, None)
+        if child is not None:
+            found += promql_series(child)
+    for arg in getattr(node, "args", None) or []:
+        found += promql_series(arg)
+    return found
+
+
 @functools.cache
 def vllm_series() -> frozenset[str]:
     """Every series name vLLM exposes (the exposed_series column of the vendored list)."""

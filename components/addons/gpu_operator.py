@@ -27,6 +27,7 @@ from components.addons import helm
 from components.addons.platform_base import render_namespace
 from components.catalog import Cloud
 from components.labels import MigStrategy
+from components.observability import dcgm_counters
 from components.options import child_of
 from components.pools import NodePoolSpec
 
@@ -92,6 +93,8 @@ def render_gpu_operator_values(
         "migManager": {"enabled": strategy != "none"},
         "dcgmExporter": {
             "enabled": True,
+            # The counters the platform's alerts read (components/observability/dcgm_counters.py).
+            "config": {"name": dcgm_counters.CONFIG_MAP},
             "serviceMonitor": {
                 "enabled": service_monitor,
                 "additionalLabels": dict(labels.PROMETHEUS_SELECTOR),
@@ -128,6 +131,16 @@ def render_dcgm_exporter_values(service_monitor: bool) -> dict[str, Any]:
         },
         # GKE's driver lives on the host, outside any container image.
         "extraHostVolumes": [{"name": "nvidia-install-dir-host", "hostPath": GKE_DRIVER_DIR}],
+        # The platform's counter list, where the chart's default list would be.
+        "extraConfigMapVolumes": [
+            {
+                "name": _DCGM_METRICS_MOUNT["name"],
+                "configMap": {
+                    "name": dcgm_counters.CONFIG_MAP,
+                    "items": [{"key": dcgm_counters.KEY, "path": _DCGM_METRICS_MOUNT["subPath"]}],
+                },
+            }
+        ],
         "extraVolumeMounts": [
             _DCGM_METRICS_MOUNT,
             {"name": "nvidia-install-dir-host", "mountPath": "/usr/local/nvidia", "readOnly": True},
@@ -194,7 +207,17 @@ class GpuOperator(pulumi.ComponentResource):
         namespace = k8s.core.v1.Namespace(
             f"{name}-ns", metadata=manifest["metadata"], opts=child(args.depends_on)
         )
-        ready: list[pulumi.Resource] = [namespace, *args.depends_on]
+        counters = dcgm_counters.render_config_map(NAMESPACE[args.cloud])
+        ready: list[pulumi.Resource] = [
+            namespace,
+            *args.depends_on,
+            k8s.core.v1.ConfigMap(
+                f"{name}-dcgm-metrics",
+                metadata=counters["metadata"],
+                data=counters["data"],
+                opts=child([namespace]),
+            ),
+        ]
         if args.cloud == "aws":
             chart = versions.GPU_OPERATOR_CHART
             values = render_gpu_operator_values(args.pools, args.mig_strategy, args.service_monitor)

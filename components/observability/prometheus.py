@@ -19,6 +19,8 @@ import pulumi_kubernetes as k8s
 from components import labels, versions
 from components.addons import helm
 from components.catalog import Cloud
+from components.manifests import register_custom
+from components.observability import alert_rules
 from components.observability.spec import ObservabilitySpec
 from components.options import child_of
 
@@ -73,6 +75,8 @@ class PrometheusArgs:
     spec: ObservabilitySpec
     k8s_provider: k8s.Provider
     chart_version: str | None = None
+    rule_groups: list[dict[str, Any]] = field(default_factory=list)
+    """The platform's alerting and recording rules (components/observability/alert_rules.py)."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
 
 
@@ -94,4 +98,10 @@ class Prometheus(pulumi.ComponentResource):
             timeout=900,
             opts=child(args.depends_on),
         )
+        if args.rule_groups:
+            register_custom(
+                f"{name}-rules",
+                alert_rules.render_prometheus_rule(NAMESPACE, args.rule_groups),
+                child([self.ready]),
+            )
         self.register_outputs({"namespace": NAMESPACE})

@@ -143,6 +143,15 @@ class ModelSpec(Spec):
             "50 GiB. Changing the size of per-replica caches recreates the model's replicas."
         ),
     )
+    ttft_p95_seconds: float | None = Field(
+        None,
+        gt=0,
+        le=600,
+        description=(
+            "This model's SLO: p95 time to first token in seconds (ModelTTFTAboveSLO). "
+            "Default: observability.alerts.ttftP95Seconds."
+        ),
+    )
     dimensions: int | None = Field(
         None,
         ge=1,

@@ -1,0 +1,50 @@
+"""The platform's PrometheusRule (pure data): GPU health and waste, serving alerts and the
+recording rules they and the dashboards read, in one object the stack's Prometheus selects."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from components import labels
+from components.observability import gpu_rules, serving_rules
+from components.observability.spec import ObservabilitySpec
+from components.serving.spec import ModelSpec
+
+NAME = "gpu-platform"
+
+
+def objectives(
+    spec: ObservabilitySpec, models: Mapping[str, ModelSpec]
+) -> dict[str, tuple[float, int, int]]:
+    """Each model's TTFT p95 SLO (its own, else the stack's), minimum and maximum replicas."""
+    return {
+        name: (
+            model.ttft_p95_seconds or spec.alerts.ttft_p95_seconds,
+            model.min_replicas,
+            model.max_replicas,
+        )
+        for name, model in models.items()
+    }
+
+
+def render_groups(spec: ObservabilitySpec, models: Mapping[str, ModelSpec]) -> list[dict[str, Any]]:
+    return [
+        serving_rules.recording_group(objectives(spec, models)),
+        gpu_rules.health_group(),
+        gpu_rules.waste_group(spec.alerts.gpu_idle_minutes),
+        serving_rules.alert_group(),
+    ]
+
+
+def render_prometheus_rule(namespace: str, groups: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": {
+            "name": NAME,
+            "namespace": namespace,
+            "labels": dict(labels.PROMETHEUS_SELECTOR),
+        },
+        "spec": {"groups": groups},
+    }

@@ -1,0 +1,167 @@
+"""Recording rules and alerts on model serving (pure data), over vLLM's own series (the names in
+vLLM's metric list) and kube-state-metrics'.
+
+Each model's objectives (its TTFT p95 SLO, its minimum and maximum replicas) are recorded as
+constant series labelled with the model's name, so one alert compares every model against its
+own numbers. Latency quantiles, token rates and replica counts are recorded once, so alerts and
+dashboards read cheap series.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from components.observability.gpu_rules import alert
+
+QUANTILES = (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
+LATENCIES = {
+    "ttft": "vllm:time_to_first_token_seconds",
+    "itl": "vllm:inter_token_latency_seconds",
+    "e2e": "vllm:e2e_request_latency_seconds",
+}
+SERVING_NAMESPACE = "inference"
+KV_CACHE_FULL = 0.95
+ERROR_RATIO = 0.05
+# StatefulSets of model servers are named vllm-<model>.
+_MODEL_FROM_STATEFULSET = 'label_replace({series}, "model_name", "$1", "statefulset", "vllm-(.*)")'
+
+
+def _model_series(series: str) -> str:
+    selector = f'{series}{{namespace="{SERVING_NAMESPACE}", statefulset=~"vllm-.*"}}'
+    return _MODEL_FROM_STATEFULSET.format(series=selector)
+
+
+def recording_group(models: Mapping[str, tuple[float, int, int]]) -> dict[str, Any]:
+    """`models`: name -> (TTFT p95 SLO in seconds, minReplicas, maxReplicas)."""
+    rules: list[dict[str, Any]] = []
+    for short, series in LATENCIES.items():
+        for label, q in QUANTILES:
+            rules.append(
+                {
+                    "record": f"model:vllm_{short}_seconds:{label}_5m",
+                    "expr": f"histogram_quantile({q}, sum by (le, model_name) "
+                    f"(rate({series}_bucket[5m])))",
+                }
+            )
+    rules += [
+        {
+            "record": "model:vllm_generation_tokens:rate5m",
+            "expr": "sum by (model_name) (rate(vllm:generation_tokens_total[5m]))",
+        },
+        {
+            "record": "model:vllm_requests:rate5m",
+            "expr": "sum by (model_name) (rate(vllm:request_success_total[5m]))",
+        },
+        {
+            "record": "model:vllm_requests_waiting:sum",
+            "expr": "sum by (model_name) (vllm:num_requests_waiting)",
+        },
+        {
+            "record": "model:replicas:desired",
+            "expr": _model_series("kube_statefulset_replicas"),
+        },
+        {
+            "record": "model:replicas:ready",
+            "expr": _model_series("kube_statefulset_status_replicas_ready"),
+        },
+        {
+            "record": "node:dcgm_gpu_utilization:avg5m",
+            "expr": "avg by (Hostname) (avg_over_time(DCGM_FI_DEV_GPU_UTIL[5m]))",
+        },
+    ]
+    for name, (slo, least, most) in sorted(models.items()):
+        for record, value in (
+            ("model:slo_ttft_p95_seconds", slo),
+            ("model:replicas:min", least),
+            ("model:replicas:max", most),
+        ):
+            rules.append(
+                {"record": record, "expr": f"vector({value})", "labels": {"model_name": name}}
+            )
+    return {"name": "gpu-platform.serving-records", "rules": rules}
+
+
+def alert_group() -> dict[str, Any]:
+    model = "{{ $labels.model_name }}"
+    return {
+        "name": "gpu-platform.serving",
+        "rules": [
+            alert(
+                "ModelQueueingAtMaxReplicas",
+                "model:vllm_requests_waiting:sum > 0"
+                " and on (model_name) model:replicas:desired >= on (model_name)"
+                " model:replicas:max",
+                "10m",
+                "critical",
+                f"{model} is queueing requests at its maximum replicas",
+                "Requests wait and the autoscaler cannot add replicas. Check the model's "
+                "dashboard for a traffic jump or slower requests. Raise maxReplicas (and its "
+                "pool's maxNodes), or shed load upstream.",
+            ),
+            alert(
+                "ModelKVCacheNearlyFull",
+                f"avg by (model_name) (vllm:kv_cache_usage_perc) > {KV_CACHE_FULL}",
+                "10m",
+                "warning",
+                f"{model}'s KV cache is {{{{ $value | humanizePercentage }}}} full",
+                "vLLM is preempting or queueing requests for cache space: latency rises. Check "
+                "the prompt lengths and the concurrency. Lower kvCacheTarget so the autoscaler "
+                "adds replicas earlier, or give each replica more GPU memory.",
+            ),
+            alert(
+                "ModelTTFTAboveSLO",
+                "model:vllm_ttft_seconds:p95_5m > on (model_name) model:slo_ttft_p95_seconds",
+                "15m",
+                "warning",
+                f"{model}'s p95 time to first token is {{{{ $value | humanizeDuration }}}}",
+                "Users wait longer than the model's SLO for the first token. Check the queue, "
+                "the KV-cache usage and the prompt lengths on the model's dashboard. Add "
+                "replicas (minReplicas, queuePerReplica) or shorten maxModelLen.",
+            ),
+            alert(
+                "ModelErrorRateHigh",
+                'sum by (model_name) (rate(vllm:request_success_total{finished_reason="error"}'
+                "[5m])) / on (model_name) model:vllm_requests:rate5m"
+                f" > {ERROR_RATIO}",
+                "10m",
+                "critical",
+                f"{model} fails {{{{ $value | humanizePercentage }}}} of its requests",
+                "vLLM ends requests with an error. Check the server's logs in the inference "
+                "namespace for CUDA or out-of-memory errors, and the GPU alerts of its nodes. "
+                "Roll back a recent change to the model, or replace a faulty node.",
+            ),
+            alert(
+                "ModelServerDown",
+                f'up{{namespace="{SERVING_NAMESPACE}"}} == 0',
+                "5m",
+                "warning",
+                "Model server {{ $labels.pod }} is not answering",
+                "Prometheus cannot scrape the server: it is starting, hung or crashed, and its "
+                "traffic goes to the others. Check the pod's events and logs; a pod stuck loading "
+                "weights points at the model cache or the object store.",
+            ),
+            alert(
+                "ModelBelowMinReplicas",
+                "model:replicas:ready < on (model_name) model:replicas:min",
+                "15m",
+                "critical",
+                f"{model} has {{{{ $value }}}} ready replicas, below its minimum",
+                "Capacity the model needs is missing: replicas cannot be scheduled or do not "
+                "become ready. Check Pending pods in the inference namespace (no GPU node, pool "
+                "at maxNodes, spot capacity gone) and the servers' logs.",
+            ),
+            alert(
+                "ModelIdleAtMinimum",
+                "model:replicas:desired <= on (model_name) model:replicas:min"
+                " and on (model_name) sum by (model_name)"
+                " (increase(vllm:request_success_total[1d])) == 0",
+                "1h",
+                "info",
+                f"{model} has served nothing for a day",
+                "Its minimum replicas keep GPUs busy for no traffic. Check who still needs the "
+                "model (its clients' namespaces, the request history on its dashboard). Lower "
+                "minReplicas (and its pool's minNodes), or remove the model.",
+            ),
+        ],
+    }
