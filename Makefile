@@ -20,7 +20,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .DEFAULT_GOAL := help
-.PHONY: help plan test lint fmt docs bench upstream clean promtool
+.PHONY: help plan test lint fmt docs bench upstream clean prometheus-tools
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -42,16 +42,17 @@ plan: $(SYNCED) ## Offline plan of a stack: resources, cost, findings (no cloud 
 # Tests run in a worker per core (at most 4): each worker pays the SDK imports and the shipped
 # stacks' program runs once, and the rest of the suite splits between them a module at a time
 # (GCP tests together; see tests/conftest.py).
-test: lint promtool ## Lint, then run the test suite
+test: lint prometheus-tools ## Lint, then run the test suite
 	$(RUN) -m pytest -q -n auto --maxprocesses 4
 
-# Prometheus's own rule checker, which the alert tests run: Debian's prometheus package ships it.
+# Prometheus's and Alertmanager's own checkers, which the alert tests run: promtool and amtool,
+# from Debian's prometheus and prometheus-alertmanager packages.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-promtool:
-	@command -v promtool >/dev/null 2>&1 || { \
-		echo "installing promtool (Debian's prometheus package)"; \
+prometheus-tools:
+	@command -v promtool >/dev/null 2>&1 && command -v amtool >/dev/null 2>&1 || { \
+		echo "installing promtool and amtool (Debian's prometheus, prometheus-alertmanager)"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install \
-			-y -qq --no-install-recommends prometheus >/dev/null; }
+			-y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null; }
 
 lint: $(SYNCED) ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check .

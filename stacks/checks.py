@@ -9,8 +9,16 @@ import difflib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from components.observability.spec import receiver_secrets
 from components.serving.hub import gated_by
-from stacks.keys import CONFIG_KEY, HF_TOKEN_KEY, PROJECT, WEAVIATE_API_KEY
+from stacks.keys import (
+    CONFIG_KEY,
+    HF_TOKEN_KEY,
+    PAGERDUTY_ROUTING_KEY,
+    PROJECT,
+    SLACK_WEBHOOK_URL,
+    WEAVIATE_API_KEY,
+)
 
 if TYPE_CHECKING:
     from stacks.config import StackConfig
@@ -79,7 +87,10 @@ def gated_model_problems(config: StackConfig, has_token: bool) -> list[str]:
 
 
 # Config keys that hold credentials: only ever set with `pulumi config set --secret`.
-SECRET_KEYS = (f"{PROJECT}:{HF_TOKEN_KEY}", f"{PROJECT}:{WEAVIATE_API_KEY}")
+SECRET_KEYS = tuple(
+    f"{PROJECT}:{key}"
+    for key in (HF_TOKEN_KEY, WEAVIATE_API_KEY, PAGERDUTY_ROUTING_KEY, SLACK_WEBHOOK_URL)
+)
 
 
 def plaintext_secret_problems(present: Iterable[str], secret: Iterable[str]) -> list[str]:
@@ -95,7 +106,13 @@ def plaintext_secret_problems(present: Iterable[str], secret: Iterable[str]) -> 
 
 
 # Every key of this project's namespace the program reads.
-PROJECT_KEYS = (CONFIG_KEY, HF_TOKEN_KEY, WEAVIATE_API_KEY)
+PROJECT_KEYS = (
+    CONFIG_KEY,
+    HF_TOKEN_KEY,
+    WEAVIATE_API_KEY,
+    PAGERDUTY_ROUTING_KEY,
+    SLACK_WEBHOOK_URL,
+)
 
 
 def unknown_project_key_problems(keys: Iterable[str]) -> list[str]:
@@ -119,3 +136,31 @@ def unknown_project_key_problems(keys: Iterable[str]) -> list[str]:
             f"{', '.join(f'{PROJECT}:{k}' for k in PROJECT_KEYS)}); {fix}"
         )
     return problems
+
+
+def receiver_secret_problems(
+    config: StackConfig, present: Iterable[str]
+) -> tuple[list[str], list[str]]:
+    """(errors for receiver secrets set that no receiver uses, the keys of configured receivers
+    whose secret is not set). `pulumi up` refuses both; the offline plan stands in for the
+    missing ones."""
+    keys = set(present)
+    unused, missing = [], []
+    for name, used in receiver_secrets(config.observability.alerts).items():
+        key = f"{PROJECT}:{name}"
+        if key in keys and not used:
+            unused.append(
+                f"{key}: set, but its receiver is not configured in "
+                f"observability.alerts; remove it (`pulumi config rm {name}`) or configure it"
+            )
+        elif used and key not in keys:
+            missing.append(key)
+    return unused, missing
+
+
+def missing_secret_problem(key: str) -> str:
+    name = key.split(":", 1)[1]
+    return (
+        f"{key}: observability.alerts uses it and it is not set; `pulumi config set --secret "
+        f"{name} <value>`"
+    )

@@ -214,6 +214,9 @@ def load() -> StackConfig:
         raise ConfigError(problems)
     config = parse(pulumi.Config(PROJECT).require_object(CONFIG_KEY))
     problems = checks.gated_model_problems(config, has_token=hf_token() is not None)
+    present = [key for key in checks.SECRET_KEYS if pulumi.runtime.get_config(key) is not None]
+    unused, missing = checks.receiver_secret_problems(config, present)
+    problems += unused + [checks.missing_secret_problem(key) for key in missing]
     if weaviate_api_key() is not None and config.vector_store.engine != "weaviate":
         problems.append(
             f"{PROJECT}:{WEAVIATE_API_KEY}: set, but vectorStore.engine is "
@@ -233,3 +236,8 @@ def weaviate_api_key() -> pulumi.Output[str] | None:
 def hf_token() -> pulumi.Output[str] | None:
     """The Hugging Face token (`pulumi config set --secret hfToken ...`), kept secret, or None."""
     return pulumi.Config(PROJECT).get_secret(HF_TOKEN_KEY)
+
+
+def receiver_secret(key: str) -> pulumi.Output[str] | None:
+    """An alert receiver's credential (`pagerdutyRoutingKey`, `slackWebhookUrl`), or None."""
+    return pulumi.Config(PROJECT).get_secret(key)

@@ -30,6 +30,7 @@ from components.gcp.node_pool import GkeGpuNodePool, GkeGpuNodePoolArgs
 from components.observability import alert_rules
 from components.observability.prometheus import NAMESPACE as PROMETHEUS_NAMESPACE
 from components.observability.prometheus import Prometheus, PrometheusArgs
+from components.observability.spec import receiver_secrets
 from components.pools import ami_release, resolved_machine_types
 from components.serving.vllm_service import NAMESPACE as SERVING_NAMESPACE
 from components.serving.vllm_service import VllmService, VllmServiceArgs, render_url
@@ -199,6 +200,8 @@ class Platform(pulumi.ComponentResource):
                 spec=config.observability,
                 k8s_provider=provider,
                 chart_version=addons.chart_versions.kube_prometheus_stack,
+                production=config.production,
+                receiver_secrets=_receiver_secrets(config),
                 rule_groups=alert_rules.render_groups(config.observability, config.models),
                 depends_on=[*ready, self.base.namespaces[PROMETHEUS_NAMESPACE]],
             ),
@@ -381,6 +384,17 @@ def _network(config: StackConfig, cluster: EksCluster | GkeCluster) -> dict:
             "cluster_security_group_id": cluster.cluster_security_group_id,
         }
     return {"network_id": cluster.network_id, "create_peering": config.cluster.create}
+
+
+def _receiver_secrets(config: StackConfig) -> dict[str, pulumi.Output[str]]:
+    """The configured alert receivers' credentials (config secrets; `load` checked they are
+    set)."""
+    found = {}
+    for key, used in receiver_secrets(config.observability.alerts).items():
+        value = stack_config.receiver_secret(key) if used else None
+        if value is not None:
+            found[key] = value
+    return found
 
 
 def _embedding_models(config: StackConfig) -> list[str]:

@@ -218,9 +218,20 @@ def test_dcgm_service_monitors_carry_the_prometheus_selector(stacks: RecordedSta
     eks = _release(stacks["prod"], "gpu-operator").inputs["values"]["dcgmExporter"][
         "serviceMonitor"
     ]
-    assert eks == {"enabled": True, "additionalLabels": labels.PROMETHEUS_SELECTOR}
+    # Every GPU series names its node as `node`, as kube-prometheus-stack's node alerts do.
+    node = {
+        "sourceLabels": ["__meta_kubernetes_pod_node_name"],
+        "targetLabel": "node",
+        "action": "replace",
+    }
+    expected = {
+        "enabled": True,
+        "additionalLabels": labels.PROMETHEUS_SELECTOR,
+        "relabelings": [node],
+    }
+    assert eks == expected
     gke = render_dcgm_exporter_values(service_monitor=True)["serviceMonitor"]
-    assert gke == {"enabled": True, "additionalLabels": labels.PROMETHEUS_SELECTOR}
+    assert gke == expected
     # Without the prometheus-operator CRDs the chart's ServiceMonitor would fail the install.
     assert render_dcgm_exporter_values(service_monitor=False)["serviceMonitor"]["enabled"] is False
 

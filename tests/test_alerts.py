@@ -9,19 +9,16 @@ kube-state-metrics' and the platform's recording rules."""
 from __future__ import annotations
 
 import csv
-import os
 import re
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import promql_parser
-import pytest
 import yaml
 from harness import platform_config, recorded
-from upstream_checks import UPSTREAM, crd_errors, promql_series, vllm_series
+from upstream_checks import UPSTREAM, crd_errors, prometheus_tool, promql_series, vllm_series
 
 from components import labels
 from components.observability import alert_rules, dcgm_counters
@@ -40,12 +37,7 @@ IDLE_MINUTES = 60
 
 
 def _promtool() -> str:
-    found = shutil.which("promtool")
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("promtool is missing: `make test` installs Debian's prometheus package")
-        pytest.skip("promtool is not installed (make test installs it)")
-    return found
+    return prometheus_tool("promtool")
 
 
 def _groups() -> list[dict[str, Any]]:

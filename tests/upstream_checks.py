@@ -8,6 +8,7 @@ import atexit
 import functools
 import importlib.resources
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 import yaml
 from kubernetes_validate import utils
 from referencing import Registry, Resource
@@ -231,6 +233,18 @@ def vllm_flags() -> tuple[frozenset[str], frozenset[str]]:
         elif line.startswith("--"):
             accepted.add(line.split()[0])
     return frozenset(accepted), frozenset(removed)
+
+
+def prometheus_tool(name: str) -> str:
+    """The path of promtool or amtool, which `make test` installs from Debian's packages; a
+    test without it fails under CI and is skipped elsewhere."""
+    found = shutil.which(name)
+    if found is None:
+        message = f"{name} is missing: `make test` installs it (make prometheus-tools)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
 
 
 def promql_series(node: Any) -> list[str]:

@@ -85,6 +85,16 @@ def build_plan(stack: str, path: Path) -> report.Plan:
         config = stack_config.parse(raw)
     except stack_config.ConfigError as error:
         raise InvalidConfig(str(error)) from None
+    unused, missing = checks.receiver_secret_problems(config, stack_file.config)
+    if unused:
+        raise InvalidConfig(str(stack_config.ConfigError(unused)))
+    # Offline, a receiver's credential the stack file does not hold yet gets a stand-in, and
+    # the plan says that `pulumi up` needs it.
+    stack_file = stack_file.with_stand_ins(missing)
+    unset = [
+        findings.Finding("missing-secret", "warning", None, checks.missing_secret_problem(key))
+        for key in missing
+    ]
     token_key = f"{stack_config.PROJECT}:{stack_config.HF_TOKEN_KEY}"
     gated = checks.gated_model_problems(config, has_token=token_key in stack_file.config)
     if gated:
@@ -107,7 +117,7 @@ def build_plan(stack: str, path: Path) -> report.Plan:
         stack=stack,
         recording=recording,
         cost=estimate,
-        findings=findings.check(recording.resources, stack_file.config),
+        findings=[*unset, *findings.check(recording.resources, stack_file.config)],
         region=cloud.region,
         quotas=tuple(quota_needs(cloud.provider, stack_estimate.effective_pools(config))),
     )

@@ -47,6 +47,15 @@ class StackFile:
     def get(self, key: str, default: Any = None) -> Any:
         return self.config.get(key, default)
 
+    def with_stand_ins(self, keys: list[str]) -> StackFile:
+        """This file with secret stand-ins for `keys` it does not set (offline only)."""
+        added = [key for key in keys if key not in self.config]
+        return StackFile(
+            self.path,
+            {**self.config, **dict.fromkeys(added, OFFLINE_SECRET)},
+            (*self.secret_keys, *added),
+        )
+
 
 def _line(node: yaml.Node) -> int:
     return node.start_mark.line + 1

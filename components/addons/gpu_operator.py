@@ -36,6 +36,13 @@ NAMESPACE = {"aws": "gpu-operator", "gcp": "dcgm-exporter"}
 DEVICE_PLUGIN_CONFIG = "device-plugin-config"
 GKE_DRIVER_DIR = "/home/kubernetes/bin/nvidia"
 GKE_ACCELERATOR_LABEL = "cloud.google.com/gke-accelerator"
+# Every GPU series carries the Kubernetes node it was read on, as `node`, which the node's own
+# alerts carry too (Alertmanager silences a down node's GPU alerts by it).
+NODE_RELABELING = {
+    "sourceLabels": ["__meta_kubernetes_pod_node_name"],
+    "targetLabel": "node",
+    "action": "replace",
+}
 _DCGM_METRICS_MOUNT = {  # the chart's own default mount, kept when adding ours
     "name": "exporter-metrics-volume",
     "mountPath": "/etc/dcgm-exporter/default-counters.csv",
@@ -98,6 +105,7 @@ def render_gpu_operator_values(
             "serviceMonitor": {
                 "enabled": service_monitor,
                 "additionalLabels": dict(labels.PROMETHEUS_SELECTOR),
+                "relabelings": [NODE_RELABELING],
             },
         },
         # Operands run on every GPU node, spot nodes included.
@@ -152,6 +160,7 @@ def render_dcgm_exporter_values(service_monitor: bool) -> dict[str, Any]:
         "serviceMonitor": {
             "enabled": service_monitor,
             "additionalLabels": dict(labels.PROMETHEUS_SELECTOR),
+            "relabelings": [NODE_RELABELING],
         },
     }
 

@@ -20,7 +20,7 @@ from components import labels, versions
 from components.addons import helm
 from components.catalog import Cloud
 from components.manifests import register_custom
-from components.observability import alert_rules
+from components.observability import alert_rules, alertmanager
 from components.observability.spec import ObservabilitySpec
 from components.options import child_of
 
@@ -28,7 +28,40 @@ TOKEN = "gpuplatform:observability:Prometheus"
 NAMESPACE = "observability"
 
 
-def render_prometheus_values(cloud: Cloud, spec: ObservabilitySpec) -> dict[str, Any]:
+def render_alertmanager_values(spec: ObservabilitySpec, production: bool) -> dict[str, Any]:
+    """Alertmanager when a receiver is configured: the platform's routing, its receivers'
+    credentials from a mounted Secret, on the system nodes; two replicas with storage for its
+    silences in production."""
+    if not alertmanager.enabled(spec.alerts):
+        return {"enabled": False}
+    alertmanager_spec: dict[str, Any] = {
+        "secrets": [alertmanager.SECRET],
+        "nodeSelector": labels.node_selector(labels.SYSTEM_POOL),
+        "replicas": 2 if production else 1,
+        "resources": {
+            "requests": {"cpu": "50m", "memory": "128Mi"},
+            "limits": {"memory": "256Mi"},
+        },
+    }
+    if production:
+        alertmanager_spec["storage"] = {
+            "volumeClaimTemplate": {
+                "spec": {
+                    "accessModes": ["ReadWriteOnce"],
+                    "resources": {"requests": {"storage": "2Gi"}},
+                }
+            }
+        }
+    return {
+        "enabled": True,
+        "config": alertmanager.render_config(spec.alerts),
+        "alertmanagerSpec": alertmanager_spec,
+    }
+
+
+def render_prometheus_values(
+    cloud: Cloud, spec: ObservabilitySpec, production: bool = False
+) -> dict[str, Any]:
     selector = {"matchLabels": dict(labels.PROMETHEUS_SELECTOR)}
     system = labels.node_selector(labels.SYSTEM_POOL)
     return {
@@ -36,7 +69,7 @@ def render_prometheus_values(cloud: Cloud, spec: ObservabilitySpec) -> dict[str,
         # The chart's own monitors carry the label too, so one selector picks up everything.
         "commonLabels": dict(labels.PROMETHEUS_SELECTOR),
         "grafana": {"enabled": False},
-        "alertmanager": {"enabled": False},
+        "alertmanager": render_alertmanager_values(spec, production),
         "kubeControllerManager": {"enabled": False},
         "kubeScheduler": {"enabled": False},
         "kubeEtcd": {"enabled": False},
@@ -75,6 +108,9 @@ class PrometheusArgs:
     spec: ObservabilitySpec
     k8s_provider: k8s.Provider
     chart_version: str | None = None
+    production: bool = False
+    receiver_secrets: dict[str, pulumi.Output[str]] = field(default_factory=dict)
+    """Alert receivers' credentials, by config secret key (`pagerdutyRoutingKey`, ...)."""
     rule_groups: list[dict[str, Any]] = field(default_factory=list)
     """The platform's alerting and recording rules (components/observability/alert_rules.py)."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
@@ -89,14 +125,26 @@ class Prometheus(pulumi.ComponentResource):
     def __init__(self, name: str, args: PrometheusArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TOKEN, name, None, opts)
         child = functools.partial(child_of, self, args.k8s_provider)
+        credentials: list[pulumi.Resource] = []
+        if alertmanager.enabled(args.spec.alerts):
+            keys = alertmanager.secret_keys(args.spec.alerts)
+            credentials.append(
+                k8s.core.v1.Secret(
+                    f"{name}-alert-receivers",
+                    metadata={"name": alertmanager.SECRET, "namespace": NAMESPACE},
+                    type="Opaque",
+                    string_data={key: args.receiver_secrets[name_] for name_, key in keys.items()},
+                    opts=child(args.depends_on),
+                )
+            )
         self.ready = helm.release(
             f"{name}-release",
             chart=versions.KUBE_PROMETHEUS_STACK_CHART,
             version=args.chart_version,
             namespace=NAMESPACE,
-            values=render_prometheus_values(args.cloud, args.spec),
+            values=render_prometheus_values(args.cloud, args.spec, args.production),
             timeout=900,
-            opts=child(args.depends_on),
+            opts=child([*args.depends_on, *credentials]),
         )
         if args.rule_groups:
             register_custom(
