@@ -106,11 +106,21 @@ def test_every_values_key_exists_upstream(stacks: RecordedStacks, stack: str) ->
             templates = (charts_dir() / REFERENCE_CHART[chart] / "templates").glob("*.yaml")
             assert any(reference in t.read_text() for t in templates), (chart, path)
             functools.reduce(lambda node, part: node[part], parents, values).pop(key, None)
-        nfd = values.pop("node-feature-discovery", None)
+        # A vendored subchart's values are checked against its own values.yaml.
+        root = charts_dir() / REFERENCE_CHART[chart]
+        subcharts = {
+            key: values.pop(key)
+            for key in list(values)
+            if (root / "charts" / key / "values.yaml").is_file()
+        }
         assert unknown_keys(values, chart_values(REFERENCE_CHART[chart])) == [], chart
-        if nfd is not None:
-            subchart = load(charts_dir() / "gpu-operator/charts/node-feature-discovery/values.yaml")
-            assert unknown_keys(nfd, subchart) == []
+        for key, sub in subcharts.items():
+            # The parent's section of a subchart (its `enabled` switch, say) counts too.
+            known = merge(
+                chart_values(REFERENCE_CHART[chart]).get(key) or {},
+                load(root / "charts" / key / "values.yaml"),
+            )
+            assert unknown_keys(sub, known) == [], key
         checked += 1
     # dev and prod: GPU Operator, KEDA, Prometheus, cluster-autoscaler and CloudNativePG;
     # gcp-dev: the DCGM exporter, KEDA, Prometheus and Weaviate.

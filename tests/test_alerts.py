@@ -27,9 +27,18 @@ from stacks.config import parse
 
 PROMETHEUS_RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
 # kube-state-metrics series the rules read (its statefulset collector, on by default).
-KUBE_STATE_METRICS = frozenset(
-    {"kube_statefulset_replicas", "kube_statefulset_status_replicas_ready"}
-)
+
+
+def _kube_state_metrics() -> frozenset[str]:
+    """The metric names kube-state-metrics documents for its node, pod and statefulset
+    collectors (the first column of its docs' tables, at the chart's release)."""
+    names = set()
+    for doc in (UPSTREAM / "metrics" / "kube-state-metrics").glob("*.md"):
+        names |= set(re.findall(r"^\|\s*(kube_[a-z_]+)\s*\|", doc.read_text(), re.MULTILINE))
+    return frozenset(names)
+
+
+KUBE_STATE_METRICS = _kube_state_metrics()
 PROMETHEUS_BUILTIN = frozenset({"up"})
 # The test's models: name -> (TTFT p95 SLO seconds, minReplicas, maxReplicas).
 MODELS = {"m1": (2.0, 1, 2)}
@@ -143,6 +152,7 @@ def test_every_expression_parses_and_reads_only_series_that_exist() -> None:
             assert set(series) <= known, (rule.get("alert") or rule["record"], set(series) - known)
             used |= set(series)
     assert {"DCGM_FI_DEV_ECC_DBE_VOL_TOTAL", "vllm:kv_cache_usage_perc"} <= used
+    assert {"kube_statefulset_replicas", "kube_node_labels"} <= used & KUBE_STATE_METRICS
 
 
 def test_every_alert_says_how_bad_what_it_means_and_what_to_do() -> None:
@@ -549,6 +559,40 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
 ]
 
 
+# Recording rules with a worked example: two GPUs on a node of pool l4-spot at 20 % and 60 %,
+# one GPU on a node of no platform pool.
+POOL_UTILISATION = {
+    "interval": "1m",
+    "input_series": [
+        {"series": 'DCGM_FI_DEV_GPU_UTIL{gpu="0", node="node-a"}', "values": "20x10"},
+        {"series": 'DCGM_FI_DEV_GPU_UTIL{gpu="1", node="node-a"}', "values": "60x10"},
+        {"series": 'DCGM_FI_DEV_GPU_UTIL{gpu="0", node="node-b"}', "values": "90x10"},
+        {
+            "series": 'kube_node_labels{node="node-a", label_gpuplatform_io_pool="l4-spot"}',
+            "values": "1x10",
+        },
+        {"series": 'kube_node_labels{node="node-b"}', "values": "1x10"},
+    ],
+    "promql_expr_test": [
+        {
+            "expr": "pool:dcgm_gpu_utilization:avg5m",
+            "eval_time": "6m",
+            "exp_samples": [
+                {"labels": 'pool:dcgm_gpu_utilization:avg5m{pool="l4-spot"}', "value": 40}
+            ],
+        },
+        {
+            "expr": "node:dcgm_gpu_utilization:avg5m",
+            "eval_time": "6m",
+            "exp_samples": [
+                {"labels": 'node:dcgm_gpu_utilization:avg5m{node="node-a"}', "value": 40},
+                {"labels": 'node:dcgm_gpu_utilization:avg5m{node="node-b"}', "value": 90},
+            ],
+        },
+    ],
+}
+
+
 def test_every_alert_has_a_case_that_fires_and_one_that_stays_silent() -> None:
     assert sorted(name for name, _, _ in CASES) == sorted(_alerts())
 
@@ -560,6 +604,7 @@ def test_promtool_fires_each_alert_on_its_series_and_only_there() -> None:
         rules.write_text(yaml.safe_dump({"groups": _groups()}, sort_keys=False))
         tests = Path(directory) / "tests.yaml"
         cases = [case for _, fires, silent in CASES for case in (fires, silent)]
+        cases.append(POOL_UTILISATION)
         tests.write_text(
             yaml.safe_dump(
                 {"rule_files": [rules.name], "evaluation_interval": "1m", "tests": cases},

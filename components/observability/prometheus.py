@@ -76,6 +76,9 @@ def render_prometheus_values(
         # GKE's Dataplane V2 replaces kube-proxy.
         "kubeProxy": {"enabled": cloud == "aws"},
         "prometheusOperator": {"nodeSelector": system},
+        # Node pool labels on kube_node_labels, so GPU series (which name their node) can be
+        # summed per pool.
+        "kube-state-metrics": {"metricLabelsAllowlist": [f"nodes=[{labels.POOL_LABEL}]"]},
         "prometheus": {
             "prometheusSpec": {
                 "serviceMonitorSelector": selector,

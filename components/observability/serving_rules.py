@@ -67,7 +67,19 @@ def recording_group(models: Mapping[str, tuple[float, int, int]]) -> dict[str, A
         },
         {
             "record": "node:dcgm_gpu_utilization:avg5m",
-            "expr": "avg by (Hostname) (avg_over_time(DCGM_FI_DEV_GPU_UTIL[5m]))",
+            "expr": "avg by (node) (avg_over_time(DCGM_FI_DEV_GPU_UTIL[5m]))",
+        },
+        {
+            # Each GPU node's pool (kube-state-metrics publishes the node label).
+            "record": "node:pool:info",
+            "expr": "max by (node, pool) (label_replace("
+            'kube_node_labels{label_gpuplatform_io_pool!=""}, '
+            '"pool", "$1", "label_gpuplatform_io_pool", "(.+)"))',
+        },
+        {
+            "record": "pool:dcgm_gpu_utilization:avg5m",
+            "expr": "avg by (pool) (avg_over_time(DCGM_FI_DEV_GPU_UTIL[5m])"
+            " * on (node) group_left (pool) node:pool:info)",
         },
     ]
     for name, (slo, least, most) in sorted(models.items()):

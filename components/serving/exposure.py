@@ -10,6 +10,10 @@ from components.serving.spec import ModelSpec
 from components.serving.workload import PORT, app_labels
 
 CLIENT_LABEL = labels.INFERENCE_CLIENT_LABEL
+# Prometheus' name for the pod label gpuplatform.io/pool (non-alphanumerics become `_`).
+POOL_META_LABEL = "__meta_kubernetes_pod_label_" + labels.POOL_LABEL.replace(".", "_").replace(
+    "/", "_"
+)
 MONITORING_NAMESPACE = "observability"
 
 
@@ -123,7 +127,29 @@ def render_pod_monitor(name: str, namespace: str) -> dict:
         },
         "spec": {
             "selector": {"matchLabels": app_labels(name)},
-            "podMetricsEndpoints": [{"port": "http", "path": "/metrics", "interval": "15s"}],
+            "podMetricsEndpoints": [
+                {
+                    "port": "http",
+                    "path": "/metrics",
+                    "interval": "15s",
+                    # Every series names the pool it runs on and the model, as `pool` and
+                    # `model`, so rules and dashboards slice GPU and model series alike.
+                    "relabelings": [
+                        {
+                            "sourceLabels": [POOL_META_LABEL],
+                            "targetLabel": "pool",
+                            "action": "replace",
+                        }
+                    ],
+                    "metricRelabelings": [
+                        {
+                            "sourceLabels": ["model_name"],
+                            "targetLabel": "model",
+                            "action": "replace",
+                        }
+                    ],
+                }
+            ],
         },
     }
 
