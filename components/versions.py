@@ -36,6 +36,10 @@ VLLM_IMAGE = (
     "vllm/vllm-openai:v0.21.0"
     "@sha256:a230095847e93bd4df9888b33dab956fa9504537b828a23657d2b26fed57b5c9"
 )
+# Grafana as the kube-prometheus-stack chart's grafana subchart (12.11.1) runs it: its
+# appVersion, set explicitly so the image is pinned in the platform's values. The dashboards are
+# built with grafana-foundation-sdk's build for Grafana "next" (1769699241), the one for 12+.
+GRAFANA_VERSION = "13.2.0"
 KUBE_PROMETHEUS_STACK_CHART = (
     "kube-prometheus-stack",
     "88.5.3",

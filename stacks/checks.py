@@ -13,6 +13,7 @@ from components.observability.spec import receiver_secrets
 from components.serving.hub import gated_by
 from stacks.keys import (
     CONFIG_KEY,
+    GRAFANA_ADMIN_PASSWORD,
     HF_TOKEN_KEY,
     PAGERDUTY_ROUTING_KEY,
     PROJECT,
@@ -89,7 +90,13 @@ def gated_model_problems(config: StackConfig, has_token: bool) -> list[str]:
 # Config keys that hold credentials: only ever set with `pulumi config set --secret`.
 SECRET_KEYS = tuple(
     f"{PROJECT}:{key}"
-    for key in (HF_TOKEN_KEY, WEAVIATE_API_KEY, PAGERDUTY_ROUTING_KEY, SLACK_WEBHOOK_URL)
+    for key in (
+        HF_TOKEN_KEY,
+        WEAVIATE_API_KEY,
+        PAGERDUTY_ROUTING_KEY,
+        SLACK_WEBHOOK_URL,
+        GRAFANA_ADMIN_PASSWORD,
+    )
 )
 
 
@@ -112,6 +119,7 @@ PROJECT_KEYS = (
     WEAVIATE_API_KEY,
     PAGERDUTY_ROUTING_KEY,
     SLACK_WEBHOOK_URL,
+    GRAFANA_ADMIN_PASSWORD,
 )
 
 

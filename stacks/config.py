@@ -28,7 +28,13 @@ from components.serving.spec import ModelName, ModelSpec
 from components.spec import Problem, Spec, check, raise_problems
 from stacks import checks, rules
 from stacks.errors import format_errors
-from stacks.keys import CONFIG_KEY, HF_TOKEN_KEY, PROJECT, WEAVIATE_API_KEY
+from stacks.keys import (
+    CONFIG_KEY,
+    GRAFANA_ADMIN_PASSWORD,
+    HF_TOKEN_KEY,
+    PROJECT,
+    WEAVIATE_API_KEY,
+)
 
 _ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{0,19}$", re.ASCII)
 
@@ -217,6 +223,14 @@ def load() -> StackConfig:
     present = [key for key in checks.SECRET_KEYS if pulumi.runtime.get_config(key) is not None]
     unused, missing = checks.receiver_secret_problems(config, present)
     problems += unused + [checks.missing_secret_problem(key) for key in missing]
+    if (
+        pulumi.Config(PROJECT).get_secret(GRAFANA_ADMIN_PASSWORD) is not None
+        and not config.observability.grafana
+    ):
+        problems.append(
+            f"{PROJECT}:{GRAFANA_ADMIN_PASSWORD}: set, but observability.grafana is false; "
+            f"remove it (`pulumi config rm {GRAFANA_ADMIN_PASSWORD}`)"
+        )
     if weaviate_api_key() is not None and config.vector_store.engine != "weaviate":
         problems.append(
             f"{PROJECT}:{WEAVIATE_API_KEY}: set, but vectorStore.engine is "
@@ -241,3 +255,9 @@ def hf_token() -> pulumi.Output[str] | None:
 def receiver_secret(key: str) -> pulumi.Output[str] | None:
     """An alert receiver's credential (`pagerdutyRoutingKey`, `slackWebhookUrl`), or None."""
     return pulumi.Config(PROJECT).get_secret(key)
+
+
+def grafana_admin_password() -> pulumi.Output[str] | None:
+    """Grafana's admin password (`pulumi config set --secret grafanaAdminPassword ...`), or
+    None to have one generated."""
+    return pulumi.Config(PROJECT).get_secret(GRAFANA_ADMIN_PASSWORD)

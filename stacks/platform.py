@@ -202,6 +202,7 @@ class Platform(pulumi.ComponentResource):
                 chart_version=addons.chart_versions.kube_prometheus_stack,
                 production=config.production,
                 receiver_secrets=_receiver_secrets(config),
+                grafana_admin_password=stack_config.grafana_admin_password(),
                 rule_groups=alert_rules.render_groups(config.observability, config.models),
                 depends_on=[*ready, self.base.namespaces[PROMETHEUS_NAMESPACE]],
             ),

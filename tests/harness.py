@@ -175,14 +175,17 @@ def dev_variant_config() -> dict[str, Any]:
 
 @functools.cache
 def dev_variant() -> tuple[Recording, WatchingMocks]:
-    """The program run of `dev_variant_config()` with a token, once per session, and what it
-    asked the mocks. Shared: never mutate it."""
+    """The program run of `dev_variant_config()` with a token and a Grafana admin password,
+    once per session, and what it asked the mocks. Shared: never mutate it."""
     mocks = WatchingMocks()
     recording = run_main(
         dev_variant_config(),
         stack="dev",
-        extra_config={f"{PROJECT}:{HF_TOKEN_KEY}": HF_TOKEN},
-        secret_keys=(f"{PROJECT}:{HF_TOKEN_KEY}",),
+        extra_config={
+            f"{PROJECT}:{HF_TOKEN_KEY}": HF_TOKEN,
+            f"{PROJECT}:grafanaAdminPassword": "a-grafana-password",
+        },
+        secret_keys=(f"{PROJECT}:{HF_TOKEN_KEY}", f"{PROJECT}:grafanaAdminPassword"),
         engine_mocks=mocks,
     )
     return recording, mocks

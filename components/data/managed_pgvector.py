@@ -22,10 +22,10 @@ from components.data.rds import create_rds
 from components.data.store import (
     StoreArgs,
     create_schema_job,
-    password_generator,
     publish_contract,
 )
 from components.options import child_of
+from components.passwords import password_generator
 
 TOKEN = "gpuplatform:data:ManagedPgVector"
 ADMIN_SECRET = "vector-store-admin"

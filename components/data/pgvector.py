@@ -30,11 +30,11 @@ from components.data.store import (
     StoreArgs,
     create_backups,
     create_schema_job,
-    password_generator,
     publish_contract,
 )
 from components.manifests import register_custom
 from components.options import child_of
+from components.passwords import password_generator
 
 TOKEN = "gpuplatform:data:PgVector"
 # CloudNativePG generates the superuser's password into this Secret (enableSuperuserAccess).

@@ -9,7 +9,6 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_random as random
 
 from components import labels
 from components.catalog import Cloud
@@ -50,23 +49,6 @@ class Backups:
     """`s3://bucket` or `gs://bucket`; None without backups."""
     ready: list[pulumi.Resource]
     service_account_annotations: dict[str, pulumi.Output[str]]
-
-
-def password_generator(name: str, parent: pulumi.Resource) -> Callable[..., pulumi.Output[str]]:
-    """`generate(purpose, length=32)`: a password Pulumi generates once and keeps, secret, in
-    its state (`<name>-<purpose>`), of letters and digits only, as connection URIs and headers
-    take them unescaped. The stack disables default providers: random gets its own."""
-    provider = random.Provider(f"{name}-random", opts=pulumi.ResourceOptions(parent=parent))
-
-    def generate(purpose: str, length: int = 32) -> pulumi.Output[str]:
-        return random.RandomPassword(
-            f"{name}-{purpose}",
-            length=length,
-            special=False,
-            opts=pulumi.ResourceOptions(parent=parent, provider=provider),
-        ).result
-
-    return generate
 
 
 def create_backups(

@@ -28,11 +28,11 @@ from components.data.storage import create_storage_class
 from components.data.store import (
     StoreArgs,
     create_backups,
-    password_generator,
     publish_contract,
 )
 from components.manifests import register_custom
 from components.options import child_of
+from components.passwords import password_generator
 
 TOKEN = "gpuplatform:data:Weaviate"
 JOB_TIMEOUT = f"{jobs.WAIT_SECONDS // 60}m"

@@ -20,9 +20,10 @@ from components import labels, versions
 from components.addons import helm
 from components.catalog import Cloud
 from components.manifests import register_custom
-from components.observability import alert_rules, alertmanager
+from components.observability import alert_rules, alertmanager, dashboards
 from components.observability.spec import ObservabilitySpec
 from components.options import child_of
+from components.passwords import password_generator
 
 TOKEN = "gpuplatform:observability:Prometheus"
 NAMESPACE = "observability"
@@ -59,6 +60,38 @@ def render_alertmanager_values(spec: ObservabilitySpec, production: bool) -> dic
     }
 
 
+GRAFANA_ADMIN_SECRET = "grafana-admin"
+
+
+def render_grafana_values(spec: ObservabilitySpec) -> dict[str, Any]:
+    """Grafana on the system nodes with its admin credentials from a Secret, the chart's
+    dashboards and the platform's (sidecar-loaded ConfigMaps of this namespace)."""
+    if not spec.grafana:
+        return {"enabled": False}
+    return {
+        "enabled": True,
+        "image": {"tag": versions.GRAFANA_VERSION},
+        "admin": {
+            "existingSecret": GRAFANA_ADMIN_SECRET,
+            "userKey": "admin-user",
+            "passwordKey": "admin-password",
+        },
+        "nodeSelector": labels.node_selector(labels.SYSTEM_POOL),
+        "resources": {
+            "requests": {"cpu": "100m", "memory": "256Mi"},
+            "limits": {"memory": "512Mi"},
+        },
+        "sidecar": {
+            "dashboards": {
+                "enabled": True,
+                "label": next(iter(dashboards.SIDECAR_LABEL)),
+                "labelValue": next(iter(dashboards.SIDECAR_LABEL.values())),
+                "searchNamespace": NAMESPACE,
+            }
+        },
+    }
+
+
 def render_prometheus_values(
     cloud: Cloud, spec: ObservabilitySpec, production: bool = False
 ) -> dict[str, Any]:
@@ -68,7 +101,7 @@ def render_prometheus_values(
         "crds": {"enabled": True},
         # The chart's own monitors carry the label too, so one selector picks up everything.
         "commonLabels": dict(labels.PROMETHEUS_SELECTOR),
-        "grafana": {"enabled": False},
+        "grafana": render_grafana_values(spec),
         "alertmanager": render_alertmanager_values(spec, production),
         "kubeControllerManager": {"enabled": False},
         "kubeScheduler": {"enabled": False},
@@ -113,6 +146,8 @@ class PrometheusArgs:
     chart_version: str | None = None
     production: bool = False
     receiver_secrets: dict[str, pulumi.Output[str]] = field(default_factory=dict)
+    grafana_admin_password: pulumi.Output[str] | None = None
+    """From config; generated when None."""
     """Alert receivers' credentials, by config secret key (`pagerdutyRoutingKey`, ...)."""
     rule_groups: list[dict[str, Any]] = field(default_factory=list)
     """The platform's alerting and recording rules (components/observability/alert_rules.py)."""
@@ -140,6 +175,19 @@ class Prometheus(pulumi.ComponentResource):
                     opts=child(args.depends_on),
                 )
             )
+        if args.spec.grafana:
+            password = args.grafana_admin_password or password_generator(name, self)(
+                "grafana-admin-password"
+            )
+            credentials.append(
+                k8s.core.v1.Secret(
+                    f"{name}-grafana-admin",
+                    metadata={"name": GRAFANA_ADMIN_SECRET, "namespace": NAMESPACE},
+                    type="Opaque",
+                    string_data={"admin-user": "admin", "admin-password": password},
+                    opts=child(args.depends_on),
+                )
+            )
         self.ready = helm.release(
             f"{name}-release",
             chart=versions.KUBE_PROMETHEUS_STACK_CHART,
@@ -149,6 +197,15 @@ class Prometheus(pulumi.ComponentResource):
             timeout=900,
             opts=child([*args.depends_on, *credentials]),
         )
+        if args.spec.grafana:
+            for dashboard_name in dashboards.DASHBOARDS:
+                board = dashboards.render_config_map(dashboard_name, NAMESPACE)
+                k8s.core.v1.ConfigMap(
+                    f"{name}-dashboard-{dashboard_name}",
+                    metadata=board["metadata"],
+                    data=board["data"],
+                    opts=child(args.depends_on),
+                )
         if args.rule_groups:
             register_custom(
                 f"{name}-rules",

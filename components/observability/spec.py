@@ -66,6 +66,13 @@ class ObservabilitySpec(Spec):
         50, alias="storageGiB", ge=10, le=10000, description="Prometheus volume size in GiB."
     )
 
+    grafana: bool = Field(
+        True,
+        description=(
+            "Run Grafana with the platform's dashboards (GPU fleet, model serving); its admin "
+            "password is the config secret `grafanaAdminPassword`, or generated."
+        ),
+    )
     alerts: AlertsSpec = Field(
         default_factory=AlertsSpec,
         description=(
