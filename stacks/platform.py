@@ -27,7 +27,7 @@ from components.data.spec import vectorizer
 from components.data.weaviate import Weaviate, WeaviateArgs
 from components.gcp.cluster import GkeCluster, GkeClusterArgs
 from components.gcp.node_pool import GkeGpuNodePool, GkeGpuNodePoolArgs
-from components.observability import alert_rules
+from components.observability import alert_rules, cost_rules
 from components.observability.prometheus import NAMESPACE as PROMETHEUS_NAMESPACE
 from components.observability.prometheus import Prometheus, PrometheusArgs
 from components.observability.spec import receiver_secrets
@@ -39,6 +39,7 @@ from components.serving.weights_access import ModelWeightsAccess, ModelWeightsAc
 from stacks import config as stack_config
 from stacks import deployed
 from stacks.config import PROJECT, StackConfig
+from stacks.estimate import estimate
 
 TOKEN = "gpuplatform:index:Platform"
 HF_TOKEN_SECRET = "hf-token"
@@ -203,7 +204,9 @@ class Platform(pulumi.ComponentResource):
                 production=config.production,
                 receiver_secrets=_receiver_secrets(config),
                 grafana_admin_password=stack_config.grafana_admin_password(),
-                rule_groups=alert_rules.render_groups(config.observability, config.models),
+                rule_groups=alert_rules.render_groups(
+                    config.observability, config.models, _gpu_unit_prices(config)
+                ),
                 depends_on=[*ready, self.base.namespaces[PROMETHEUS_NAMESPACE]],
             ),
             opts=self._child(),
@@ -385,6 +388,21 @@ def _network(config: StackConfig, cluster: EksCluster | GkeCluster) -> dict:
             "cluster_security_group_id": cluster.cluster_security_group_id,
         }
     return {"network_id": cluster.network_id, "create_peering": config.cluster.create}
+
+
+def _gpu_unit_prices(config: StackConfig) -> dict[tuple[str, str], float]:
+    """Each pool's price per GPU unit, from the stack's own cost estimate."""
+    node_prices = {
+        item.name: item.usd_per_node_hour
+        for item in estimate(config).items
+        if item.kind == "node-pool"
+    }
+    return cost_rules.unit_prices(
+        config.cloud.provider,
+        config.node_pools,
+        labels.mig_strategy(config.node_pools),
+        node_prices,
+    )
 
 
 def _receiver_secrets(config: StackConfig) -> dict[str, pulumi.Output[str]]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import promql_parser
+import pytest
 import yaml
 from harness import platform_config, recorded
 from upstream_checks import UPSTREAM, crd_errors, prometheus_tool, promql_series, vllm_series
@@ -24,6 +25,7 @@ from components import labels
 from components.observability import alert_rules, dcgm_counters
 from components.observability.spec import ObservabilitySpec
 from stacks.config import parse
+from stacks.estimate import estimate
 
 PROMETHEUS_RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
 # kube-state-metrics series the rules read (its statefulset collector, on by default).
@@ -49,10 +51,15 @@ def _promtool() -> str:
     return prometheus_tool("promtool")
 
 
+# The test's pool price per GPU unit (USD per hour).
+UNIT_PRICES = {("l4-spot", "nvidia_com_gpu"): 0.25}
+
+
 def _groups() -> list[dict[str, Any]]:
     spec = ObservabilitySpec(alerts={"gpuIdleMinutes": IDLE_MINUTES})
     return [
         alert_rules.serving_rules.recording_group(MODELS),
+        alert_rules.cost_rules.cost_group(UNIT_PRICES),
         alert_rules.gpu_rules.health_group(),
         alert_rules.gpu_rules.waste_group(spec.alerts.gpu_idle_minutes),
         alert_rules.serving_rules.alert_group(),
@@ -153,6 +160,7 @@ def test_every_expression_parses_and_reads_only_series_that_exist() -> None:
             used |= set(series)
     assert {"DCGM_FI_DEV_ECC_DBE_VOL_TOTAL", "vllm:kv_cache_usage_perc"} <= used
     assert {"kube_statefulset_replicas", "kube_node_labels"} <= used & KUBE_STATE_METRICS
+    assert "kube_pod_container_resource_requests" in used
 
 
 def test_every_alert_says_how_bad_what_it_means_and_what_to_do() -> None:
@@ -190,6 +198,17 @@ def test_the_stacks_install_the_rules_where_prometheus_selects_them() -> None:
     config = parse(platform_config("prod"))
     slo = alert_rules.objectives(config.observability, config.models)
     assert slo["qwen-72b"] == (2.0, 2, 4)
+    # GPU prices per pool unit from the stack's own estimate: a p5.48xlarge node's hour over its
+    # eight GPUs; the MIG pool's node over its sixteen 3g.40gb slices.
+    groups = {g["name"]: g for g in recorded("prod").one(PROMETHEUS_RULE).inputs["spec"]["groups"]}
+    prices = {
+        r["labels"]["pool"]: float(r["expr"].removeprefix("vector(").removesuffix(")"))
+        for r in groups["gpu-platform.cost"]["rules"]
+        if r["record"] == "pool:gpu_unit_hourly_cost_usd"
+    }
+    items = {i.name: i for i in estimate(config).items}
+    assert prices["h100-reserved"] == pytest.approx(items["h100-reserved"].usd_per_node_hour / 8)
+    assert prices["a100-mig"] == pytest.approx(items["a100-mig"].usd_per_node_hour / 16)
 
 
 # --- promtool ------------------------------------------------------------------------------
@@ -593,6 +612,54 @@ POOL_UTILISATION = {
 }
 
 
+# GPU cost, worked: two one-GPU nodes of pool l4-spot at 0.25 USD an hour each; a model server
+# asks for one GPU on node-a, node-b's sits idle. CPU requests are not priced here.
+GPU_COST = {
+    "interval": "1m",
+    "input_series": [
+        *(
+            {
+                "series": f'kube_node_labels{{node="{n}", label_gpuplatform_io_pool="l4-spot"}}',
+                "values": "1x5",
+            }
+            for n in ("node-a", "node-b")
+        ),
+        *(
+            {
+                "series": f'kube_node_status_capacity{{node="{n}", resource="nvidia_com_gpu", '
+                'unit="integer"}',
+                "values": "1x5",
+            }
+            for n in ("node-a", "node-b")
+        ),
+        {
+            "series": 'kube_pod_container_resource_requests{namespace="inference", '
+            'pod="vllm-m1-0", container="vllm", node="node-a", resource="nvidia_com_gpu", '
+            'unit="integer"}',
+            "values": "1x5",
+        },
+        {
+            "series": 'kube_pod_container_resource_requests{namespace="inference", '
+            'pod="vllm-m1-0", container="vllm", node="node-a", resource="cpu", unit="core"}',
+            "values": "4x5",
+        },
+    ],
+    "promql_expr_test": [
+        {
+            "expr": expr,
+            "eval_time": "2m",
+            "exp_samples": [{"labels": f"{expr}{{{labels_}}}", "value": value}],
+        }
+        for expr, labels_, value in (
+            ("namespace:gpu_cost_usd_per_hour", 'namespace="inference"', 0.25),
+            ("model:gpu_cost_usd_per_hour", 'model_name="m1"', 0.25),
+            ("pool:gpu_cost_usd_per_hour", 'pool="l4-spot"', 0.5),
+            ("pool:gpu_idle_cost_usd_per_hour", 'pool="l4-spot"', 0.25),
+        )
+    ],
+}
+
+
 def test_every_alert_has_a_case_that_fires_and_one_that_stays_silent() -> None:
     assert sorted(name for name, _, _ in CASES) == sorted(_alerts())
 
@@ -604,7 +671,7 @@ def test_promtool_fires_each_alert_on_its_series_and_only_there() -> None:
         rules.write_text(yaml.safe_dump({"groups": _groups()}, sort_keys=False))
         tests = Path(directory) / "tests.yaml"
         cases = [case for _, fires, silent in CASES for case in (fires, silent)]
-        cases.append(POOL_UTILISATION)
+        cases += [POOL_UTILISATION, GPU_COST]
         tests.write_text(
             yaml.safe_dump(
                 {"rule_files": [rules.name], "evaluation_interval": "1m", "tests": cases},

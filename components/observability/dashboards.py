@@ -5,7 +5,8 @@ the chart's dashboard sidecar as ConfigMaps.
 - GPU fleet: utilisation per pool and node, memory, power, temperature, throttling, errors and
   the GPU alerts firing;
 - Model serving: per model requests, queue, latency quantiles (time to first token,
-  inter-token, end to end), tokens per second, KV cache, replicas against their bounds.
+  inter-token, end to end), tokens per second, KV cache, replicas against their bounds;
+- GPU cost: spend per namespace, per model and per pool, and what idle GPUs cost.
 
 Panels read the recording rules where one exists (components/observability/serving_rules.py),
 so a dashboard stays cheap to load. The generated JSON is kept in `dashboards/` for review;
@@ -247,9 +248,56 @@ def model_serving() -> dashboard.Dashboard:
     )
 
 
+def gpu_cost() -> dashboard.Dashboard:
+    """What the GPUs cost, from the cost rules (components/observability/cost_rules.py)."""
+    month = 730  # hours, as the stack's cost estimate counts them
+    return (
+        _dashboard("GPU cost", "gpu-platform-gpu-cost")
+        .with_row(dashboard.Row("Spend"))
+        .with_panel(
+            _panel(
+                "GPU spend per namespace",
+                "currencyUSD",
+                [("namespace:gpu_cost_usd_per_hour", "{{namespace}}")],
+                "USD per hour of the GPUs the namespace's pods ask for, at the stack's prices.",
+            )
+        )
+        .with_panel(
+            _panel(
+                "GPU spend per model",
+                "currencyUSD",
+                [("model:gpu_cost_usd_per_hour", "{{model_name}}")],
+                "USD per hour of each model's replicas' GPUs.",
+            )
+        )
+        .with_panel(
+            _panel(
+                "GPU spend per pool",
+                "currencyUSD",
+                [
+                    ("pool:gpu_cost_usd_per_hour", "{{pool}} running"),
+                    ("pool:gpu_idle_cost_usd_per_hour", "{{pool}} idle"),
+                ],
+                "USD per hour of the pool's running GPUs, and of those no pod asks for.",
+            )
+        )
+        .with_panel(
+            _panel(
+                "Month at this rate",
+                "currencyUSD",
+                [
+                    (f"sum(pool:gpu_cost_usd_per_hour) * {month}", "all GPUs"),
+                    (f"sum(pool:gpu_idle_cost_usd_per_hour) * {month}", "idle GPUs"),
+                ],
+            )
+        )
+    )
+
+
 DASHBOARDS: dict[str, Callable[[], dashboard.Dashboard]] = {
     "gpu-fleet": gpu_fleet,
     "model-serving": model_serving,
+    "gpu-cost": gpu_cost,
 }
 
 
