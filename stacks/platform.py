@@ -205,7 +205,10 @@ class Platform(pulumi.ComponentResource):
                 receiver_secrets=_receiver_secrets(config),
                 grafana_admin_password=stack_config.grafana_admin_password(),
                 rule_groups=alert_rules.render_groups(
-                    config.observability, config.models, _gpu_unit_prices(config)
+                    config.observability,
+                    config.models,
+                    _gpu_unit_prices(config),
+                    config.node_pools,
                 ),
                 depends_on=[*ready, self.base.namespaces[PROMETHEUS_NAMESPACE]],
             ),

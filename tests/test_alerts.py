@@ -52,7 +52,12 @@ def _promtool() -> str:
 
 
 # The test's pool price per GPU unit (USD per hour).
-UNIT_PRICES = {("l4-spot", "nvidia_com_gpu"): 0.25}
+UNIT_PRICES = {("l4-spot", "nvidia_com_gpu"): 0.25, ("h100-reserved", "nvidia_com_gpu"): 2.0}
+
+
+def _pools() -> dict[str, Any]:
+    """prod's pools: h100-reserved (reserved, at most 2 nodes), h100-spot (spot, 2), ..."""
+    return dict(parse(platform_config("prod")).node_pools)
 
 
 def _groups() -> list[dict[str, Any]]:
@@ -60,6 +65,7 @@ def _groups() -> list[dict[str, Any]]:
     return [
         alert_rules.serving_rules.recording_group(MODELS),
         alert_rules.cost_rules.cost_group(UNIT_PRICES),
+        alert_rules.capacity_rules.capacity_group(_pools()),
         alert_rules.gpu_rules.health_group(),
         alert_rules.gpu_rules.waste_group(spec.alerts.gpu_idle_minutes),
         alert_rules.serving_rules.alert_group(),
@@ -658,6 +664,79 @@ GPU_COST = {
         )
     ],
 }
+
+
+def _pool_nodes(pool: str, count: int, created: str = "100") -> list[tuple[str, str]]:
+    series = []
+    for index in range(count):
+        node = f"{pool}-{index}"
+        series += [
+            (f'kube_node_labels{{node="{node}", label_gpuplatform_io_pool="{pool}"}}', "1x400"),
+            (f'kube_node_created{{node="{node}"}}', f"{created}x400"),
+        ]
+    return series
+
+
+PENDING_POD = [
+    ('kube_pod_status_phase{namespace="inference", pod="vllm-m1-1", phase="Pending"}', "1x20"),
+    (
+        'kube_pod_container_resource_requests{namespace="inference", pod="vllm-m1-1", '
+        'container="vllm", node="", resource="nvidia_com_gpu", unit="integer"}',
+        "4x20",
+    ),
+    (
+        'kube_pod_labels{namespace="inference", pod="vllm-m1-1", '
+        'label_gpuplatform_io_pool="h100-spot"}',
+        "1x20",
+    ),
+]
+RESERVED_NODE = [
+    *_pool_nodes("h100-reserved", 1),
+    (
+        'kube_node_status_capacity{node="h100-reserved-0", resource="nvidia_com_gpu", '
+        'unit="integer"}',
+        "8x400",
+    ),
+]
+CASES += [
+    (
+        # A replica waits for GPUs in h100-spot, which runs its maximum of two nodes; then one.
+        "GPUPodsPendingAtMaxNodes",
+        _case(
+            "GPUPodsPendingAtMaxNodes",
+            [*PENDING_POD, *_pool_nodes("h100-spot", 2)],
+            "12m",
+            [{"pool": "h100-spot"}],
+            value="1",
+        ),
+        _case("GPUPodsPendingAtMaxNodes", [*PENDING_POD, *_pool_nodes("h100-spot", 1)], "12m", []),
+    ),
+    (
+        # Six new nodes in h100-spot (at most 2 at once) in six hours; then five.
+        "SpotPoolChurning",
+        _case("SpotPoolChurning", _pool_nodes("h100-spot", 6), "40m", [{"pool": "h100-spot"}], "6"),
+        _case("SpotPoolChurning", _pool_nodes("h100-spot", 5), "40m", []),
+    ),
+    (
+        # Eight reserved GPUs nobody asks for, at 2 USD an hour each; then all in use.
+        "ReservedGPUsUnused",
+        _case("ReservedGPUsUnused", RESERVED_NODE, "370m", [{"pool": "h100-reserved"}], value="16"),
+        _case(
+            "ReservedGPUsUnused",
+            [
+                *RESERVED_NODE,
+                (
+                    'kube_pod_container_resource_requests{namespace="inference", '
+                    'pod="vllm-m2-0", container="vllm", node="h100-reserved-0", '
+                    'resource="nvidia_com_gpu", unit="integer"}',
+                    "8x400",
+                ),
+            ],
+            "370m",
+            [],
+        ),
+    ),
+]
 
 
 def test_every_alert_has_a_case_that_fires_and_one_that_stays_silent() -> None:

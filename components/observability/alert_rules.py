@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from components import labels
-from components.observability import cost_rules, gpu_rules, serving_rules
+from components.observability import capacity_rules, cost_rules, gpu_rules, serving_rules
 from components.observability.spec import ObservabilitySpec
+from components.pools import NodePoolSpec
 from components.serving.spec import ModelSpec
 
 NAME = "gpu-platform"
@@ -32,12 +33,14 @@ def render_groups(
     spec: ObservabilitySpec,
     models: Mapping[str, ModelSpec],
     gpu_unit_prices: Mapping[tuple[str, str], float] | None = None,
+    pools: Mapping[str, NodePoolSpec] | None = None,
 ) -> list[dict[str, Any]]:
     """Every group; `gpu_unit_prices` (cost_rules.unit_prices) adds GPU cost per namespace,
-    model and pool."""
+    model and pool, and `pools` the capacity alerts."""
     return [
         serving_rules.recording_group(objectives(spec, models)),
         *([cost_rules.cost_group(gpu_unit_prices)] if gpu_unit_prices else []),
+        *([capacity_rules.capacity_group(pools)] if pools else []),
         gpu_rules.health_group(),
         gpu_rules.waste_group(spec.alerts.gpu_idle_minutes),
         serving_rules.alert_group(),

@@ -109,9 +109,14 @@ def render_prometheus_values(
         # GKE's Dataplane V2 replaces kube-proxy.
         "kubeProxy": {"enabled": cloud == "aws"},
         "prometheusOperator": {"nodeSelector": system},
-        # Node pool labels on kube_node_labels, so GPU series (which name their node) can be
-        # summed per pool.
-        "kube-state-metrics": {"metricLabelsAllowlist": [f"nodes=[{labels.POOL_LABEL}]"]},
+        # Pool labels on kube_node_labels and kube_pod_labels, so GPU series (which name their
+        # node) sum per pool, and a Pending pod names the pool it waits for.
+        "kube-state-metrics": {
+            "metricLabelsAllowlist": [
+                f"nodes=[{labels.POOL_LABEL}]",
+                f"pods=[{labels.POOL_LABEL}]",
+            ]
+        },
         "prometheus": {
             "prometheusSpec": {
                 "serviceMonitorSelector": selector,
