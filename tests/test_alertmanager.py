@@ -104,6 +104,16 @@ def _values(stack: str) -> dict[str, Any]:
 
 def test_dev_runs_no_alertmanager_and_prod_routes_to_its_receivers() -> None:
     assert _values("dev") == {"enabled": False}
+    # dev's Prometheus is the smaller one.
+    memory = {
+        stack: next(
+            r
+            for r in recorded(stack).of_type("kubernetes:helm.sh/v3:Release")
+            if r.inputs["chart"] == "kube-prometheus-stack"
+        ).inputs["values"]["prometheus"]["prometheusSpec"]["resources"]["limits"]["memory"]
+        for stack in ("dev", "prod")
+    }
+    assert memory == {"dev": "2Gi", "prod": "4Gi"}
     prod = _values("prod")
     assert prod["enabled"] is True
     assert prod["config"] == alertmanager.render_config(BOTH)

@@ -133,10 +133,12 @@ def render_prometheus_values(
                         }
                     }
                 },
-                "resources": {
-                    "requests": {"cpu": "500m", "memory": "2Gi"},
-                    "limits": {"memory": "4Gi"},
-                },
+                # Production keeps more series (more nodes, models, longer retention).
+                "resources": (
+                    {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"memory": "4Gi"}}
+                    if production
+                    else {"requests": {"cpu": "200m", "memory": "1Gi"}, "limits": {"memory": "2Gi"}}
+                ),
                 "nodeSelector": system,
             }
         },
