@@ -69,3 +69,4 @@ WEAVIATE_VERSION = "1.38.2"
 # library only): the pinned PostgreSQL 17 image, which ships python3, so no further image is
 # pulled or pinned.
 BOOTSTRAP_PYTHON_IMAGE = POSTGRES_IMAGES["17"]
+OPENCOST_CHART = ("opencost", "2.5.17", "https://opencost.github.io/opencost-helm-chart")

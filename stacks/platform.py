@@ -13,7 +13,7 @@ import pulumi_aws as aws
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from components import labels
+from components import catalog, labels
 from components.addons.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
 from components.addons.gpu_operator import GpuOperator, GpuOperatorArgs
 from components.addons.keda import Keda, KedaArgs
@@ -27,7 +27,7 @@ from components.data.spec import vectorizer
 from components.data.weaviate import Weaviate, WeaviateArgs
 from components.gcp.cluster import GkeCluster, GkeClusterArgs
 from components.gcp.node_pool import GkeGpuNodePool, GkeGpuNodePoolArgs
-from components.observability import alert_rules, cost_rules
+from components.observability import alert_rules, cost_rules, opencost
 from components.observability.prometheus import NAMESPACE as PROMETHEUS_NAMESPACE
 from components.observability.prometheus import Prometheus, PrometheusArgs
 from components.observability.spec import receiver_secrets
@@ -204,6 +204,8 @@ class Platform(pulumi.ComponentResource):
                 production=config.production,
                 receiver_secrets=_receiver_secrets(config),
                 grafana_admin_password=stack_config.grafana_admin_password(),
+                cluster_name=cluster.cluster_name,
+                opencost_prices=_opencost_prices(config),
                 rule_groups=alert_rules.render_groups(
                     config.observability,
                     config.models,
@@ -391,6 +393,20 @@ def _network(config: StackConfig, cluster: EksCluster | GkeCluster) -> dict:
             "cluster_security_group_id": cluster.cluster_security_group_id,
         }
     return {"network_id": cluster.network_id, "create_peering": config.cluster.create}
+
+
+def _opencost_prices(config: StackConfig) -> dict:
+    """OpenCost's price list from the system nodes' hourly price (override or catalog)."""
+    cloud = config.cloud.provider
+    machine = config.cluster.system_nodes.instance_type or catalog.SYSTEM_MACHINE_TYPE[cloud]
+    listed = catalog.cpu_machine_type(cloud, machine)
+    hourly = config.pricing.hourly_usd.get(
+        machine, listed.on_demand_usd_per_hour if listed else 0.0
+    )
+    discount = config.pricing.spot_discount
+    return opencost.price_list(
+        cloud, machine, hourly, catalog.PRICES.spot_discount if discount is None else discount
+    )
 
 
 def _gpu_unit_prices(config: StackConfig) -> dict[tuple[str, str], float]:

@@ -41,6 +41,7 @@ REFERENCE_CHART = {
     "cluster-autoscaler": "cluster-autoscaler",
     "cloudnative-pg": "cloudnative-pg",
     "weaviate": "weaviate",
+    "opencost": "opencost",
 }
 
 
@@ -93,6 +94,7 @@ def test_every_values_key_exists_upstream(stacks: RecordedStacks, stack: str) ->
             versions.KUBE_PROMETHEUS_STACK_CHART[1],
             versions.CLOUDNATIVE_PG_CHART[1],
             versions.WEAVIATE_CHART[1],
+            versions.OPENCOST_CHART[1],
             *(r.chart for r in k8s_versions.CLUSTER_AUTOSCALER.values()),
         }
         # gpu-operator's Chart.yaml carries placeholders at its release tag (v26.7.0).
@@ -122,9 +124,9 @@ def test_every_values_key_exists_upstream(stacks: RecordedStacks, stack: str) ->
             )
             assert unknown_keys(sub, known) == [], key
         checked += 1
-    # dev and prod: GPU Operator, KEDA, Prometheus, cluster-autoscaler and CloudNativePG;
-    # gcp-dev: the DCGM exporter, KEDA, Prometheus and Weaviate.
-    assert checked == (4 if stack == "gcp-dev" else 5), "every release of the stack is checked"
+    # dev: GPU Operator, KEDA, Prometheus, cluster-autoscaler and CloudNativePG; prod also
+    # OpenCost; gcp-dev: the DCGM exporter, KEDA, Prometheus, OpenCost and Weaviate.
+    assert checked == {"dev": 5, "prod": 6, "gcp-dev": 5}[stack], "every release is checked"
 
 
 def test_nfd_values_pass_the_subchart_schema(stacks: RecordedStacks) -> None:
@@ -155,6 +157,7 @@ def test_gke_gets_only_a_dcgm_exporter_reading_gkes_driver(stacks: RecordedStack
         "dcgm-exporter",
         "keda",
         "kube-prometheus-stack",
+        "opencost",
         "weaviate",  # the example's vector store
     ]
     values = _release(gke, "dcgm-exporter").inputs["values"]

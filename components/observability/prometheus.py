@@ -20,7 +20,7 @@ from components import labels, versions
 from components.addons import helm
 from components.catalog import Cloud
 from components.manifests import register_custom
-from components.observability import alert_rules, alertmanager, dashboards
+from components.observability import alert_rules, alertmanager, dashboards, opencost
 from components.observability.spec import ObservabilitySpec
 from components.options import child_of
 from components.passwords import password_generator
@@ -155,6 +155,10 @@ class PrometheusArgs:
     receiver_secrets: dict[str, pulumi.Output[str]] = field(default_factory=dict)
     grafana_admin_password: pulumi.Output[str] | None = None
     """From config; generated when None."""
+    cluster_name: pulumi.Input[str] = ""
+    """OpenCost's cluster id."""
+    opencost_prices: dict[str, Any] = field(default_factory=dict)
+    """OpenCost's custom price list (opencost.price_list)."""
     """Alert receivers' credentials, by config secret key (`pagerdutyRoutingKey`, ...)."""
     rule_groups: list[dict[str, Any]] = field(default_factory=list)
     """The platform's alerting and recording rules (components/observability/alert_rules.py)."""
@@ -213,6 +217,17 @@ class Prometheus(pulumi.ComponentResource):
                     data=board["data"],
                     opts=child(args.depends_on),
                 )
+        if args.spec.cost_report:
+            helm.release(
+                f"{name}-opencost",
+                chart=versions.OPENCOST_CHART,
+                namespace=NAMESPACE,
+                values=pulumi.Output.from_input(args.cluster_name).apply(
+                    lambda cluster: opencost.render_values(cluster, args.opencost_prices)
+                ),
+                timeout=600,
+                opts=child([self.ready, *args.depends_on]),
+            )
         if args.rule_groups:
             register_custom(
                 f"{name}-rules",

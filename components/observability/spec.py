@@ -73,6 +73,13 @@ class ObservabilitySpec(Spec):
             "password is the config secret `grafanaAdminPassword`, or generated."
         ),
     )
+    cost_report: bool = Field(
+        True,
+        description=(
+            "Run OpenCost for CPU, memory and storage cost per namespace and pod (GPU cost per "
+            "namespace, model and pool comes from the platform's own rules either way)."
+        ),
+    )
     alerts: AlertsSpec = Field(
         default_factory=AlertsSpec,
         description=(
