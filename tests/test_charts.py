@@ -14,7 +14,7 @@ import pytest
 from harness import kubernetes_version, recorded
 from upstream_checks import charts_dir, k8s_errors, load, packaged, render_chart
 
-from components import versions
+from components import labels, versions
 from components.addons.platform_base import PSA
 from tools import findings
 from tools.mockengine import Recording, Registration
@@ -177,3 +177,38 @@ def test_the_gpu_operator_chart_renders_as_nvidia_publishes_it() -> None:
     chart = load(packaged("gpu-operator") / "Chart.yaml")
     assert chart["version"] == chart["appVersion"] == versions.GPU_OPERATOR_CHART[1]
     assert load(charts_dir() / "gpu-operator" / "Chart.yaml")["appVersion"] == "main-latest"
+
+
+MONITOR_KINDS = ("ServiceMonitor", "PodMonitor", "PrometheusRule")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_prometheus_selects_every_monitor_and_rule_the_stack_installs(stack: str) -> None:
+    """The stack's Prometheus selects monitors and rules by one label (labels.PROMETHEUS_SELECTOR):
+    every one the program creates or a chart renders carries it, so none is left unscraped."""
+    values = next(
+        r.inputs["values"]
+        for r in recorded(stack).of_type(RELEASE)
+        if r.inputs["chart"] == "kube-prometheus-stack"
+    )["prometheus"]["prometheusSpec"]
+    for key in ("serviceMonitorSelector", "podMonitorSelector", "ruleSelector"):
+        assert values[key] == {"matchLabels": labels.PROMETHEUS_SELECTOR}
+    assert values["serviceMonitorNamespaceSelector"] == values["podMonitorNamespaceSelector"] == {}
+    found = [
+        (r.key, r.inputs["metadata"].get("labels") or {})
+        for r in recorded(stack).resources
+        if r.inputs.get("kind") in MONITOR_KINDS
+    ]
+    found += [
+        (f"{chart}: {m['kind']} {m['metadata']['name']}", m["metadata"].get("labels") or {})
+        for chart, _, objects in rendered(stack)
+        for m in objects
+        if m["kind"] in MONITOR_KINDS
+    ]
+    assert len(found) >= 4
+    unselected = [
+        key
+        for key, found_labels in found
+        if not labels.PROMETHEUS_SELECTOR.items() <= found_labels.items()
+    ]
+    assert unselected == []

@@ -81,6 +81,7 @@ def render_grafana_values(spec: ObservabilitySpec) -> dict[str, Any]:
             "requests": {"cpu": "100m", "memory": "256Mi"},
             "limits": {"memory": "512Mi"},
         },
+        "serviceMonitor": {"labels": dict(labels.PROMETHEUS_SELECTOR)},
         "sidecar": {
             "dashboards": {
                 "enabled": True,
@@ -115,7 +116,12 @@ def render_prometheus_values(
             "metricLabelsAllowlist": [
                 f"nodes=[{labels.POOL_LABEL}]",
                 f"pods=[{labels.POOL_LABEL}]",
-            ]
+            ],
+            # Subcharts do not get commonLabels: their monitors need the selector themselves.
+            "prometheus": {"monitor": {"additionalLabels": dict(labels.PROMETHEUS_SELECTOR)}},
+        },
+        "prometheus-node-exporter": {
+            "prometheus": {"monitor": {"additionalLabels": dict(labels.PROMETHEUS_SELECTOR)}}
         },
         "prometheus": {
             "prometheusSpec": {
