@@ -114,6 +114,21 @@ def test_dev_runs_no_alertmanager_and_prod_routes_to_its_receivers() -> None:
         for stack in ("dev", "prod")
     }
     assert memory == {"dev": "2Gi", "prod": "4Gi"}
+    # dev keeps three days on a small volume; prod the default fortnight on 50 GiB.
+    spec = {
+        stack: next(
+            r
+            for r in recorded(stack).of_type("kubernetes:helm.sh/v3:Release")
+            if r.inputs["chart"] == "kube-prometheus-stack"
+        ).inputs["values"]["prometheus"]["prometheusSpec"]
+        for stack in ("dev", "prod")
+    }
+    assert [spec[s]["retention"] for s in ("dev", "prod")] == ["3d", "15d"]
+    claims = [
+        spec[s]["storageSpec"]["volumeClaimTemplate"]["spec"]["resources"]["requests"]["storage"]
+        for s in ("dev", "prod")
+    ]
+    assert claims == ["10Gi", "50Gi"]
     prod = _values("prod")
     assert prod["enabled"] is True
     assert prod["config"] == alertmanager.render_config(BOTH)
