@@ -13,7 +13,7 @@ import pulumi_aws as aws
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from components import catalog, labels
+from components import labels
 from components.addons.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
 from components.addons.gpu_operator import GpuOperator, GpuOperatorArgs
 from components.addons.keda import Keda, KedaArgs
@@ -27,19 +27,17 @@ from components.data.spec import vectorizer
 from components.data.weaviate import Weaviate, WeaviateArgs
 from components.gcp.cluster import GkeCluster, GkeClusterArgs
 from components.gcp.node_pool import GkeGpuNodePool, GkeGpuNodePoolArgs
-from components.observability import alert_rules, cost_rules, opencost
+from components.observability import alert_rules
 from components.observability.prometheus import NAMESPACE as PROMETHEUS_NAMESPACE
 from components.observability.prometheus import Prometheus, PrometheusArgs
-from components.observability.spec import receiver_secrets
 from components.pools import ami_release, resolved_machine_types
 from components.serving.vllm_service import NAMESPACE as SERVING_NAMESPACE
 from components.serving.vllm_service import VllmService, VllmServiceArgs, render_url
 from components.serving.vllm_service import resource_name as vllm_resource_name
 from components.serving.weights_access import ModelWeightsAccess, ModelWeightsAccessArgs
 from stacks import config as stack_config
-from stacks import deployed
+from stacks import deployed, derived
 from stacks.config import PROJECT, StackConfig
-from stacks.estimate import estimate
 
 TOKEN = "gpuplatform:index:Platform"
 HF_TOKEN_SECRET = "hf-token"
@@ -190,7 +188,7 @@ class Platform(pulumi.ComponentResource):
                 addons.gpu_quota,
                 provider,
                 ready,
-                inference_clients=inference_clients(config),
+                inference_clients=derived.inference_clients(config),
             ),
             opts=self._child(),
         )
@@ -202,14 +200,14 @@ class Platform(pulumi.ComponentResource):
                 k8s_provider=provider,
                 chart_version=addons.chart_versions.kube_prometheus_stack,
                 production=config.production,
-                receiver_secrets=_receiver_secrets(config),
+                receiver_secrets=derived.receiver_credentials(config),
                 grafana_admin_password=stack_config.grafana_admin_password(),
                 cluster_name=cluster.cluster_name,
-                opencost_prices=_opencost_prices(config),
+                opencost_prices=derived.opencost_prices(config),
                 rule_groups=alert_rules.render_groups(
                     config.observability,
                     config.models,
-                    _gpu_unit_prices(config),
+                    derived.gpu_unit_prices(config),
                     config.node_pools,
                 ),
                 depends_on=[*ready, self.base.namespaces[PROMETHEUS_NAMESPACE]],
@@ -356,7 +354,7 @@ class Platform(pulumi.ComponentResource):
             self.vector_store = ManagedPgVector(
                 f"{name}-vectors",
                 ManagedPgVectorArgs(
-                    environment=config.environment, **common, **_network(config, cluster)
+                    environment=config.environment, **common, **derived.network(config, cluster)
                 ),
                 opts=self._child(),
             )
@@ -368,7 +366,7 @@ class Platform(pulumi.ComponentResource):
                 opts=self._child(),
             )
             return
-        model = vectorizer(store, _embedding_models(config))
+        model = vectorizer(store, derived.embedding_models(config))
         self.vector_store = Weaviate(
             f"{name}-weaviate",
             WeaviateArgs(
@@ -380,71 +378,6 @@ class Platform(pulumi.ComponentResource):
                 parent=self, depends_on=[self.models[model]] if model else None
             ),
         )
-
-
-def _network(config: StackConfig, cluster: EksCluster | GkeCluster) -> dict:
-    """Where a managed database goes: the EKS cluster's VPC, private subnets and security
-    group, or the GKE cluster's network (peered for private services access only when the
-    stack created it)."""
-    if isinstance(cluster, EksCluster):
-        return {
-            "vpc_id": cluster.vpc_id,
-            "subnet_ids": cluster.subnet_ids(()),
-            "cluster_security_group_id": cluster.cluster_security_group_id,
-        }
-    return {"network_id": cluster.network_id, "create_peering": config.cluster.create}
-
-
-def _opencost_prices(config: StackConfig) -> dict:
-    """OpenCost's price list from the system nodes' hourly price (override or catalog)."""
-    cloud = config.cloud.provider
-    machine = config.cluster.system_nodes.instance_type or catalog.SYSTEM_MACHINE_TYPE[cloud]
-    listed = catalog.cpu_machine_type(cloud, machine)
-    hourly = config.pricing.hourly_usd.get(
-        machine, listed.on_demand_usd_per_hour if listed else 0.0
-    )
-    discount = config.pricing.spot_discount
-    return opencost.price_list(
-        cloud, machine, hourly, catalog.PRICES.spot_discount if discount is None else discount
-    )
-
-
-def _gpu_unit_prices(config: StackConfig) -> dict[tuple[str, str], float]:
-    """Each pool's price per GPU unit, from the stack's own cost estimate."""
-    node_prices = {
-        item.name: item.usd_per_node_hour
-        for item in estimate(config).items
-        if item.kind == "node-pool"
-    }
-    return cost_rules.unit_prices(
-        config.cloud.provider,
-        config.node_pools,
-        labels.mig_strategy(config.node_pools),
-        node_prices,
-    )
-
-
-def _receiver_secrets(config: StackConfig) -> dict[str, pulumi.Output[str]]:
-    """The configured alert receivers' credentials (config secrets; `load` checked they are
-    set)."""
-    found = {}
-    for key, used in receiver_secrets(config.observability.alerts).items():
-        value = stack_config.receiver_secret(key) if used else None
-        if value is not None:
-            found[key] = value
-    return found
-
-
-def _embedding_models(config: StackConfig) -> list[str]:
-    return [name for name, model in config.models.items() if model.task == "embed"]
-
-
-def inference_clients(config: StackConfig) -> tuple[str, ...]:
-    """Platform namespaces whose pods call model servers: `data`, when Weaviate embeds text
-    with a served model."""
-    if vectorizer(config.vector_store, _embedding_models(config)):
-        return (DATA_NAMESPACE,)
-    return ()
 
 
 def build(config: StackConfig) -> Platform:

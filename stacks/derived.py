@@ -1,0 +1,83 @@
+"""What the Platform derives from the stack config for its components (pure, except reading
+the config's secrets): where a managed database goes, the prices the cost rules and OpenCost
+use, the alert receivers' credentials, and which namespaces call model servers."""
+
+from __future__ import annotations
+
+import pulumi
+
+from components import catalog, labels
+from components.aws.cluster import EksCluster
+from components.data.cnpg import NAMESPACE as DATA_NAMESPACE
+from components.data.spec import vectorizer
+from components.gcp.cluster import GkeCluster
+from components.observability import cost_rules, opencost
+from components.observability.spec import receiver_secrets
+from stacks import config as stack_config
+from stacks.config import StackConfig
+from stacks.estimate import estimate
+
+
+def network(config: StackConfig, cluster: EksCluster | GkeCluster) -> dict:
+    """Where a managed database goes: the EKS cluster's VPC, private subnets and security
+    group, or the GKE cluster's network (peered for private services access only when the
+    stack created it)."""
+    if isinstance(cluster, EksCluster):
+        return {
+            "vpc_id": cluster.vpc_id,
+            "subnet_ids": cluster.subnet_ids(()),
+            "cluster_security_group_id": cluster.cluster_security_group_id,
+        }
+    return {"network_id": cluster.network_id, "create_peering": config.cluster.create}
+
+
+def opencost_prices(config: StackConfig) -> dict:
+    """OpenCost's price list from the system nodes' hourly price (override or catalog)."""
+    cloud = config.cloud.provider
+    machine = config.cluster.system_nodes.instance_type or catalog.SYSTEM_MACHINE_TYPE[cloud]
+    listed = catalog.cpu_machine_type(cloud, machine)
+    hourly = config.pricing.hourly_usd.get(
+        machine, listed.on_demand_usd_per_hour if listed else 0.0
+    )
+    discount = config.pricing.spot_discount
+    return opencost.price_list(
+        cloud, machine, hourly, catalog.PRICES.spot_discount if discount is None else discount
+    )
+
+
+def gpu_unit_prices(config: StackConfig) -> dict[tuple[str, str], float]:
+    """Each pool's price per GPU unit, from the stack's own cost estimate."""
+    node_prices = {
+        item.name: item.usd_per_node_hour
+        for item in estimate(config).items
+        if item.kind == "node-pool"
+    }
+    return cost_rules.unit_prices(
+        config.cloud.provider,
+        config.node_pools,
+        labels.mig_strategy(config.node_pools),
+        node_prices,
+    )
+
+
+def receiver_credentials(config: StackConfig) -> dict[str, pulumi.Output[str]]:
+    """The configured alert receivers' credentials (config secrets; `load` checked they are
+    set)."""
+    found = {}
+    for key, used in receiver_secrets(config.observability.alerts).items():
+        value = stack_config.receiver_secret(key) if used else None
+        if value is not None:
+            found[key] = value
+    return found
+
+
+def embedding_models(config: StackConfig) -> list[str]:
+    return [name for name, model in config.models.items() if model.task == "embed"]
+
+
+def inference_clients(config: StackConfig) -> tuple[str, ...]:
+    """Platform namespaces whose pods call model servers: `data`, when Weaviate embeds text
+    with a served model."""
+    if vectorizer(config.vector_store, embedding_models(config)):
+        return (DATA_NAMESPACE,)
+    return ()
