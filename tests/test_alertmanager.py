@@ -82,10 +82,11 @@ def test_credentials_are_files_of_a_mounted_secret_never_config() -> None:
 
 def test_a_broken_or_down_node_holds_back_its_other_alerts() -> None:
     broken, down = alertmanager.render_config(BOTH)["inhibit_rules"]
-    assert broken["equal"] == ["Hostname"]
+    assert broken["equal"] == ["node"]
     assert broken["target_matchers"] == ['severity=~"warning|info"']
     # kube-prometheus-stack's node alerts name the node as `node`; every GPU series is
-    # relabelled to carry it too (components/addons/gpu_operator.py NODE_RELABELING).
+    # relabelled to carry it too (components/addons/gpu_operator.py NODE_RELABELING), and the
+    # GPU alerts keep it.
     assert down["equal"] == ["node"]
     assert down["source_matchers"] == ['alertname=~"KubeNodeNotReady|KubeNodeUnreachable"']
 

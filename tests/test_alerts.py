@@ -274,10 +274,11 @@ def _case(
     }
 
 
-GPU = {"gpu": "0", "Hostname": "node-a"}
-SERIES_GPU = 'gpu="0", Hostname="node-a"'
+GPU = {"gpu": "0", "node": "node-a"}
+SERIES_GPU = 'gpu="0", node="node-a"'
 SERIES_SET = 'namespace="inference", statefulset="vllm-m1"'
 TTFT = "vllm:time_to_first_token_seconds_bucket"
+READY = 'kube_pod_status_ready{{namespace="inference", pod="vllm-m1-0", condition="true"}}'
 
 
 def _ttft(slow: bool) -> list[tuple[str, str]]:
@@ -416,17 +417,17 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
         _case(
             "GPUMissing",
             [
-                ('DCGM_FI_DEV_GPU_TEMP{gpu="0", Hostname="node-a"}', "50x90"),
-                ('DCGM_FI_DEV_GPU_TEMP{gpu="1", Hostname="node-a"}', "50x60"),
+                ('DCGM_FI_DEV_GPU_TEMP{gpu="0", node="node-a"}', "50x90"),
+                ('DCGM_FI_DEV_GPU_TEMP{gpu="1", node="node-a"}', "50x60"),
             ],
             "85m",
-            [{"Hostname": "node-a"}],
+            [{"node": "node-a"}],
         ),
         _case(
             "GPUMissing",
             [
-                ('DCGM_FI_DEV_GPU_TEMP{gpu="0", Hostname="node-a"}', "50x90"),
-                ('DCGM_FI_DEV_GPU_TEMP{gpu="1", Hostname="node-a"}', "50x90"),
+                ('DCGM_FI_DEV_GPU_TEMP{gpu="0", node="node-a"}', "50x90"),
+                ('DCGM_FI_DEV_GPU_TEMP{gpu="1", node="node-a"}', "50x90"),
             ],
             "85m",
             [],
@@ -453,7 +454,7 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
             "GPUNodeIdle",
             [(f"DCGM_FI_DEV_GPU_UTIL{{{SERIES_GPU}}}", "0x70")],
             "61m",
-            [{"Hostname": "node-a"}],
+            [{"node": "node-a"}],
         ),
         _case(
             "GPUNodeIdle",
@@ -533,13 +534,20 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
         "ModelServerDown",
         _case(
             "ModelServerDown",
-            [('up{namespace="inference", pod="vllm-m1-0", job="inference/vllm-m1"}', "0x10")],
+            [
+                ('up{namespace="inference", pod="vllm-m1-0", job="inference/vllm-m1"}', "0x10"),
+                (READY.format(ready=1), "1x10"),
+            ],
             "6m",
             [{"namespace": "inference", "pod": "vllm-m1-0", "job": "inference/vllm-m1"}],
         ),
         _case(
             "ModelServerDown",
-            [('up{namespace="inference", pod="vllm-m1-0", job="inference/vllm-m1"}', "1x10")],
+            # Still loading its weights: no metrics yet, and not Ready.
+            [
+                ('up{namespace="inference", pod="vllm-m1-0", job="inference/vllm-m1"}', "0x10"),
+                (READY.format(ready=1), "0x10"),
+            ],
             "6m",
             [],
         ),
@@ -618,6 +626,7 @@ POOL_UTILISATION = {
 }
 
 
+RUNNING = 'kube_pod_status_phase{{namespace="{namespace}", pod="{pod}", phase="Running"}}'
 # GPU cost, worked: two one-GPU nodes of pool l4-spot at 0.25 USD an hour each; a model server
 # asks for one GPU on node-a, node-b's sits idle. CPU requests are not priced here.
 GPU_COST = {
@@ -649,6 +658,21 @@ GPU_COST = {
             'pod="vllm-m1-0", container="vllm", node="node-a", resource="cpu", unit="core"}',
             "values": "4x5",
         },
+        {"series": RUNNING.format(namespace="inference", pod="vllm-m1-0"), "values": "1x5"},
+        # A finished job's pod still lists its GPU request until it is deleted: not billed.
+        {
+            "series": 'kube_pod_container_resource_requests{namespace="batch", pod="job-done", '
+            'container="job", node="node-b", resource="nvidia_com_gpu", unit="integer"}',
+            "values": "1x5",
+        },
+        {
+            "series": 'kube_pod_status_phase{namespace="batch", pod="job-done", phase="Succeeded"}',
+            "values": "1x5",
+        },
+        {
+            "series": 'kube_pod_status_phase{namespace="batch", pod="job-done", phase="Running"}',
+            "values": "0x5",
+        },
     ],
     "promql_expr_test": [
         {
@@ -673,6 +697,22 @@ def _pool_nodes(pool: str, count: int, created: str = "100") -> list[tuple[str, 
         series += [
             (f'kube_node_labels{{node="{node}", label_gpuplatform_io_pool="{pool}"}}', "1x400"),
             (f'kube_node_created{{node="{node}"}}', f"{created}x400"),
+        ]
+    return series
+
+
+def _churn(count: int) -> list[tuple[str, str]]:
+    """Nodes of h100-spot, each alive for an hour, a new one every 30 minutes."""
+    series = []
+    for index in range(count):
+        node, start = f"h100-spot-{index}", 30 * index
+        alive = f"_x{start} " if start else ""
+        series += [
+            (
+                f'kube_node_labels{{node="{node}", label_gpuplatform_io_pool="h100-spot"}}',
+                f"{alive}1x60",
+            ),
+            (f'kube_node_created{{node="{node}"}}', f"{alive}{start * 60}x60"),
         ]
     return series
 
@@ -712,10 +752,11 @@ CASES += [
         _case("GPUPodsPendingAtMaxNodes", [*PENDING_POD, *_pool_nodes("h100-spot", 1)], "12m", []),
     ),
     (
-        # Six new nodes in h100-spot (at most 2 at once) in six hours; then five.
+        # h100-spot (at most 2 nodes) replaced node after node: eight nodes seen in six hours,
+        # never more than two at once; then five.
         "SpotPoolChurning",
-        _case("SpotPoolChurning", _pool_nodes("h100-spot", 6), "40m", [{"pool": "h100-spot"}], "6"),
-        _case("SpotPoolChurning", _pool_nodes("h100-spot", 5), "40m", []),
+        _case("SpotPoolChurning", _churn(8), "300m", [{"pool": "h100-spot"}], "8"),
+        _case("SpotPoolChurning", _churn(5), "300m", []),
     ),
     (
         # Eight reserved GPUs nobody asks for, at 2 USD an hour each; then all in use.
@@ -731,6 +772,7 @@ CASES += [
                     'resource="nvidia_com_gpu", unit="integer"}',
                     "8x400",
                 ),
+                (RUNNING.format(namespace="inference", pod="vllm-m2-0"), "1x400"),
             ],
             "370m",
             [],

@@ -37,6 +37,13 @@ def test_prod_runs_opencost_on_its_prometheus_and_dev_runs_none() -> None:
     }
     assert values["exporter"]["defaultClusterId"] == "gp-prod"
     assert values["customPricing"]["costModel"]["GPU"] == 0
+    # OpenCost uses the price list only when told to, and spot prices only on labelled nodes.
+    assert {"name": "USE_CUSTOM_PROVIDER", "value": "true"} in values["exporter"]["env"]
+    cost_model = values["customPricing"]["costModel"]
+    assert (cost_model["spotLabel"], cost_model["spotLabelValue"]) == (
+        "eks.amazonaws.com/capacityType",
+        "SPOT",
+    )
     assert values["metrics"]["serviceMonitor"] == {
         "enabled": True,
         "additionalLabels": labels.PROMETHEUS_SELECTOR,

@@ -50,6 +50,9 @@ FREE_FORM = frozenset(
         "authentication",
         "authorization",
         "envSecrets",
+        # OpenCost's chart writes every key of its custom price list into the price list's
+        # ConfigMap (templates/configmap-custom-pricing.yaml ranges over it).
+        "costModel",
     }
 )
 

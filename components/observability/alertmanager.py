@@ -80,7 +80,7 @@ def render_config(alerts: AlertsSpec) -> dict[str, Any]:
     return {
         "route": {
             "receiver": "null",
-            "group_by": ["alertname", "namespace", "model_name", "Hostname"],
+            "group_by": ["alertname", "namespace", "model_name", "node"],
             "group_wait": "30s",
             "group_interval": "5m",
             "repeat_interval": "4h",
@@ -91,7 +91,7 @@ def render_config(alerts: AlertsSpec) -> dict[str, Any]:
             {
                 "source_matchers": [f'alertname=~"{"|".join(NODE_BROKEN)}"'],
                 "target_matchers": ['severity=~"warning|info"'],
-                "equal": ["Hostname"],
+                "equal": ["node"],
             },
             {
                 "source_matchers": [f'alertname=~"{"|".join(NODE_DOWN)}"'],

@@ -69,8 +69,10 @@ def capacity_group(pools: Mapping[str, NodePoolSpec]) -> dict[str, Any]:
             ),
             alert(
                 "SpotPoolChurning",
-                "count by (pool) ((time() - kube_node_created < 21600)"
-                " * on (node) group_left (pool) node:pool:info)"
+                # Nodes seen in the last six hours and created in them, gone ones included.
+                "count by (pool) ((last_over_time(kube_node_created[6h]) > time() - 21600)"
+                " * on (node) group_left (pool)"
+                " max by (node, pool) (last_over_time(node:pool:info[6h])))"
                 f" > on (pool) (pool:nodes:max + {SPOT_CHURN})"
                 ' and on (pool) pool:capacity:info{kind="spot"}',
                 "30m",

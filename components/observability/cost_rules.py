@@ -51,8 +51,16 @@ def _priced(series: str, selector: str = GPU_RESOURCES) -> str:
     )
 
 
+# kube-state-metrics keeps a finished pod's requests until the pod is deleted: only running pods
+# hold GPUs.
+_RUNNING = (
+    " * on (namespace, pod) group_left () max by (namespace, pod)"
+    ' (kube_pod_status_phase{phase="Running"} == 1)'
+)
+
+
 def cost_group(prices: Mapping[tuple[str, str], float]) -> dict[str, Any]:
-    requested = _priced("kube_pod_container_resource_requests")
+    requested = f"({_priced('kube_pod_container_resource_requests')}){_RUNNING}"
     rules: list[dict[str, Any]] = [
         {
             "record": "pool:gpu_unit_hourly_cost_usd",
@@ -70,10 +78,13 @@ def cost_group(prices: Mapping[tuple[str, str], float]) -> dict[str, Any]:
             "record": "model:gpu_cost_usd_per_hour",
             "expr": "sum by (model_name) ("
             + _MODEL_FROM_POD.format(
-                expr=_priced(
+                expr="("
+                + _priced(
                     "kube_pod_container_resource_requests",
                     f'namespace="inference", {GPU_RESOURCES}',
                 )
+                + ")"
+                + _RUNNING
             )
             + ")",
         },

@@ -1,5 +1,7 @@
 """Alerts on GPU health and waste (pure data): Prometheus rule groups over the DCGM exporter's
-counters (components/observability/dcgm_counters.py collects every series used here).
+counters (components/observability/dcgm_counters.py collects every series used here). GPUs are
+named by `node`, which the platform's relabelling gives every DCGM series: the exporter's own
+host label changed its name between releases (`Hostname`, then `hostname`).
 
 Each alert carries a severity (`critical` pages, `warning` goes to a channel, `info` to a
 report), a one-line summary, a runbook-style description (what it means, what to check, what
@@ -33,7 +35,7 @@ def alert(
 def health_group() -> dict[str, Any]:
     hardware = "|".join(HARDWARE_XIDS)
     application = "|".join(APPLICATION_XIDS)
-    on_gpu = "GPU {{ $labels.gpu }} on {{ $labels.Hostname }}"
+    on_gpu = "GPU {{ $labels.gpu }} on {{ $labels.node }}"
     return {
         "name": "gpu-platform.gpu-health",
         "rules": [
@@ -122,11 +124,11 @@ def health_group() -> dict[str, Any]:
             ),
             alert(
                 "GPUMissing",
-                "count by (Hostname) (DCGM_FI_DEV_GPU_TEMP offset 1h)"
-                " > count by (Hostname) (DCGM_FI_DEV_GPU_TEMP)",
+                "count by (node) (DCGM_FI_DEV_GPU_TEMP offset 1h)"
+                " > count by (node) (DCGM_FI_DEV_GPU_TEMP)",
                 "10m",
                 "critical",
-                "{{ $labels.Hostname }} reports fewer GPUs than an hour ago",
+                "{{ $labels.node }} reports fewer GPUs than an hour ago",
                 "A GPU disappeared from the node (often XID 79, fallen off the bus); pods that "
                 "asked for it cannot run. Check `nvidia-smi` on the node. Drain it and have the "
                 "instance replaced.",
@@ -151,10 +153,10 @@ def waste_group(idle_minutes: int) -> dict[str, Any]:
         "rules": [
             alert(
                 "GPUNodeIdle",
-                "max by (Hostname) (DCGM_FI_DEV_GPU_UTIL) == 0",
+                "max by (node) (DCGM_FI_DEV_GPU_UTIL) == 0",
                 f"{idle_minutes}m",
                 "info",
-                "{{ $labels.Hostname }} has had nothing running on its GPUs for "
+                "{{ $labels.node }} has had nothing running on its GPUs for "
                 f"{idle_minutes} minutes",
                 "A GPU node that bills by the hour is idle. Check what keeps it: a pool "
                 "minNodes above 0, a model's minReplicas, or a pod that holds a GPU without "

@@ -23,6 +23,13 @@ CPU_SHARE = 0.65
 HOURS_PER_MONTH = catalog.PRICES.hours_per_month
 
 
+# How each cloud marks a spot node: OpenCost applies the spot prices to nodes with this label.
+SPOT_LABELS: dict[Cloud, tuple[str, str]] = {
+    "aws": ("eks.amazonaws.com/capacityType", "SPOT"),
+    "gcp": ("cloud.google.com/gke-spot", "true"),
+}
+
+
 def price_list(cloud: Cloud, machine_type: str, usd_per_hour: float, spot_discount: float) -> dict:
     """OpenCost's custom price list from one CPU machine type's hourly price (the system nodes'):
     USD per vCPU-hour and per GiB-hour, spot at the stack's discount, storage per GiB-hour."""
@@ -39,6 +46,8 @@ def price_list(cloud: Cloud, machine_type: str, usd_per_hour: float, spot_discou
         "spotRAM": round(ram * (1 - spot_discount), 6),
         "GPU": 0,
         "storage": round(storage, 8),
+        "spotLabel": SPOT_LABELS[cloud][0],
+        "spotLabelValue": SPOT_LABELS[cloud][1],
     }
 
 
@@ -47,6 +56,9 @@ def render_values(cluster_name: str, prices: dict) -> dict[str, Any]:
         "opencost": {
             "exporter": {
                 "defaultClusterId": cluster_name,
+                # Without it OpenCost picks the cloud's provider from the nodes' providerID and
+                # ignores the price list (on GCP that provider even needs a pricing API key).
+                "env": [{"name": "USE_CUSTOM_PROVIDER", "value": "true"}],
                 "resources": {
                     "requests": {"cpu": "50m", "memory": "256Mi"},
                     "limits": {"memory": "1Gi"},

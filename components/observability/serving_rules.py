@@ -145,7 +145,9 @@ def alert_group() -> dict[str, Any]:
             ),
             alert(
                 "ModelServerDown",
-                f'up{{namespace="{SERVING_NAMESPACE}"}} == 0',
+                # A server still loading weights serves no metrics and is not Ready: it is not down.
+                f'up{{namespace="{SERVING_NAMESPACE}"}} == 0 and on (namespace, pod)'
+                f' kube_pod_status_ready{{namespace="{SERVING_NAMESPACE}", condition="true"}} == 1',
                 "5m",
                 "warning",
                 "Model server {{ $labels.pod }} is not answering",
