@@ -312,6 +312,7 @@ class Platform(pulumi.ComponentResource):
                     region=config.cloud.region,
                     object_store=access.object_store if access else None,
                     zones=config.node_pools[model.node_pool].zones or config.cloud.zones or (),
+                    production=config.production,
                     depends_on=[
                         *ready,
                         self.node_pools[model.node_pool],

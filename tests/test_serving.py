@@ -392,7 +392,8 @@ def test_pod_is_hardened_probed_and_drained(dev: Recording) -> None:
     assert container["readinessProbe"]["httpGet"]["path"] == "/health"
     assert container["livenessProbe"]["httpGet"]["path"] == "/health"
     assert container["lifecycle"]["preStop"]["sleep"]["seconds"] > 0
-    assert pod["terminationGracePeriodSeconds"] >= 120
+    # dev's model runs on a spot pool: its drain fits in AWS's two-minute notice.
+    assert pod["terminationGracePeriodSeconds"] == 110
     volumes = {v["name"]: v for v in pod["volumes"]}
     assert volumes["shm"]["emptyDir"]["medium"] == "Memory"
     mounts = {m["mountPath"] for m in container["volumeMounts"]}

@@ -227,6 +227,22 @@ def hub_token(resources: list[Registration], _: Context) -> Iterator[Finding]:
                 )
 
 
+def colocated_models(_: list[Registration], context: Context) -> Iterator[Finding]:
+    """Production models allowed to put their replicas on one node (allowColocation)."""
+    platform = context.config.get(f"{PROJECT}:{CONFIG_KEY}")
+    if not (isinstance(platform, dict) and platform.get("production") is True):
+        return
+    for name, model in sorted((platform.get("models") or {}).items()):
+        if isinstance(model, dict) and model.get("allowColocation") is True:
+            yield Finding(
+                "colocation",
+                "warning",
+                None,
+                f"models.{name}: allowColocation lets its replicas share a node (or a zone); "
+                "losing that node takes the model down",
+            )
+
+
 RULES: tuple[Callable[[list[Registration], Context], Iterator[Finding]], ...] = (
     explicit_provider,
     default_providers_disabled,
@@ -234,6 +250,7 @@ RULES: tuple[Callable[[list[Registration], Context], Iterator[Finding]], ...] = 
     kubernetes_support,
     public_api,
     hub_token,
+    colocated_models,
 )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from components import labels
 from components.serving.spec import ModelSpec
-from components.serving.workload import PORT, app_labels
+from components.serving.workload import PORT, WAIT_FOR, app_labels
 
 CLIENT_LABEL = labels.INFERENCE_CLIENT_LABEL
 # Prometheus' name for the pod label gpuplatform.io/pool (non-alphanumerics become `_`).
@@ -30,16 +30,41 @@ def render_service(name: str, namespace: str) -> dict:
     }
 
 
-def render_pdb(name: str, namespace: str, model: ModelSpec) -> dict | None:
+def render_pdb(
+    name: str, namespace: str, model: ModelSpec, production: bool = False
+) -> dict | None:
     """Voluntary disruptions (node drains, node upgrades) take one replica at a time; KEDA
-    scaling in is not a disruption and is not limited by it."""
-    if model.max_replicas <= 1:
+    scaling in is not a disruption and is not limited by it.
+
+    In production a drain never takes the last Ready replica, even of a model running one:
+    `minAvailable` is at least 1 (a drain of its node waits until another replica is Ready), and
+    a replica still loading weights is evicted only while the others meet the budget
+    (`IfHealthyBudget`; Kubernetes has no policy that never evicts an unready pod).
+
+    With two or more minimum replicas the budget also tells `pulumi up` when they are all Ready:
+    `minAvailable` is one less, so disruptions become allowed exactly when minReplicas pods are
+    healthy, however many more KEDA asked for."""
+    spec: dict = {"selector": {"matchLabels": app_labels(name)}}
+    annotations: dict[str, str] = {}
+    if production:
+        spec["minAvailable"] = max(1, model.min_replicas - 1)
+        spec["unhealthyPodEvictionPolicy"] = "IfHealthyBudget"
+        if model.min_replicas >= 2:
+            annotations[WAIT_FOR] = "condition=DisruptionAllowed"
+    elif model.max_replicas > 1:
+        spec["maxUnavailable"] = 1
+    else:
         return None
     return {
         "apiVersion": "policy/v1",
         "kind": "PodDisruptionBudget",
-        "metadata": {"name": name, "namespace": namespace, "labels": app_labels(name)},
-        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": app_labels(name)}},
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": app_labels(name),
+            **({"annotations": annotations} if annotations else {}),
+        },
+        "spec": spec,
     }
 
 

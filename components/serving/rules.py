@@ -93,6 +93,24 @@ def model_problems(
         problems.append(
             Problem(("nodePool",), f"pool {model.node_pool} is for {pool.workload}, not inference")
         )
+    if production and model.min_replicas >= 2 and not model.allow_colocation:
+        if pool.max_nodes < model.min_replicas:
+            problems.append(
+                Problem(
+                    ("minReplicas",),
+                    f"production keeps each of the {model.min_replicas} replicas on its own node "
+                    f"so a node loss leaves the model up, but pool {model.node_pool} has at most "
+                    f"{pool.max_nodes} node(s): raise its maxNodes, lower minReplicas, or set "
+                    "allowColocation: true to accept the risk",
+                )
+            )
+    elif model.allow_colocation and not production:
+        problems.append(
+            Problem(
+                ("allowColocation",),
+                "only production keeps replicas apart; remove it",
+            )
+        )
     if model.gpus_per_replica > pool.gpus_per_node:
         problems.append(
             Problem(

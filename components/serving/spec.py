@@ -143,6 +143,14 @@ class ModelSpec(Spec):
             "50 GiB. Changing the size of per-replica caches recreates the model's replicas."
         ),
     )
+    allow_colocation: bool = Field(
+        False,
+        description=(
+            "production: let replicas share a node (and a zone), giving up surviving a node "
+            "loss; the plan warns. Default: each replica on its own node, and zones apart "
+            "where the pool spans several."
+        ),
+    )
     ttft_p95_seconds: float | None = Field(
         None,
         gt=0,

@@ -55,6 +55,8 @@ class VllmServiceArgs:
     """The object store's addresses, for weights from object storage (ModelWeightsAccess)."""
     zones: tuple[str, ...] = ()
     """The zones the model's pool spans; per-replica caches need exactly one."""
+    production: bool = False
+    """Replicas on separate nodes and zones, and a disruption budget that keeps one Ready."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
 
 
@@ -107,6 +109,7 @@ class VllmService(pulumi.ComponentResource):
             hf_token_secret=args.hf_token_secret,
             zones=args.zones,
             region=args.region,
+            production=args.production,
         )
         server = k8s.apps.v1.StatefulSet(
             f"{name}-server",
@@ -123,7 +126,7 @@ class VllmService(pulumi.ComponentResource):
         k8s.core.v1.Service(
             f"{name}-service", metadata=service["metadata"], spec=service["spec"], opts=child(ready)
         )
-        pdb = exposure.render_pdb(k8s_name, NAMESPACE, model)
+        pdb = exposure.render_pdb(k8s_name, NAMESPACE, model, args.production)
         if pdb is not None:
             k8s.policy.v1.PodDisruptionBudget(
                 f"{name}-pdb", metadata=pdb["metadata"], spec=pdb["spec"], opts=child(ready)

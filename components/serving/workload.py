@@ -32,6 +32,64 @@ UID = 10000
 # endpoints are removed first; the grace period leaves in-flight generations time to finish.
 PRESTOP_SECONDS = 15
 GRACE_SECONDS = 180
+# How long the cloud warns before it takes a spot node back: AWS's two-minute interruption
+# notice, GCP's 30 seconds of preemption notice. A replica on a spot pool must drain within it.
+SPOT_NOTICE_SECONDS = {"aws": 120, "gcp": 30}
+SPOT_MARGIN_SECONDS = 10  # for the node to act on the notice
+
+
+def drain_seconds(cloud: Cloud, pool: NodePoolSpec) -> tuple[int, int]:
+    """(preStop pause, termination grace period): on spot pools, both within the notice."""
+    if pool.capacity != "spot":
+        return PRESTOP_SECONDS, GRACE_SECONDS
+    grace = SPOT_NOTICE_SECONDS[cloud] - SPOT_MARGIN_SECONDS
+    return min(PRESTOP_SECONDS, grace // 4), grace
+
+
+def highly_available(model: ModelSpec, production: bool) -> bool:
+    """Production models with two or more replicas keep them on separate nodes (and zones)."""
+    return production and model.min_replicas >= 2 and not model.allow_colocation
+
+
+def render_spread(
+    selector: dict[str, str],
+    model: ModelSpec,
+    pool: NodePoolSpec,
+    zones: tuple[str, ...],
+    production: bool,
+) -> list[dict]:
+    """Replicas spread over nodes and zones. Highly available models must: `minDomains` makes
+    the scheduler (and cluster-autoscaler) count the domains that do not exist yet, so a second
+    replica waits for a second node instead of joining the first."""
+    strict = highly_available(model, production)
+    spread = []
+    for key, domains in (
+        ("topology.kubernetes.io/zone", len(zones)),
+        ("kubernetes.io/hostname", pool.max_nodes),
+    ):
+        rule: dict = {
+            "maxSkew": 1,
+            "topologyKey": key,
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": selector},
+        }
+        if strict and domains >= 2:
+            rule["whenUnsatisfiable"] = "DoNotSchedule"
+            rule["minDomains"] = min(model.min_replicas, domains)
+        spread.append(rule)
+    return spread
+
+
+# What `pulumi up` waits for. Pulumi's StatefulSet await wants every replica of the live object
+# Ready, and KEDA may have asked for replicas no spot capacity can give: the deployment would
+# fail after its timeout although the model serves. Wait for the first Ready replica instead
+# (`readyReplicas` is absent while it is zero); production's disruption budget waits for the
+# rest of minReplicas (exposure.render_pdb).
+WAIT_FOR = "pulumi.com/waitFor"
+
+
+def await_annotations() -> dict[str, str]:
+    return {WAIT_FOR: "jsonpath={.status.readyReplicas}"}
 
 
 def app_labels(model_name: str) -> dict[str, str]:
@@ -175,6 +233,7 @@ def render_workload(
     hf_token_secret: str | None,
     zones: tuple[str, ...] = (),
     region: str | None = None,
+    production: bool = False,
 ) -> dict:
     pool_name = model.node_pool
     resources = render_resources(cloud, model, pool, strategy)
@@ -205,15 +264,8 @@ def render_workload(
             }
         )
     selector = app_labels(name)
-    spread = [
-        {
-            "maxSkew": 1,
-            "topologyKey": key,
-            "whenUnsatisfiable": "ScheduleAnyway",
-            "labelSelector": {"matchLabels": selector},
-        }
-        for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
-    ]
+    spread = render_spread(selector, model, pool, zones, production)
+    prestop, grace = drain_seconds(cloud, pool)
     container = {
         "name": "vllm",
         "image": model.image or versions.VLLM_IMAGE,
@@ -225,7 +277,7 @@ def render_workload(
         "startupProbe": _probe("/health", 10, startup_minutes(model) * 6),
         "readinessProbe": _probe("/health", 10, 3),
         "livenessProbe": _probe("/health", 15, 6),
-        "lifecycle": {"preStop": {"sleep": {"seconds": PRESTOP_SECONDS}}},
+        "lifecycle": {"preStop": {"sleep": {"seconds": prestop}}},
         "securityContext": {
             "allowPrivilegeEscalation": False,
             "readOnlyRootFilesystem": True,
@@ -268,7 +320,12 @@ def render_workload(
     return {
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",
-        "metadata": {"name": name, "namespace": namespace, "labels": app_labels(name)},
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": app_labels(name),
+            "annotations": await_annotations(),
+        },
         "spec": {
             **spec,
             "template": {
@@ -286,7 +343,7 @@ def render_workload(
                     "nodeSelector": labels.node_selector(pool_name),
                     "tolerations": labels.tolerations(labels.pool_taints(cloud, pool)),
                     "topologySpreadConstraints": spread,
-                    "terminationGracePeriodSeconds": GRACE_SECONDS,
+                    "terminationGracePeriodSeconds": grace,
                     "securityContext": {
                         "runAsNonRoot": True,
                         "runAsUser": UID,
