@@ -30,10 +30,21 @@ class CostItem:
     usd_per_node_hour: float
     basis: str
     hours_per_month: int
+    nodes_burst: int | None = None
+    """GPU pools: nodes when every model runs its maximum replicas placed in tier order.
+    Everything else stays as at the baseline (its minimum)."""
 
     @property
     def monthly_min(self) -> float:
         return round(self.nodes_min * self.usd_per_node_hour * self.hours_per_month, 2)
+
+    @property
+    def burst_nodes(self) -> int:
+        return self.nodes_min if self.nodes_burst is None else self.nodes_burst
+
+    @property
+    def monthly_burst(self) -> float:
+        return round(self.burst_nodes * self.usd_per_node_hour * self.hours_per_month, 2)
 
     @property
     def monthly_max(self) -> float:
@@ -47,9 +58,11 @@ class CostItem:
             "capacity": self.capacity,
             "nodesMin": self.nodes_min,
             "nodesMax": self.nodes_max,
+            "nodesBurst": self.burst_nodes,
             "usdPerNodeHour": self.usd_per_node_hour,
             "basis": self.basis,
             "monthlyMin": self.monthly_min,
+            "monthlyBurst": self.monthly_burst,
             "monthlyMax": self.monthly_max,
         }
 
@@ -68,6 +81,10 @@ class CostEstimate:
         return round(sum(i.monthly_min for i in self.items), 2)
 
     @property
+    def monthly_burst(self) -> float:
+        return round(sum(i.monthly_burst for i in self.items), 2)
+
+    @property
     def monthly_max(self) -> float:
         return round(sum(i.monthly_max for i in self.items), 2)
 
@@ -75,6 +92,7 @@ class CostEstimate:
         return {
             "currency": self.currency,
             "monthlyMin": self.monthly_min,
+            "monthlyBurst": self.monthly_burst,
             "monthlyMax": self.monthly_max,
             "asOf": self.as_of,
             "source": self.source,
@@ -215,12 +233,14 @@ def estimate(
     spot_discount: float | None = None,
     overrides: Mapping[str, float] | None = None,
     databases: tuple[DatabaseStorage | ManagedDatabase, ...] = (),
+    burst: Mapping[str, int] | None = None,
 ) -> CostEstimate:
     """Estimate the monthly cost of `pools`, plus the cluster's fixed costs when the stack
     creates the cluster (`cluster` is None for an adopted one) and its `databases`: the storage
     of those in the cluster (their CPU and memory run on the system nodes, already counted),
     instance and storage of managed ones (RDS or Cloud SQL backups up to the database's size
-    are included in their price)."""
+    are included in their price). `burst` gives the nodes each pool runs with every model at
+    its maximum replicas (the estimate's middle column)."""
     hours = catalog.PRICES.hours_per_month
     prices = dict(overrides or {})
     items: list[CostItem] = []
@@ -277,6 +297,7 @@ def estimate(
                 price.usd,
                 price.basis,
                 hours,
+                nodes_burst=max(pool.min_nodes, (burst or {}).get(name, 0)),
             )
         )
     for database in databases:

@@ -26,6 +26,7 @@ from components.pools import NodePoolSpec, PoolName
 from components.serving.rules import model_problems, pool_capacity_problems
 from components.serving.spec import ModelName, ModelSpec
 from components.spec import Problem, Spec, check, raise_problems
+from components.tiers import order_problems
 from stacks import checks, rules
 from stacks.errors import format_errors
 from stacks.keys import (
@@ -157,6 +158,9 @@ class StackConfig(Spec):
             problems += [
                 Problem(("nodePools", *p.path), p.message)
                 for p in pool_capacity_problems(cloud.provider, self.node_pools, self.models)
+            ]
+            problems += [
+                Problem(("models", *p.path), p.message) for p in order_problems(self.models)
             ]
         problems += rules.vector_store_problems(self)
         if labels.SYSTEM_POOL in self.node_pools:

@@ -13,6 +13,7 @@ from components.data.spec import vectorizer
 from components.gcp.cluster import GkeCluster
 from components.observability import cost_rules, opencost
 from components.observability.spec import receiver_secrets
+from components.serving.spec import ModelSpec
 from stacks import config as stack_config
 from stacks.config import StackConfig
 from stacks.estimate import estimate
@@ -81,3 +82,12 @@ def inference_clients(config: StackConfig) -> tuple[str, ...]:
     if vectorizer(config.vector_store, embedding_models(config)):
         return (DATA_NAMESPACE,)
     return ()
+
+
+def model_zones(config: StackConfig, model: ModelSpec) -> tuple[str, ...]:
+    """The zones a model's replicas may run in: those of all its pools (a pool without its own
+    zones spans the cluster's)."""
+    zones: dict[str, None] = {}
+    for tier in model.tiers:
+        zones.update(dict.fromkeys(config.node_pools[tier].zones or config.cloud.zones or ()))
+    return tuple(zones)

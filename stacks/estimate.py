@@ -8,18 +8,28 @@ from components import catalog, cost, k8s_versions
 from components.aws.network import render_nat_zones
 from components.data import managed
 from components.pools import NodePoolSpec
-from components.serving.rules import pinned_nodes
+from components.serving.rules import placed_nodes
 from stacks.config import StackConfig
 
 
 def effective_pools(config: StackConfig) -> dict[str, NodePoolSpec]:
-    """Pools with their minimum raised to the nodes their models' minReplicas keep running."""
-    pools = {}
-    for name, pool in config.node_pools.items():
-        models = [m for m in config.models.values() if m.node_pool == name]
-        pinned = pinned_nodes(config.cloud.provider, pool, models)
-        pools[name] = pool.model_copy(update={"min_nodes": max(pool.min_nodes, pinned)})
-    return pools
+    """Pools with their minimum raised to the nodes the models' minReplicas keep running
+    (components.serving.rules.placed_nodes)."""
+    pinned = _placed(config, at_max=False)
+    return {
+        name: pool.model_copy(update={"min_nodes": max(pool.min_nodes, pinned[name])})
+        for name, pool in config.node_pools.items()
+    }
+
+
+def _placed(config: StackConfig, *, at_max: bool) -> dict[str, int]:
+    return placed_nodes(
+        config.cloud.provider,
+        config.node_pools,
+        config.models,
+        production=config.production,
+        at_max=at_max,
+    )
 
 
 def estimate(config: StackConfig, today: datetime.date | None = None) -> cost.CostEstimate:
@@ -47,6 +57,7 @@ def estimate(config: StackConfig, today: datetime.date | None = None) -> cost.Co
         spot_discount=config.pricing.spot_discount,
         overrides=config.pricing.hourly_usd,
         databases=_databases(config),
+        burst=_placed(config, at_max=True),
     )
 
 

@@ -112,11 +112,25 @@ class RecordedStacks(Mapping[str, Recording]):
         return len(STACK_FILES)
 
 
+# An on-demand A100 pool partitioned into 3g.40gb MIG slices, serving nothing (the variants'
+# MIG settings are checked on the cluster, not on a model).
+A100_MIG = {
+    "gpu": "a100-80gb",
+    "gpusPerNode": 8,
+    "capacity": "on-demand",
+    "minNodes": 0,
+    "maxNodes": 1,
+    "workload": "inference",
+    "sharing": {"mode": "mig", "migProfile": "3g.40gb"},
+}
+
+
 def prod_variant_config() -> dict[str, Any]:
     """prod with three independent changes, each checked by its own tests: an H100 pool
-    partitioned 1g.10gb beside a100-mig's 3g.40gb (two MIG profiles in one cluster), the
+    partitioned 1g.10gb beside an A100 pool's 3g.40gb (two MIG profiles in one cluster), the
     inference namespace's GPU quota set by hand, and a public API open to any address."""
     config = platform_config("prod")
+    config["nodePools"]["a100-mig"] = dict(A100_MIG)
     config["nodePools"]["h100-mig"] = {
         "gpu": "h100",
         "gpusPerNode": 8,
@@ -163,9 +177,11 @@ class WatchingMocks(PlanMocks):
 
 def dev_variant_config() -> dict[str, Any]:
     """dev with independent changes, each checked by its own tests: Kubernetes 1.35, one EKS
-    add-on version set by hand, an admin role, and a named AWS profile and deploy role. The
-    run also gets a Hugging Face token (a config secret)."""
+    add-on version set by hand, an admin role, a named AWS profile and deploy role, and an A100
+    pool partitioned 3g.40gb (one MIG profile: the single strategy). The run also gets a
+    Hugging Face token (a config secret)."""
     config = platform_config("dev")
+    config["nodePools"]["a100-mig"] = dict(A100_MIG)
     config["cluster"]["kubernetesVersion"] = "1.35"
     config["cluster"]["addonVersions"] = {"vpc-cni": "v1.22.4-eksbuild.3"}
     config["cluster"]["adminRoleArns"] = [ADMIN_ROLE]

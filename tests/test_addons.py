@@ -12,6 +12,7 @@ import pytest
 import yaml
 from harness import (
     RecordedStacks,
+    dev_variant,
     kubernetes_version,
     prod_variant,
     prod_variant_config,
@@ -181,9 +182,12 @@ def test_gke_gets_only_a_dcgm_exporter_reading_gkes_driver(stacks: RecordedStack
 def test_mig_manager_and_strategy_follow_the_pools(stacks: RecordedStacks) -> None:
     dev = _release(stacks["dev"], "gpu-operator").inputs["values"]
     assert dev["migManager"] == {"enabled": False}
-    prod = _release(stacks["prod"], "gpu-operator").inputs["values"]
-    assert prod["migManager"] == {"enabled": True}
-    assert prod["mig"] == {"strategy": "single"}
+    assert _release(stacks["prod"], "gpu-operator").inputs["values"]["migManager"] == {
+        "enabled": False
+    }
+    single = _release(dev_variant()[0], "gpu-operator").inputs["values"]
+    assert single["migManager"] == {"enabled": True}
+    assert single["mig"] == {"strategy": "single"}
     mixed = _release(prod_variant(), "gpu-operator").inputs["values"]
     assert mixed["mig"] == {"strategy": "mixed"}
 
@@ -308,7 +312,6 @@ def test_cluster_autoscaler_prefers_reserved_then_spot(stacks: RecordedStacks) -
     pools = {
         50: ["h100-reserved"],
         30: ["h100-spot", "l4-batch-spot", "l4-spot"],
-        10: ["a100-mig"],
         1: ["system"],
     }
     assert {p: len(patterns) for p, patterns in priorities.items()} == {
@@ -337,7 +340,7 @@ def test_cluster_autoscaler_prefers_reserved_then_spot(stacks: RecordedStacks) -
     assert values["rbac"]["serviceAccount"]["name"] == association.inputs["serviceAccount"]
     assert release.inputs["namespace"] == association.inputs["namespace"]
     node_groups = [r.key for r in prod.of_type("aws:eks/nodeGroup:NodeGroup")]
-    assert len(node_groups) == 6 and set(node_groups) <= set(release.options["dependsOn"])
+    assert len(node_groups) == 5 and set(node_groups) <= set(release.options["dependsOn"])
 
 
 def test_gke_autoscales_its_own_pools(stacks: RecordedStacks) -> None:
@@ -350,8 +353,8 @@ def test_gpu_quotas_default_to_what_the_pools_hold(stacks: RecordedStacks) -> No
         r.inputs["metadata"]["namespace"]: r.inputs["spec"]["hard"]
         for r in stacks["prod"].of_type("kubernetes:core/v1:ResourceQuota")
     }
-    # inference: h100-reserved 2x8 + h100-spot 2x8 + a100-mig 1 node x 8 GPUs x 2 slices + l4 10x1
-    assert quotas["inference"] == {"requests.nvidia.com/gpu": "58"}
+    # inference: h100-reserved 2x8 + h100-spot 2x8 + l4 10x1
+    assert quotas["inference"] == {"requests.nvidia.com/gpu": "42"}
     assert quotas["batch"] == {"requests.nvidia.com/gpu": "8"}
     assert quotas["data"] == quotas["observability"] == {"requests.nvidia.com/gpu": "0"}
     assert prod_variant_config()["addons"]["gpuQuota"] == {"inference": 24}

@@ -18,7 +18,7 @@ from typing import Any
 import promql_parser
 import pytest
 import yaml
-from harness import platform_config, recorded
+from harness import platform_config, prod_variant, prod_variant_config, recorded
 from upstream_checks import UPSTREAM, crd_errors, prometheus_tool, promql_series, vllm_series
 
 from components import labels
@@ -203,16 +203,18 @@ def test_the_stacks_install_the_rules_where_prometheus_selects_them() -> None:
     assert [r["expr"] for r in minimum] == ["vector(2)"]
     config = parse(platform_config("prod"))
     slo = alert_rules.objectives(config.observability, config.models)
-    assert slo["qwen-72b"] == (2.0, 2, 4)
+    assert slo["qwen-72b"] == (2.0, 2, 6)
     # GPU prices per pool unit from the stack's own estimate: a p5.48xlarge node's hour over its
     # eight GPUs; the MIG pool's node over its sixteen 3g.40gb slices.
-    groups = {g["name"]: g for g in recorded("prod").one(PROMETHEUS_RULE).inputs["spec"]["groups"]}
+    # (prod's variant has the MIG pool).
+    rules = prod_variant().one(PROMETHEUS_RULE).inputs["spec"]["groups"]
+    groups = {g["name"]: g for g in rules}
     prices = {
         r["labels"]["pool"]: float(r["expr"].removeprefix("vector(").removesuffix(")"))
         for r in groups["gpu-platform.cost"]["rules"]
         if r["record"] == "pool:gpu_unit_hourly_cost_usd"
     }
-    items = {i.name: i for i in estimate(config).items}
+    items = {i.name: i for i in estimate(parse(prod_variant_config())).items}
     assert prices["h100-reserved"] == pytest.approx(items["h100-reserved"].usd_per_node_hour / 8)
     assert prices["a100-mig"] == pytest.approx(items["a100-mig"].usd_per_node_hour / 16)
 

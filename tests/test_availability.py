@@ -31,7 +31,7 @@ def _pool(**settings: Any) -> NodePoolSpec:
 
 
 def _spread(model: ModelSpec, production: bool, zones: tuple[str, ...] = ("a", "b")) -> dict:
-    rules = workload.render_spread({"app": "m"}, model, _pool(), zones, production)
+    rules = workload.render_spread({"app": "m"}, model, [_pool()], zones, production)
     return {r["topologyKey"]: r for r in rules}
 
 
@@ -117,8 +117,9 @@ def test_pulumi_up_waits_for_min_replicas_ready_not_for_what_keda_asked(
 
 def test_a_production_model_that_cannot_keep_replicas_apart_is_refused_with_the_fix() -> None:
     config = platform_config("prod")
-    config["nodePools"]["h100-reserved"]["maxNodes"] = 1
-    config["models"]["qwen-72b"]["maxReplicas"] = 2  # fits one node: only the spreading fails
+    config["nodePools"]["h100-reserved"] |= {"minNodes": 1, "maxNodes": 1}
+    # Without its spot tier, on one node: two replicas fit, but not apart.
+    config["models"]["qwen-72b"] |= {"nodePools": ["h100-reserved"], "maxReplicas": 2}
     with pytest.raises(ConfigError) as caught:
         parse(config)
     assert caught.value.problems == [
@@ -159,7 +160,7 @@ def test_the_plan_warns_about_a_production_model_allowed_to_colocate(tmp_path) -
 def test_a_spot_replica_drains_within_the_clouds_notice(
     cloud: str, capacity: str, expected: tuple[int, int]
 ) -> None:
-    prestop, grace = workload.drain_seconds(cloud, _pool(capacity=capacity))
+    prestop, grace = workload.drain_seconds(cloud, [_pool(capacity=capacity)])
     assert (prestop, grace) == expected
     if capacity == "spot":
         assert prestop < grace <= workload.SPOT_NOTICE_SECONDS[cloud]

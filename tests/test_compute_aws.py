@@ -201,11 +201,11 @@ def test_asg_carries_scale_from_zero_tags(capacity_stack: Recording) -> None:
 
 
 def test_asg_tags_describe_mig_and_time_slicing_nodes() -> None:
-    prod = recorded("prod")
+    variant, _ = dev_variant()
     mig = {
         r.inputs["tag"]["key"]: r.inputs["tag"]["value"]
-        for r in prod.of_type(ASG_TAG)
-        if r.parent == "gpuplatform:compute:EksGpuNodePool::prod-a100-mig"
+        for r in variant.of_type(ASG_TAG)
+        if r.parent == "gpuplatform:compute:EksGpuNodePool::dev-a100-mig"
     }
     # One MIG profile in the stack: single strategy, 8 GPUs x 2 slices of 3g.40gb.
     assert mig[f"{NODE_TEMPLATE}/resources/nvidia.com/gpu"] == "16"

@@ -262,14 +262,14 @@ BAD_CONFIGS = [
     (
         "mig-profile-of-other-gpu",
         "prod",
-        {("nodePools", "a100-mig", "sharing", "migProfile"): "1g.5gb"},
-        "nodePools.a100-mig.sharing.migProfile: 1g.5gb is not a MIG profile of a100-80gb",
+        {("nodePools", "h100-spot", "sharing"): {"mode": "mig", "migProfile": "1g.5gb"}},
+        "nodePools.h100-spot.sharing.migProfile: 1g.5gb is not a MIG profile of h100",
     ),
     (
         "mig-without-profile",
         "prod",
-        {("nodePools", "a100-mig", "sharing", "migProfile"): DELETE},
-        "nodePools.a100-mig.sharing.migProfile: mode mig needs a MIG profile",
+        {("nodePools", "h100-spot", "sharing"): {"mode": "mig"}},
+        "nodePools.h100-spot.sharing.migProfile: mode mig needs a MIG profile",
     ),
     (
         "mig-profile-without-mig",

@@ -26,10 +26,10 @@ def _items(result: cost.CostEstimate) -> dict[str, cost.CostItem]:
 
 def test_models_keep_their_minimum_nodes_running() -> None:
     items = _items(_estimate("prod"))
-    # qwen-72b: 2 replicas x 4 GPUs on 8-GPU nodes -> 1 node (the pool's own minimum too);
-    # qwen-7b and bge-m3: 2 replicas x 1 GPU each on 1-GPU L4 nodes -> 4 nodes although the
-    # pool may reach 0.
-    assert items["h100-reserved"].nodes_min == 1
+    # qwen-72b: 2 replicas x 4 GPUs, each on its own node (production keeps them apart) -> 2
+    # nodes of its first tier; qwen-7b and bge-m3: 2 replicas x 1 GPU each on 1-GPU L4 nodes
+    # -> 4 nodes although the pool may reach 0.
+    assert items["h100-reserved"].nodes_min == 2
     assert items["l4-spot"].nodes_min == 4
     assert items["h100-spot"].nodes_min == 0
 
@@ -68,10 +68,9 @@ def test_prod_prices_each_capacity_kind() -> None:
     reserved = items["h100-reserved"]
     assert (reserved.machine_type, reserved.capacity) == ("p5.48xlarge", "reserved")
     assert reserved.usd_per_node_hour == 55.04
-    assert reserved.monthly_min == pytest.approx(55.04 * HOURS)
+    assert reserved.monthly_min == pytest.approx(2 * 55.04 * HOURS)
     assert reserved.monthly_max == pytest.approx(2 * 55.04 * HOURS)
     assert items["h100-spot"].usd_per_node_hour == pytest.approx(55.04 * 0.4)
-    assert items["a100-mig"].machine_type == "p4de.24xlarge"
     assert items["l4-batch-spot"].machine_type == "g6.12xlarge"
     assert items["nat-gateways"].nodes_max == 3, "one NAT gateway per zone in production"
 

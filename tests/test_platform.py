@@ -65,6 +65,6 @@ def test_outputs_summarise_the_stack() -> None:
         "gpu": "h100",
         "gpusPerNode": 8,
         "capacity": "reserved",
-        "minNodes": 1,
+        "minNodes": 2,
         "maxNodes": 2,
     }

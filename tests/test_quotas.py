@@ -20,9 +20,9 @@ def _needs(name: str, **pool_changes: dict) -> dict[str, QuotaNeed]:
 def test_prod_on_aws_counts_vcpus_per_family_and_purchase_option() -> None:
     needs = _needs("prod")
     on_demand = needs["Running On-Demand P instances"]
-    # h100-reserved: 1..2 p5.48xlarge (192 vCPUs); a100-mig: 0..1 p4de.24xlarge (96 vCPUs).
-    assert (on_demand.at_min, on_demand.at_max) == (192, 2 * 192 + 96)
-    assert on_demand.pools == ("a100-mig", "h100-reserved")
+    # h100-reserved: 2 p5.48xlarge (192 vCPUs each).
+    assert (on_demand.at_min, on_demand.at_max) == (2 * 192, 2 * 192)
+    assert on_demand.pools == ("h100-reserved",)
     assert needs["All P5 Spot Instance Requests"].at_max == 2 * 192
     # l4-spot's minimum is held by qwen-7b's and bge-m3's two replicas each, on 1-GPU nodes.
     assert needs["All G and VT Spot Instance Requests"].at_min == 4 * 4
@@ -39,7 +39,8 @@ def test_spot_maximum_assumes_the_largest_type_a_pool_may_launch() -> None:
 def test_capacity_blocks_draw_on_no_quota() -> None:
     block = {"capacity": "capacity-block", "reservation": "cr-0123456789abcdef0"}
     needs = _needs("prod", h100_reserved=block)
-    assert needs["Running On-Demand P instances"].pools == ("a100-mig",)
+    assert "Running On-Demand P instances" not in needs
+    assert needs["All P5 Spot Instance Requests"].pools == ("h100-spot",)
 
 
 def test_gcp_counts_gpus_per_model_with_a_preemptible_quota_for_spot() -> None:

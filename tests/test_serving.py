@@ -178,9 +178,9 @@ def test_a_model_that_does_not_fit_says_what_would() -> None:
             "models.m.gpusPerReplica: 2 GPUs per replica, but l4-spot nodes have 1",
         ),
         (
-            "prod",
-            {"nodePool": "a100-mig", "gpusPerReplica": 2, "revision": "0" * 40},
-            "models.m.gpusPerReplica: pool a100-mig shares its GPUs",
+            "dev",
+            {"nodePool": "l4-batch-spot", "gpusPerReplica": 2},
+            "models.m.gpusPerReplica: pool l4-batch-spot shares its GPUs (time-slicing)",
         ),
         ("prod", {"nodePool": "l4-spot"}, "models.m.revision: production serves a pinned commit"),
         ("dev", {"nodePool": "l4-spot", "revision": "main"}, "models.m.revision: pin a commit"),
@@ -233,7 +233,7 @@ def test_shared_memory_grows_with_tensor_parallelism() -> None:
             namespace="inference",
             model_name="m",
             model=_model(parametersB=8.0, gpusPerReplica=gpus),
-            pool=pool,
+            pools={"p": pool},
             cloud="aws",
             strategy="none",
             hf_token_secret=None,
@@ -295,9 +295,10 @@ def test_prod_serves_a_large_model_with_tensor_parallelism() -> None:
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     assert container["args"][container["args"].index("--tensor-parallel-size") + 1] == "4"
     assert container["resources"]["limits"]["nvidia.com/gpu"] == "4"
-    assert deployment["spec"]["template"]["spec"]["nodeSelector"] == {
-        "gpuplatform.io/pool": "h100-reserved"
-    }
+    # Its tiers: the reserved pool first, spot when it is full (tests/test_tiers.py).
+    affinity = deployment["spec"]["template"]["spec"]["affinity"]["nodeAffinity"]
+    required = affinity["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    assert required[0]["matchExpressions"][0]["values"] == ["h100-reserved", "h100-spot"]
 
 
 def test_objects_validate_against_kubernetes_and_crd_schemas(dev: Recording) -> None:
@@ -417,24 +418,32 @@ def test_cache_follows_the_pools_zones(dev: Recording) -> None:
     assert "volumeClaimTemplates" not in spec
     claim = volumes["cache"]["ephemeral"]["volumeClaimTemplate"]["spec"]
     assert claim["accessModes"] == ["ReadWriteOnce"]
-    # prod's h100-reserved is in one zone: each replica keeps its cache across restarts and
+    # prod's qwen-72b overflows from a reserved pool in one zone to a spot pool in three: a
+    # cache per pod too, so a replica is not pinned to the zone of its volume.
+    prod = recorded("prod").one("kubernetes:apps/v1:StatefulSet", "prod-qwen-72b-server").inputs
+    assert "volumeClaimTemplates" not in prod["spec"]
+    # A model whose pools are all in one zone keeps each replica's cache across restarts and
     # scale-down.
-    prod = recorded("prod")
-    server = prod.one("kubernetes:apps/v1:StatefulSet", "prod-qwen-72b-server").inputs["spec"]
-    (template,) = server["volumeClaimTemplates"]
+    server = workload.render_workload(
+        name="vllm-m",
+        namespace="inference",
+        model_name="m",
+        model=_model(maxReplicas=2),
+        pools={"p": _pool("l4")},
+        cloud="aws",
+        strategy="none",
+        hf_token_secret=None,
+        zones=("us-east-1a",),
+    )
+    (template,) = server["spec"]["volumeClaimTemplates"]
     assert template["metadata"]["name"] == "cache"
-    assert server["persistentVolumeClaimRetentionPolicy"] == {
+    assert server["spec"]["persistentVolumeClaimRetentionPolicy"] == {
         "whenDeleted": "Delete",
         "whenScaled": "Retain",
     }
-    assert "cache" not in {v["name"] for v in server["template"]["spec"]["volumes"]}
-    assert (
-        k8s_errors(
-            prod.one("kubernetes:apps/v1:StatefulSet", "prod-qwen-72b-server").inputs,
-            kubernetes_version("prod"),
-        )
-        == []
-    )
+    assert "cache" not in {v["name"] for v in server["spec"]["template"]["spec"]["volumes"]}
+    assert k8s_errors(server, kubernetes_version("prod")) == []
+    assert k8s_errors(prod, kubernetes_version("prod")) == []
 
 
 @pytest.fixture(scope="module")
@@ -503,7 +512,7 @@ def test_model_pods_tolerate_their_pool_and_request_what_it_advertises(case: tup
         namespace="inference",
         model_name="m",
         model=model,
-        pool=pool,
+        pools={"p": pool},
         cloud=cloud,
         strategy="mixed",
         hf_token_secret=None,

@@ -181,8 +181,10 @@ def _render_cost(cost: CostEstimate, console: Console) -> None:
         title=f"estimated monthly cost ({cost.currency}, list prices as of {cost.as_of})",
         title_justify="left",
     )
-    for column in ("item", "type", "capacity", "nodes", "per node-hour", "min / month"):
-        table.add_column(column, justify="right" if column[0] in "pm" else "left")
+    columns = ("item", "type", "capacity", "nodes", "per node-hour", "baseline / month")
+    for column in columns:
+        table.add_column(column, justify="right" if column[0] in "pb" else "left")
+    table.add_column("burst / month", justify="right")
     table.add_column("max / month", justify="right")
     for item in cost.items:
         table.add_row(
@@ -192,10 +194,20 @@ def _render_cost(cost: CostEstimate, console: Console) -> None:
             f"{item.nodes_min}-{item.nodes_max}",
             _money(item.usd_per_node_hour),
             _money(item.monthly_min),
+            _money(item.monthly_burst),
             _money(item.monthly_max),
         )
     table.add_section()
-    table.add_row("total", "", "", "", "", _money(cost.monthly_min), _money(cost.monthly_max))
+    table.add_row(
+        "total",
+        "",
+        "",
+        "",
+        "",
+        _money(cost.monthly_min),
+        _money(cost.monthly_burst),
+        _money(cost.monthly_max),
+    )
     console.print(table)
     console.print(f"[dim]prices: {cost.source}[/]")
 

@@ -1,6 +1,7 @@
 """ClusterAutoscaler (EKS): cluster-autoscaler from its chart, discovering the cluster's node
 groups by tag and choosing between them with the priority expander: reserved capacity first
-(already paid for), then spot, then on-demand.
+(already paid for), then spot, then on-demand, in the order every model's tiers ask for
+(components/tiers.py).
 
 GKE runs its own autoscaler, configured on each node pool.
 
@@ -28,12 +29,11 @@ from components.addons.spec import ClusterAutoscalerSpec
 from components.aws.addons import AUTOSCALER_NAMESPACE, AUTOSCALER_SERVICE_ACCOUNT
 from components.options import child_of
 from components.pools import NodePoolSpec
+from components.serving.spec import ModelSpec
+from components.tiers import SYSTEM_PRIORITY, pool_priorities
 
 TOKEN = "gpuplatform:addons:ClusterAutoscaler"
 PRIORITY_CONFIGMAP = "cluster-autoscaler-priority-expander"
-# Higher wins. Reserved capacity and capacity blocks bill whether used or not.
-PRIORITY_BY_CAPACITY = {"reserved": 50, "capacity-block": 50, "spot": 30, "on-demand": 10}
-SYSTEM_PRIORITY = 1
 
 
 _UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -46,11 +46,14 @@ def _asg_pattern(pool: str) -> str:
     return f"^eks-{pool}-[0-9a-f]+-{_UUID}$"
 
 
-def render_priority_expander(pools: Mapping[str, NodePoolSpec]) -> dict:
-    """The ConfigMap the priority expander reads: ASG name patterns by priority."""
+def render_priority_expander(
+    pools: Mapping[str, NodePoolSpec], models: Mapping[str, ModelSpec] | None = None
+) -> dict:
+    """The ConfigMap the priority expander reads: ASG name patterns by priority
+    (components.tiers: capacity kinds, and the models' tier orders)."""
     priorities: dict[int, list[str]] = {SYSTEM_PRIORITY: [_asg_pattern(labels.SYSTEM_POOL)]}
-    for name, pool in sorted(pools.items()):
-        priorities.setdefault(PRIORITY_BY_CAPACITY[pool.capacity], []).append(_asg_pattern(name))
+    for name, priority in sorted(pool_priorities(pools, models or {}).items()):
+        priorities.setdefault(priority, []).append(_asg_pattern(name))
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -105,6 +108,8 @@ class ClusterAutoscalerArgs:
     pools: Mapping[str, NodePoolSpec]
     spec: ClusterAutoscalerSpec
     k8s_provider: k8s.Provider
+    models: Mapping[str, ModelSpec] = field(default_factory=dict)
+    """Whose tiers order the pools."""
     chart_version: str | None = None
     depends_on: list[pulumi.Resource] = field(default_factory=list)
 
@@ -119,7 +124,7 @@ class ClusterAutoscaler(pulumi.ComponentResource):
 
         child = functools.partial(child_of, self, args.k8s_provider)
 
-        expander = render_priority_expander(args.pools)
+        expander = render_priority_expander(args.pools, args.models)
         config_map = k8s.core.v1.ConfigMap(
             f"{name}-priorities",
             metadata=expander["metadata"],

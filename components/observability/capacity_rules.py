@@ -93,8 +93,8 @@ def capacity_group(pools: Mapping[str, NodePoolSpec]) -> dict[str, Any]:
                 "Pool {{ $labels.pool }} pays {{ $value | humanize }} USD an hour for reserved "
                 "GPUs nothing uses",
                 "Reserved capacity bills whether or not it is used. Check which models could run "
-                "on it (their nodePool). Move a model's baseline onto the pool, or shrink the "
-                "reservation when it renews.",
+                "on it (their nodePool or nodePools). Move a model's baseline onto the pool, or "
+                "shrink the reservation when it renews.",
             ),
         ],
     }

@@ -3,7 +3,6 @@ whether it fits the memory a replica gets. Paths in the problems are relative to
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 
 from components import catalog, labels
@@ -77,30 +76,62 @@ def _fixes(model: ModelSpec, pool: NodePoolSpec) -> list[str]:
     return fixes
 
 
+def _same_slice(first: NodePoolSpec, other: NodePoolSpec) -> bool:
+    """Whether a replica gets the same GPU (or MIG slice, or time-slice share) on both pools."""
+    return (first.gpu, first.sharing) == (other.gpu, other.sharing)
+
+
 def model_problems(
     cloud: Cloud, production: bool, model: ModelSpec, pools: Mapping[str, NodePoolSpec]
 ) -> list[Problem]:
-    pool = pools.get(model.node_pool)
-    if pool is None:
-        return [
-            Problem(
-                ("nodePool",),
-                f"no pool {model.node_pool}; one of: {', '.join(sorted(pools))}",
-            )
-        ]
     problems: list[Problem] = []
-    if pool.workload != "inference":
-        problems.append(
-            Problem(("nodePool",), f"pool {model.node_pool} is for {pool.workload}, not inference")
-        )
+    tiers: dict[str, NodePoolSpec] = {}
+    for index, name in enumerate(model.tiers):
+        pool = pools.get(name)
+        if pool is None:
+            problems.append(
+                Problem(
+                    model.tier_path(index), f"no pool {name}; one of: {', '.join(sorted(pools))}"
+                )
+            )
+            continue
+        tiers[name] = pool
+        if pool.workload != "inference":
+            problems.append(
+                Problem(
+                    model.tier_path(index), f"pool {name} is for {pool.workload}, not inference"
+                )
+            )
+        first_name, first = next(iter(tiers.items()))
+        if not _same_slice(first, pool):
+            problems.append(
+                Problem(
+                    model.tier_path(index),
+                    f"pool {name} has {_slice(pool)} but {first_name} has {_slice(first)}: a "
+                    "model's pools must give each replica the same GPU",
+                )
+            )
+        if model.gpus_per_replica > pool.gpus_per_node:
+            problems.append(
+                Problem(
+                    ("gpusPerReplica",),
+                    f"{model.gpus_per_replica} GPUs per replica, but {name} nodes have "
+                    f"{pool.gpus_per_node}",
+                )
+            )
+    if len(tiers) < len(model.tiers):
+        return problems
+    first_name, pool = next(iter(tiers.items()))
+    names = ("pools " if len(tiers) > 1 else "pool ") + " + ".join(tiers)
+    nodes = sum(p.max_nodes for p in tiers.values())
     if production and model.min_replicas >= 2 and not model.allow_colocation:
-        if pool.max_nodes < model.min_replicas:
+        if nodes < model.min_replicas:
             problems.append(
                 Problem(
                     ("minReplicas",),
                     f"production keeps each of the {model.min_replicas} replicas on its own node "
-                    f"so a node loss leaves the model up, but pool {model.node_pool} has at most "
-                    f"{pool.max_nodes} node(s): raise its maxNodes, lower minReplicas, or set "
+                    f"so a node loss leaves the model up, but {names} has at most "
+                    f"{nodes} node(s): raise its maxNodes, lower minReplicas, or set "
                     "allowColocation: true to accept the risk",
                 )
             )
@@ -111,19 +142,11 @@ def model_problems(
                 "only production keeps replicas apart; remove it",
             )
         )
-    if model.gpus_per_replica > pool.gpus_per_node:
-        problems.append(
-            Problem(
-                ("gpusPerReplica",),
-                f"{model.gpus_per_replica} GPUs per replica, but {model.node_pool} nodes have "
-                f"{pool.gpus_per_node}",
-            )
-        )
     if pool.sharing.mode != "none" and model.gpus_per_replica != 1:
         problems.append(
             Problem(
                 ("gpusPerReplica",),
-                f"pool {model.node_pool} shares its GPUs ({pool.sharing.mode}); a replica gets "
+                f"pool {first_name} shares its GPUs ({pool.sharing.mode}); a replica gets "
                 "one slice, so tensor parallelism is not possible there",
             )
         )
@@ -134,20 +157,34 @@ def model_problems(
         problems.append(
             Problem(("revision",), "production serves a pinned commit of the model; set revision")
         )
-    per_node = sum(labels.advertised_resources(cloud, pool, "single").values())
-    capacity = per_node * pool.max_nodes // model.gpus_per_replica
+    capacity = sum(replica_capacity(cloud, p, model) for p in tiers.values())
     if model.max_replicas > capacity:
         problems.append(
             Problem(
                 ("maxReplicas",),
                 f"{model.max_replicas} replicas of {model.gpus_per_replica} GPU(s) do not fit "
-                f"pool {model.node_pool} at its maximum ({capacity} replicas); raise the pool's "
+                f"{names} at its maximum ({capacity} replicas); raise the pool's "
                 "maxNodes or lower maxReplicas",
             )
         )
     if not problems:
         problems += _fit_problems(model, pool)
     return problems
+
+
+def _slice(pool: NodePoolSpec) -> str:
+    sharing = pool.sharing
+    if sharing.mode == "mig":
+        return f"{pool.gpu} MIG {sharing.mig_profile}"
+    if sharing.mode == "time-slicing":
+        return f"{pool.gpu} time-sliced {sharing.replicas} ways"
+    return f"whole {pool.gpu} GPUs"
+
+
+def replica_capacity(cloud: Cloud, pool: NodePoolSpec, model: ModelSpec) -> int:
+    """Replicas of the model the pool holds at its maximum size (none spanning two nodes)."""
+    per_node = sum(labels.advertised_resources(cloud, pool, "single").values())
+    return per_node // model.gpus_per_replica * pool.max_nodes
 
 
 def _fit_problems(model: ModelSpec, pool: NodePoolSpec) -> list[Problem]:
@@ -171,28 +208,88 @@ def _fit_problems(model: ModelSpec, pool: NodePoolSpec) -> list[Problem]:
 def pool_capacity_problems(
     cloud: Cloud, pools: Mapping[str, NodePoolSpec], models: Mapping[str, ModelSpec]
 ) -> list[Problem]:
-    """Every pool holds all of its models at their maximum replicas at once."""
+    """Pools sharing models hold all of those models at their maximum replicas at once.
+
+    Models whose tiers overlap compete for the same nodes, so the check runs on each group of
+    pools linked by some model: the GPUs the group's models need at most against the GPUs its
+    pools hold. A single model is checked on its own (maxReplicas)."""
     problems = []
-    for name, pool in pools.items():
-        mine = {key: m for key, m in models.items() if m.node_pool == name}
-        if len(mine) < 2:
-            continue  # a single model is checked on its own (maxReplicas)
-        per_node = sum(labels.advertised_resources(cloud, pool, "single").values())
+    for group in _linked_pools(models):
+        mine = {key: m for key, m in models.items() if set(m.tiers) & group}
+        if len(mine) < 2 or not group <= pools.keys():
+            continue
+        per_node = {
+            name: sum(labels.advertised_resources(cloud, pools[name], "single").values())
+            for name in group
+        }
         need = sum(m.max_replicas * m.gpus_per_replica for m in mine.values())
-        have = per_node * pool.max_nodes
+        have = sum(per_node[name] * pools[name].max_nodes for name in group)
         if need > have:
+            first = min(group, key=lambda name: list(pools).index(name))
+            held = (
+                f"the pool holds {have}"
+                if len(group) == 1
+                else (f"pools {', '.join(sorted(group))} hold {have}")
+            )
             problems.append(
                 Problem(
-                    (name, "maxNodes"),
+                    (first, "maxNodes"),
                     f"models {', '.join(sorted(mine))} need up to {need} GPUs at their maximum "
-                    f"but the pool holds {have}; raise maxNodes or lower their maxReplicas",
+                    f"but {held}; raise maxNodes or lower their maxReplicas",
                 )
             )
     return problems
 
 
-def pinned_nodes(cloud: Cloud, pool: NodePoolSpec, models: list[ModelSpec]) -> int:
-    """Nodes a pool keeps running for the models' minimum replicas."""
-    per_node = sum(labels.advertised_resources(cloud, pool, "single").values())
-    gpus = sum(m.min_replicas * m.gpus_per_replica for m in models)
-    return math.ceil(gpus / per_node) if gpus else 0
+def _linked_pools(models: Mapping[str, ModelSpec]) -> list[set[str]]:
+    """Groups of pools joined by the models that list them together."""
+    groups: list[set[str]] = []
+    for model in models.values():
+        linked = set(model.tiers)
+        for group in [g for g in groups if g & linked]:
+            groups.remove(group)
+            linked |= group
+        groups.append(linked)
+    return groups
+
+
+def placed_nodes(
+    cloud: Cloud,
+    pools: Mapping[str, NodePoolSpec],
+    models: Mapping[str, ModelSpec],
+    *,
+    production: bool,
+    at_max: bool,
+) -> dict[str, int]:
+    """Nodes each pool runs for the models' replicas: each model's minimum (the baseline) or
+    maximum (the burst) replicas, every replica on the first of its tiers with room, models in
+    config order. A highly available model (production, two or more replicas) puts its first
+    minReplicas replicas on separate nodes, as its spreading rule requires (`minDomains`); the
+    rule lets later ones share a node once every node has one."""
+    nodes: dict[str, list[list[str]]] = {name: [] for name in pools}
+    for model_name, model in models.items():
+        apart = production and model.min_replicas >= 2 and not model.allow_colocation
+        for replica in range(model.max_replicas if at_max else model.min_replicas):
+            for name in model.tiers:
+                pool = pools[name]
+                per_node = sum(labels.advertised_resources(cloud, pool, "single").values())
+                node = next(
+                    (
+                        n
+                        for n in nodes[name]
+                        if per_node - _used(n, models) >= model.gpus_per_replica
+                        and not (apart and replica < model.min_replicas and model_name in n)
+                    ),
+                    None,
+                )
+                if node is None and len(nodes[name]) < pool.max_nodes:
+                    node = []
+                    nodes[name].append(node)
+                if node is not None:
+                    node.append(model_name)
+                    break
+    return {name: len(placed) for name, placed in nodes.items()}
+
+
+def _used(node: list[str], models: Mapping[str, ModelSpec]) -> int:
+    return sum(models[name].gpus_per_replica for name in node)

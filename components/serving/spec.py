@@ -57,7 +57,20 @@ class ModelSpec(Spec):
             "with object-store sources."
         ),
     )
-    node_pool: str = Field(description="The GPU pool to run on; must have workload inference.")
+    node_pool: str | None = Field(
+        None,
+        description="The GPU pool to run on; must have workload inference. Or nodePools.",
+    )
+    node_pools: list[str] | None = Field(
+        None,
+        min_length=1,
+        max_length=8,
+        description=(
+            "Pools in order of preference (tiers), e.g. reserved, then spot, then on-demand: "
+            "replicas go to the first with room and overflow in order. All must have the same "
+            "GPU and sharing. Instead of nodePool."
+        ),
+    )
     gpus_per_replica: int = Field(
         1,
         ge=1,
@@ -210,6 +223,15 @@ class ModelSpec(Spec):
         return value
 
     @property
+    def tiers(self) -> tuple[str, ...]:
+        """The model's pools, most preferred first (one for the nodePool form)."""
+        return tuple(self.node_pools) if self.node_pools else (self.node_pool or "",)
+
+    def tier_path(self, index: int) -> tuple[str | int, ...]:
+        """Where a pool of the model is named in the config, for problems about it."""
+        return ("nodePools", index) if self.node_pools else ("nodePool",)
+
+    @property
     def from_hub(self) -> bool:
         return not _OBJECT_STORE.fullmatch(self.source)
 
@@ -227,6 +249,17 @@ class ModelSpec(Spec):
     @model_validator(mode="after")
     def _rules(self) -> ModelSpec:
         problems: list[Problem] = []
+        if (self.node_pool is None) == (self.node_pools is None):
+            problems.append(
+                Problem(
+                    ("nodePool",),
+                    "set nodePool (one pool) or nodePools (pools in order of preference), not both",
+                )
+            )
+        elif self.node_pools:
+            for index, name in enumerate(self.node_pools):
+                if name in self.node_pools[:index]:
+                    problems.append(Problem(("nodePools", index), f"{name} is listed twice"))
         if self.min_replicas == 0:
             problems.append(
                 Problem(

@@ -40,7 +40,8 @@ def render_url(model_name: str) -> str:
 class VllmServiceArgs:
     model_name: str
     model: ModelSpec
-    pool: NodePoolSpec
+    pools: Mapping[str, NodePoolSpec]
+    """The model's pools (tiers), most preferred first."""
     cloud: Cloud
     mig_strategy: MigStrategy
     k8s_provider: k8s.Provider
@@ -54,7 +55,7 @@ class VllmServiceArgs:
     object_store: pulumi.Input[Sequence[str]] | None = None
     """The object store's addresses, for weights from object storage (ModelWeightsAccess)."""
     zones: tuple[str, ...] = ()
-    """The zones the model's pool spans; per-replica caches need exactly one."""
+    """The zones the model's pools span; per-replica caches need exactly one."""
     production: bool = False
     """Replicas on separate nodes and zones, and a disruption budget that keeps one Ready."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
@@ -71,7 +72,7 @@ class VllmService(pulumi.ComponentResource):
     ):
         super().__init__(TOKEN, name, None, opts)
         k8s_name = resource_name(args.model_name)
-        model, pool = args.model, args.pool
+        model = args.model
 
         child = functools.partial(child_of, self, args.k8s_provider)
 
@@ -103,7 +104,7 @@ class VllmService(pulumi.ComponentResource):
             namespace=NAMESPACE,
             model_name=args.model_name,
             model=model,
-            pool=pool,
+            pools=args.pools,
             cloud=args.cloud,
             strategy=args.mig_strategy,
             hf_token_secret=args.hf_token_secret,

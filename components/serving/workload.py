@@ -16,6 +16,7 @@ through fsGroup.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from components import catalog, labels, versions
@@ -38,9 +39,10 @@ SPOT_NOTICE_SECONDS = {"aws": 120, "gcp": 30}
 SPOT_MARGIN_SECONDS = 10  # for the node to act on the notice
 
 
-def drain_seconds(cloud: Cloud, pool: NodePoolSpec) -> tuple[int, int]:
-    """(preStop pause, termination grace period): on spot pools, both within the notice."""
-    if pool.capacity != "spot":
+def drain_seconds(cloud: Cloud, pools: Sequence[NodePoolSpec]) -> tuple[int, int]:
+    """(preStop pause, termination grace period): when any of the model's pools is spot, both
+    within the notice (a replica may land on any of them)."""
+    if not any(pool.capacity == "spot" for pool in pools):
         return PRESTOP_SECONDS, GRACE_SECONDS
     grace = SPOT_NOTICE_SECONDS[cloud] - SPOT_MARGIN_SECONDS
     return min(PRESTOP_SECONDS, grace // 4), grace
@@ -54,7 +56,7 @@ def highly_available(model: ModelSpec, production: bool) -> bool:
 def render_spread(
     selector: dict[str, str],
     model: ModelSpec,
-    pool: NodePoolSpec,
+    pools: Sequence[NodePoolSpec],
     zones: tuple[str, ...],
     production: bool,
 ) -> list[dict]:
@@ -65,7 +67,7 @@ def render_spread(
     spread = []
     for key, domains in (
         ("topology.kubernetes.io/zone", len(zones)),
-        ("kubernetes.io/hostname", pool.max_nodes),
+        ("kubernetes.io/hostname", sum(pool.max_nodes for pool in pools)),
     ):
         rule: dict = {
             "maxSkew": 1,
@@ -90,6 +92,10 @@ WAIT_FOR = "pulumi.com/waitFor"
 
 def await_annotations() -> dict[str, str]:
     return {WAIT_FOR: "jsonpath={.status.readyReplicas}"}
+
+
+def _pool_label(pools: Mapping[str, NodePoolSpec]) -> dict[str, str]:
+    return {labels.POOL_LABEL: next(iter(pools))} if len(pools) == 1 else {}
 
 
 def app_labels(model_name: str) -> dict[str, str]:
@@ -135,17 +141,25 @@ def render_args(model_name: str, model: ModelSpec, pool: NodePoolSpec) -> list[s
 
 
 def render_resources(
-    cloud: Cloud, model: ModelSpec, pool: NodePoolSpec, strategy: MigStrategy
+    cloud: Cloud,
+    model: ModelSpec,
+    pools: NodePoolSpec | Sequence[NodePoolSpec],
+    strategy: MigStrategy,
 ) -> dict[str, dict[str, Any]]:
-    """CPU and memory: the replica's share of the smallest node type of the pool, less a quarter
-    for the kubelet and node agents; GPUs: the resource the pool's nodes advertise."""
-    machines = [catalog.machine_type(cloud, t) for t in resolved_machine_types(cloud, pool)]
-    smallest = min(machines, key=lambda m: (m.vcpus, m.memory_gib))  # type: ignore[union-attr]
-    resource, per_node = next(iter(labels.advertised_resources(cloud, pool, strategy).items()))
-    share = model.gpus_per_replica / per_node
-    # Floors small enough that every GPU slot of a node still gets a pod.
-    millicpu = max(250, math.floor(smallest.vcpus * 1000 * share * 0.75))  # type: ignore[union-attr]
-    memory = max(2, math.floor(smallest.memory_gib * share * 0.75))  # type: ignore[union-attr]
+    """CPU and memory: the replica's share of the smallest node type of its pools, less a
+    quarter for the kubelet and node agents; GPUs: the resource the pools' nodes advertise (the
+    same on every tier of a model)."""
+    tiers = [pools] if isinstance(pools, NodePoolSpec) else list(pools)
+    resource = next(iter(labels.advertised_resources(cloud, tiers[0], strategy)))
+    millicpu, memory = math.inf, math.inf
+    for tier in tiers:
+        machines = [catalog.machine_type(cloud, t) for t in resolved_machine_types(cloud, tier)]
+        smallest = min(machines, key=lambda m: (m.vcpus, m.memory_gib))  # type: ignore[union-attr]
+        per_node = sum(labels.advertised_resources(cloud, tier, strategy).values())
+        share = model.gpus_per_replica / per_node
+        # Floors small enough that every GPU slot of a node still gets a pod.
+        millicpu = min(millicpu, max(250, math.floor(smallest.vcpus * 1000 * share * 0.75)))  # type: ignore[union-attr]
+        memory = min(memory, max(2, math.floor(smallest.memory_gib * share * 0.75)))  # type: ignore[union-attr]
     gpus = str(model.gpus_per_replica)
     return {
         "requests": {"cpu": f"{millicpu}m", "memory": f"{memory}Gi", resource: gpus},
@@ -216,6 +230,37 @@ def _probe(path: str, period: int, failures: int) -> dict[str, Any]:
     }
 
 
+def render_placement(cloud: Cloud, pools: Mapping[str, NodePoolSpec]) -> dict[str, Any]:
+    """Which nodes a replica may run on, and which it prefers.
+
+    One pool: a node selector. Tiers: required node affinity to the listed pools, and preferred
+    affinity weighted by their order, so the scheduler fills the first tier's free nodes
+    before the next's; which pool grows when none has room is cluster-autoscaler's choice
+    (its priority expander on EKS, the model's ComputeClass on GKE), told the same order.
+    Tolerations cover the taints of every tier (spot nodes carry the spot taint)."""
+    taints = {t: None for pool in pools.values() for t in labels.pool_taints(cloud, pool)}
+    placement: dict[str, Any] = {"tolerations": labels.tolerations(tuple(taints))}
+    names = list(pools)
+    if len(names) == 1:
+        return {"nodeSelector": labels.node_selector(names[0]), **placement}
+    term = {"key": labels.POOL_LABEL, "operator": "In"}
+    placement["affinity"] = {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [{"matchExpressions": [{**term, "values": names}]}]
+            },
+            "preferredDuringSchedulingIgnoredDuringExecution": [
+                {
+                    "weight": round(100 * (len(names) - index) / len(names)),
+                    "preference": {"matchExpressions": [{**term, "values": [name]}]},
+                }
+                for index, name in enumerate(names)
+            ],
+        }
+    }
+    return placement
+
+
 def startup_minutes(model: ModelSpec) -> int:
     """Downloading and loading weights: 10 minutes plus one per 4B parameters."""
     return 10 + math.ceil(model.parameters_b / 4)
@@ -227,7 +272,7 @@ def render_workload(
     namespace: str,
     model_name: str,
     model: ModelSpec,
-    pool: NodePoolSpec,
+    pools: Mapping[str, NodePoolSpec],
     cloud: Cloud,
     strategy: MigStrategy,
     hf_token_secret: str | None,
@@ -235,8 +280,9 @@ def render_workload(
     region: str | None = None,
     production: bool = False,
 ) -> dict:
-    pool_name = model.node_pool
-    resources = render_resources(cloud, model, pool, strategy)
+    """The model's StatefulSet; `pools` are its tiers in order, `zones` the zones they span."""
+    pool = next(iter(pools.values()))
+    resources = render_resources(cloud, model, list(pools.values()), strategy)
     memory_gib = int(resources["limits"]["memory"].removesuffix("Gi"))
     shm_gib = shm_size_gib(model, memory_gib)
     env = [
@@ -264,8 +310,12 @@ def render_workload(
             }
         )
     selector = app_labels(name)
-    spread = render_spread(selector, model, pool, zones, production)
-    prestop, grace = drain_seconds(cloud, pool)
+    # Zones apart only across the zones of the first tier: a reservation in one zone keeps the
+    # baseline there rather than pushing a replica onto the next tier.
+    spread = render_spread(
+        selector, model, list(pools.values()), tuple(pool.zones or zones), production
+    )
+    prestop, grace = drain_seconds(cloud, list(pools.values()))
     container = {
         "name": "vllm",
         "image": model.image or versions.VLLM_IMAGE,
@@ -330,7 +380,9 @@ def render_workload(
             **spec,
             "template": {
                 "metadata": {
-                    "labels": {**selector, labels.POOL_LABEL: pool_name},
+                    # The pool a replica runs in, where there is only one (a tiered model's
+                    # GPU series still carry the pool, from the node).
+                    "labels": {**selector, **_pool_label(pools)},
                     # cluster-autoscaler never evicts a model server to pack nodes tighter: a
                     # move costs minutes of reloading. Replicas go away when KEDA scales in,
                     # and the emptied node is removed then; drains still honour the PDB.
@@ -340,8 +392,7 @@ def render_workload(
                     "serviceAccountName": name,
                     "automountServiceAccountToken": False,
                     "priorityClassName": "inference",
-                    "nodeSelector": labels.node_selector(pool_name),
-                    "tolerations": labels.tolerations(labels.pool_taints(cloud, pool)),
+                    **render_placement(cloud, pools),
                     "topologySpreadConstraints": spread,
                     "terminationGracePeriodSeconds": grace,
                     "securityContext": {
