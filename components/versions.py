@@ -22,6 +22,10 @@ GKE_IMAGE_TYPE = "COS_CONTAINERD"
 # values.yaml, vendored in tests/upstream (sources.yaml there names each release's commit).
 GPU_OPERATOR_CHART = ("gpu-operator", "v26.7.0", "https://helm.ngc.nvidia.com/nvidia")
 KEDA_CHART = ("keda", "2.20.2", "https://kedacore.github.io/charts")
+# KEDA's HTTP add-on (interceptor, external scaler, operator): holds requests to a model at zero
+# replicas and wakes it. Chart 0.15.0 installs the 0.15.0 images (its appVersion); the chart's
+# release commit is kedacore/charts c4b92e9 (tests/upstream/charts/keda-add-ons-http).
+KEDA_HTTP_CHART = ("keda-add-ons-http", "0.15.0", "https://kedacore.github.io/charts")
 DCGM_EXPORTER_CHART = (
     "dcgm-exporter",
     "4.8.2",

@@ -8,6 +8,7 @@ from components import catalog, cost, k8s_versions
 from components.aws.network import render_nat_zones
 from components.data import managed
 from components.pools import NodePoolSpec
+from components.serving import coldstart
 from components.serving.rules import placed_nodes
 from stacks.config import StackConfig
 
@@ -20,6 +21,15 @@ def effective_pools(config: StackConfig) -> dict[str, NodePoolSpec]:
         name: pool.model_copy(update={"min_nodes": max(pool.min_nodes, pinned[name])})
         for name, pool in config.node_pools.items()
     }
+
+
+def wake_ups(config: StackConfig) -> tuple[tuple[str, coldstart.ColdStart], ...]:
+    """The models that scale to zero and how long each takes to wake up."""
+    return tuple(
+        (name, coldstart.on_pool(config.cloud.provider, m, config.node_pools[m.tiers[0]]))
+        for name, m in config.models.items()
+        if m.scales_to_zero
+    )
 
 
 def _placed(config: StackConfig, *, at_max: bool) -> dict[str, int]:

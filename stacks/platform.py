@@ -14,6 +14,7 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from components import labels
+from components.addons import keda_http
 from components.addons.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
 from components.addons.gpu_operator import GpuOperator, GpuOperatorArgs
 from components.addons.keda import Keda, KedaArgs
@@ -31,6 +32,7 @@ from components.observability import alert_rules
 from components.observability.prometheus import NAMESPACE as PROMETHEUS_NAMESPACE
 from components.observability.prometheus import Prometheus, PrometheusArgs
 from components.pools import ami_release, resolved_machine_types
+from components.serving import coldstart
 from components.serving.vllm_service import NAMESPACE as SERVING_NAMESPACE
 from components.serving.vllm_service import VllmService, VllmServiceArgs, render_url
 from components.serving.vllm_service import resource_name as vllm_resource_name
@@ -234,7 +236,17 @@ class Platform(pulumi.ComponentResource):
         )
         self.keda = Keda(
             f"{name}-keda",
-            KedaArgs(version, provider, addons.chart_versions.keda, ready),
+            KedaArgs(
+                version,
+                provider,
+                addons.chart_versions.keda,
+                ready,
+                http_add_on_values=(
+                    keda_http.render_values(SERVING_NAMESPACE, config.production)
+                    if any(m.scales_to_zero for m in config.models.values())
+                    else None
+                ),
+            ),
             opts=self._child(),
         )
         if cloud.provider == "aws":
@@ -314,6 +326,10 @@ class Platform(pulumi.ComponentResource):
                     object_store=access.object_store if access else None,
                     zones=derived.model_zones(config, model),
                     production=config.production,
+                    http_ready=self.keda.http_ready,
+                    cold_start=coldstart.on_pool(
+                        config.cloud.provider, model, config.node_pools[model.tiers[0]]
+                    ),
                     depends_on=[
                         *ready,
                         *(self.node_pools[tier] for tier in model.tiers),

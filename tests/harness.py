@@ -13,10 +13,11 @@ import runpy
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+import pytest
 from conftest import ROOT, STACK_FILES
 from pulumi.runtime import rpc
 
-from stacks.config import CONFIG_KEY, PROJECT
+from stacks.config import CONFIG_KEY, PROJECT, ConfigError, parse
 from stacks.keys import HF_TOKEN_KEY
 from tools import plan, report, stackfile
 from tools.mockdata import PlanMocks
@@ -123,6 +124,13 @@ A100_MIG = {
     "workload": "inference",
     "sharing": {"mode": "mig", "migProfile": "3g.40gb"},
 }
+
+
+def refused(config: dict[str, Any]) -> list[str]:
+    """The problems a stack config is refused with (it must be refused)."""
+    with pytest.raises(ConfigError) as caught:
+        parse(config)
+    return caught.value.problems
 
 
 def prod_variant_config() -> dict[str, Any]:

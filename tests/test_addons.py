@@ -43,6 +43,7 @@ REFERENCE_CHART = {
     "cloudnative-pg": "cloudnative-pg",
     "weaviate": "weaviate",
     "opencost": "opencost",
+    "keda-add-ons-http": "keda-add-ons-http",
 }
 
 
@@ -96,6 +97,7 @@ def test_every_values_key_exists_upstream(stacks: RecordedStacks, stack: str) ->
             versions.CLOUDNATIVE_PG_CHART[1],
             versions.WEAVIATE_CHART[1],
             versions.OPENCOST_CHART[1],
+            versions.KEDA_HTTP_CHART[1],
             *(r.chart for r in k8s_versions.CLUSTER_AUTOSCALER.values()),
         }
         # gpu-operator's Chart.yaml carries placeholders at its release tag (v26.7.0).
@@ -125,9 +127,10 @@ def test_every_values_key_exists_upstream(stacks: RecordedStacks, stack: str) ->
             )
             assert unknown_keys(sub, known) == [], key
         checked += 1
-    # dev: GPU Operator, KEDA, Prometheus, cluster-autoscaler and CloudNativePG; prod also
-    # OpenCost; gcp-dev: the DCGM exporter, KEDA, Prometheus, OpenCost and Weaviate.
-    assert checked == {"dev": 5, "prod": 6, "gcp-dev": 5}[stack], "every release is checked"
+    # dev: GPU Operator, KEDA and its HTTP add-on (models at zero), Prometheus,
+    # cluster-autoscaler and CloudNativePG; prod: no HTTP add-on, OpenCost; gcp-dev: the DCGM
+    # exporter, KEDA, Prometheus, OpenCost and Weaviate.
+    assert checked == {"dev": 6, "prod": 6, "gcp-dev": 5}[stack], "every release is checked"
 
 
 def test_nfd_values_pass_the_subchart_schema(stacks: RecordedStacks) -> None:

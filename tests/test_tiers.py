@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from harness import platform_config, recorded
+from harness import platform_config, recorded, refused
 
 from components import labels
 from components.addons.cluster_autoscaler import render_priority_expander
@@ -18,7 +18,7 @@ from components.serving import workload
 from components.serving.rules import placed_nodes
 from components.serving.spec import ModelSpec
 from components.tiers import pool_priorities
-from stacks.config import ConfigError, parse
+from stacks.config import parse
 from stacks.estimate import estimate
 
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
@@ -34,12 +34,6 @@ def _model(**settings: Any) -> ModelSpec:
     return ModelSpec.model_validate(
         {"source": "org/model", "maxReplicas": 4, "parametersB": 7, **settings}
     )
-
-
-def _refused(config: dict) -> list[str]:
-    with pytest.raises(ConfigError) as caught:
-        parse(config)
-    return caught.value.problems
 
 
 TIERS = {
@@ -113,7 +107,7 @@ def test_the_expander_follows_a_models_order_against_the_capacity_default() -> N
     assert [p[:14] for p in rendered[priorities["h100-spot"]]] == ["^eks-h100-spot"]
 
 
-def test_models_that_order_pools_differently_are_refused() -> None:
+def test_models_that_order_pools_differently_arerefused() -> None:
     config = platform_config("prod")
     config["models"]["second"] = {
         **config["models"]["qwen-72b"],
@@ -121,7 +115,7 @@ def test_models_that_order_pools_differently_are_refused() -> None:
         "minReplicas": 1,
         "maxReplicas": 1,
     }
-    assert _refused(config) == [
+    assert refused(config) == [
         "models.qwen-72b.nodePools: models qwen-72b, second order pools h100-reserved, "
         "h100-spot differently; the cluster grows its pools in one order, so list them in the "
         "same order"
@@ -159,7 +153,7 @@ def test_models_that_order_pools_differently_are_refused() -> None:
 def test_bad_tiers_name_the_key(settings: dict, expected: str) -> None:
     config = platform_config("prod")
     config["models"]["qwen-72b"] |= settings
-    problems = _refused(config)
+    problems = refused(config)
     assert any(p.startswith(expected) for p in problems), problems
 
 
@@ -171,7 +165,7 @@ def test_a_pool_shared_through_tiers_holds_every_model_at_its_maximum() -> None:
         "minReplicas": 1,
         "maxReplicas": 4,
     }
-    assert _refused(config) == [
+    assert refused(config) == [
         "nodePools.h100-reserved.maxNodes: models burst, qwen-72b need up to 40 GPUs at their "
         "maximum but pools h100-reserved, h100-spot hold 32; raise maxNodes or lower their "
         "maxReplicas"

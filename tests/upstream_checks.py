@@ -75,6 +75,15 @@ CRDS = {
         "postgresql.cnpg.io/v1",
         "ScheduledBackup",
     ): f"{_CNPG_CRDS}#scheduledbackups.postgresql.cnpg.io",
+    # KEDA's HTTP add-on chart, one CRD per template.
+    ("http.keda.sh/v1beta1", "InterceptorRoute"): (
+        "charts/keda-add-ons-http/templates/crds/crd-interceptorroutes.yaml"
+        "#interceptorroutes.http.keda.sh"
+    ),
+    ("http.keda.sh/v1alpha1", "HTTPScaledObject"): (
+        "charts/keda-add-ons-http/templates/crds/crd-httpscaledobjects.yaml"
+        "#httpscaledobjects.http.keda.sh"
+    ),
 }
 
 

@@ -120,6 +120,7 @@ def build_plan(stack: str, path: Path) -> report.Plan:
         findings=[*unset, *findings.check(recording.resources, stack_file.config)],
         region=cloud.region,
         quotas=tuple(quota_needs(cloud.provider, stack_estimate.effective_pools(config))),
+        wake_ups=stack_estimate.wake_ups(config),
     )
 
 

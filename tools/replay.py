@@ -60,6 +60,8 @@ def replay(resources: list[dict[str, Any]]) -> None:
             protect=r["options"]["protect"],
             retain_on_delete=r["options"]["retainOnDelete"],
             ignore_changes=r["options"]["ignoreChanges"] or None,
+            replace_on_changes=r["options"]["replaceOnChanges"] or None,
+            delete_before_replace=r["options"]["deleteBeforeReplace"] or None,
             custom_timeouts=(
                 pulumi.CustomTimeouts(**r["options"]["customTimeouts"])
                 if r["options"]["customTimeouts"]

@@ -16,6 +16,7 @@ from rich.tree import Tree
 
 from components.cost import CostEstimate
 from components.quotas import QuotaNeed
+from components.serving.coldstart import ColdStart, hold_seconds
 from tools.findings import Finding
 from tools.mockengine import Recording, Registration
 
@@ -33,6 +34,8 @@ class Plan:
     findings: list[Finding]
     region: str = ""
     quotas: tuple[QuotaNeed, ...] = ()
+    wake_ups: tuple[tuple[str, ColdStart], ...] = ()
+    """Models that scale to zero, with how long their first request after idle waits."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -43,6 +46,17 @@ class Plan:
             "cost": self.cost.as_json(),
             "quotas": {"region": self.region, "needs": [q.as_json() for q in self.quotas]},
             "findings": [f.as_json() for f in self.findings],
+            "scaleToZero": {
+                name: {
+                    "wakeUpSeconds": start.total_seconds,
+                    "nodeSeconds": start.node_seconds,
+                    "imageSeconds": start.image_seconds,
+                    "weightsSeconds": start.weights_seconds,
+                    "loadSeconds": start.load_seconds,
+                    "holdSeconds": hold_seconds(start),
+                }
+                for name, start in self.wake_ups
+            },
         }
 
 
@@ -157,6 +171,7 @@ def render_text(plan: Plan, console: Console) -> None:
 
     _render_cost(plan.cost, console)
     _render_quotas(plan, console)
+    _render_wake_ups(plan, console)
 
     if plan.recording.outputs:
         console.print("[bold]outputs[/]")
@@ -210,6 +225,21 @@ def _render_cost(cost: CostEstimate, console: Console) -> None:
     )
     console.print(table)
     console.print(f"[dim]prices: {cost.source}[/]")
+
+
+def _render_wake_ups(plan: Plan, console: Console) -> None:
+    if not plan.wake_ups:
+        return
+    table = Table(
+        title="models that scale to zero: no GPU cost while idle; the first request after idle "
+        "waits for a replica",
+        title_justify="left",
+    )
+    for column in ("model", "expected wake-up", "request held up to"):
+        table.add_column(column)
+    for name, start in plan.wake_ups:
+        table.add_row(name, start.describe(), f"{hold_seconds(start) // 60} min")
+    console.print(table)
 
 
 def _render_quotas(plan: Plan, console: Console) -> None:

@@ -1,7 +1,8 @@
-"""Keda: KEDA installed from its chart, CRDs included, in its own `restricted` namespace.
+"""Keda: KEDA installed from its chart, CRDs included, in its own `restricted` namespace, and,
+when a model scales to zero, KEDA's HTTP add-on beside it (components/addons/keda_http.py).
 
 `ready` is the release: anything that creates ScaledObjects depends on it, so their CRDs exist
-first.
+first. `http_ready` is the add-on's release, for InterceptorRoutes.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class KedaArgs:
     k8s_provider: k8s.Provider
     chart_version: str | None = None
     depends_on: list[pulumi.Resource] = field(default_factory=list)
+    http_add_on_values: dict[str, Any] | None = None
+    """Install the HTTP add-on with these values (components.addons.keda_http)."""
 
 
 class Keda(pulumi.ComponentResource):
@@ -54,6 +57,8 @@ class Keda(pulumi.ComponentResource):
     namespace: str = NAMESPACE
     ready: k8s.helm.v3.Release
     """Depend on this before creating ScaledObjects."""
+    http_ready: k8s.helm.v3.Release | None = None
+    """Depend on this before creating InterceptorRoutes (None: the add-on is not installed)."""
 
     def __init__(self, name: str, args: KedaArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TOKEN, name, None, opts)
@@ -73,4 +78,14 @@ class Keda(pulumi.ComponentResource):
             timeout=600,
             opts=child_of(self, args.k8s_provider, [namespace, *args.depends_on]),
         )
+        if args.http_add_on_values is not None:
+            self.http_ready = helm.release(
+                f"{name}-http-release",
+                chart=versions.KEDA_HTTP_CHART,
+                namespace=NAMESPACE,
+                values=args.http_add_on_values,
+                timeout=600,
+                # The add-on scales its interceptor with a ScaledObject: KEDA's CRDs first.
+                opts=child_of(self, args.k8s_provider, [namespace, self.ready, *args.depends_on]),
+            )
         self.register_outputs({"namespace": NAMESPACE})

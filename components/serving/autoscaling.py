@@ -4,16 +4,22 @@ Two triggers, whichever asks for more replicas wins: requests waiting in vLLM's 
 replica, and the average KV-cache usage. Both query the stack's Prometheus for the series vLLM
 exposes (`tests/upstream/metrics/vllm.txt`); while they cannot be read KEDA holds the
 fallback replica count. Scale-up is immediate, scale-down slow: a replica takes minutes to load
-its weights, so removing one on a short lull costs more than it saves.
+its weights, so removing one on a short lull costs more than it saves. A model that scales to
+zero also has the HTTP add-on's wake-up trigger (components/serving/wakeup.py) and goes to zero
+after fifteen idle minutes.
 """
 
 from __future__ import annotations
 
 from components.serving.spec import ModelSpec
+from components.serving.wakeup import render_wake_trigger
 
 PROMETHEUS_URL = "http://prometheus-operated.observability.svc.cluster.local:9090"
 QUEUE_SERIES = "vllm:num_requests_waiting"
 KV_CACHE_SERIES = "vllm:kv_cache_usage_perc"
+# A model that scales to zero goes there after this long without requests: a cold start costs
+# minutes, so a short lull should not cause one.
+IDLE_SECONDS = 900
 
 
 def render_queries(namespace: str, served_name: str) -> dict[str, str]:
@@ -37,7 +43,9 @@ def render_scaled_object(
             "minReplicaCount": model.min_replicas,
             "maxReplicaCount": model.max_replicas,
             "pollingInterval": 15,
-            "cooldownPeriod": 300,
+            # How long every trigger stays inactive before 1 -> 0; scale-in above one replica
+            # follows the HPA behaviour below.
+            "cooldownPeriod": IDLE_SECONDS if model.scales_to_zero else 300,
             "fallback": {"failureThreshold": 3, "replicas": model.effective_fallback},
             "advanced": {
                 "horizontalPodAutoscalerConfig": {
@@ -81,6 +89,7 @@ def render_scaled_object(
                         "threshold": str(model.kv_cache_target),
                     },
                 },
+                *([render_wake_trigger(name)] if model.scales_to_zero else []),
             ],
         },
     }

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from components import labels
+from components.addons.keda import NAMESPACE as KEDA_NAMESPACE
+from components.addons.keda_http import INTERCEPTOR_LABELS
 from components.serving.spec import ModelSpec
 from components.serving.workload import PORT, WAIT_FOR, app_labels
 
@@ -17,11 +19,17 @@ POOL_META_LABEL = "__meta_kubernetes_pod_label_" + labels.POOL_LABEL.replace("."
 MONITORING_NAMESPACE = "observability"
 
 
-def render_service(name: str, namespace: str) -> dict:
+def render_service(name: str, namespace: str, service_name: str | None = None) -> dict:
+    """The ClusterIP Service in front of the model's pods (`service_name`: another name than
+    the model's own, for a model whose own name points at the interceptor)."""
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": {"name": name, "namespace": namespace, "labels": app_labels(name)},
+        "metadata": {
+            "name": service_name or name,
+            "namespace": namespace,
+            "labels": app_labels(name),
+        },
         "spec": {
             "type": "ClusterIP",
             "selector": app_labels(name),
@@ -86,8 +94,10 @@ def render_network_policy(
     *,
     object_store: Sequence[str] | None = None,
     credentials_from: str | None = None,
+    interceptor: bool = False,
 ) -> dict:
-    """Ingress: clients' namespaces and the monitoring namespace, on the API port only.
+    """Ingress: clients' namespaces and the monitoring namespace, on the API port only, and the
+    HTTP add-on's interceptor for a model that scales to zero (`interceptor`).
 
     Egress: DNS, and HTTPS for the weights. A model from the Hugging Face hub may reach any
     public address on 443 (the hub's CDN has no fixed addresses; a NetworkPolicy cannot name
@@ -119,6 +129,16 @@ def render_network_policy(
                     "from": [
                         namespace_with(CLIENT_LABEL, "true"),
                         namespace_with("kubernetes.io/metadata.name", MONITORING_NAMESPACE),
+                        *(
+                            [
+                                {
+                                    **namespace_with("kubernetes.io/metadata.name", KEDA_NAMESPACE),
+                                    "podSelector": {"matchLabels": dict(INTERCEPTOR_LABELS)},
+                                }
+                            ]
+                            if interceptor
+                            else []
+                        ),
                     ],
                     "ports": [{"protocol": "TCP", "port": PORT}],
                 }

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from components import catalog, labels
 from components.catalog import Cloud
 from components.pools import NodePoolSpec
+from components.serving.coldstart import on_pool
 from components.serving.sizing import GIB, Fit, KvShape, fit, smallest_fitting_gpus
 from components.serving.spec import ModelSpec
 from components.spec import Problem
@@ -140,6 +141,23 @@ def model_problems(
             Problem(
                 ("allowColocation",),
                 "only production keeps replicas apart; remove it",
+            )
+        )
+    if model.scales_to_zero and production and not model.allow_scale_to_zero:
+        wake = on_pool(cloud, model, pool)
+        problems.append(
+            Problem(
+                ("minReplicas",),
+                "0 scales the model to zero when idle, and the first request after that waits "
+                f"for a cold start: {wake.describe()}. Set allowScaleToZero: true to accept "
+                "it, or minReplicas: 1",
+            )
+        )
+    elif model.allow_scale_to_zero and not (production and model.scales_to_zero):
+        problems.append(
+            Problem(
+                ("allowScaleToZero",),
+                "only a production model with minReplicas 0 needs it; remove it",
             )
         )
     if pool.sharing.mode != "none" and model.gpus_per_replica != 1:

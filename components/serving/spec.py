@@ -81,8 +81,8 @@ class ModelSpec(Spec):
         1,
         ge=0,
         description=(
-            "Fewest replicas, at least 1: with zero replicas vLLM exports no metrics, so nothing "
-            "could scale the model back up."
+            "Fewest replicas. 0 scales the model to zero when idle: KEDA's HTTP add-on holds "
+            "the next request while a replica starts (production: with allowScaleToZero)."
         ),
     )
     max_replicas: int = Field(ge=1, le=100, description="Most replicas; at least minReplicas.")
@@ -156,6 +156,13 @@ class ModelSpec(Spec):
             "50 GiB. Changing the size of per-replica caches recreates the model's replicas."
         ),
     )
+    allow_scale_to_zero: bool = Field(
+        False,
+        description=(
+            "production: accept minReplicas 0, whose first request after idle waits for a "
+            "cold start (the error without it says how long)."
+        ),
+    )
     allow_colocation: bool = Field(
         False,
         description=(
@@ -186,7 +193,8 @@ class ModelSpec(Spec):
         None,
         ge=1,
         description=(
-            "Replicas to hold while the autoscaler cannot read metrics. Default: minReplicas."
+            "Replicas to hold while the autoscaler cannot read metrics. Default: minReplicas, "
+            "at least 1."
         ),
     )
 
@@ -244,7 +252,11 @@ class ModelSpec(Spec):
 
     @property
     def effective_fallback(self) -> int:
-        return self.fallback_replicas or self.min_replicas
+        return self.fallback_replicas or max(1, self.min_replicas)
+
+    @property
+    def scales_to_zero(self) -> bool:
+        return self.min_replicas == 0
 
     @model_validator(mode="after")
     def _rules(self) -> ModelSpec:
@@ -260,15 +272,6 @@ class ModelSpec(Spec):
             for index, name in enumerate(self.node_pools):
                 if name in self.node_pools[:index]:
                     problems.append(Problem(("nodePools", index), f"{name} is listed twice"))
-        if self.min_replicas == 0:
-            problems.append(
-                Problem(
-                    ("minReplicas",),
-                    "at least 1: with zero replicas vLLM exports no metrics, so the autoscaler "
-                    "would never start the model again (scale-to-zero needs a request-buffering "
-                    "proxy, which this platform does not install)",
-                )
-            )
         if self.min_replicas > self.max_replicas:
             problems.append(
                 Problem(

@@ -8,7 +8,7 @@ the KEDA ScaledObject (after KEDA's CRDs) and, once the stack runs Prometheus, a
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -19,8 +19,9 @@ from components.labels import MigStrategy
 from components.manifests import register_custom
 from components.options import child_of
 from components.pools import NodePoolSpec
-from components.serving import exposure, workload
+from components.serving import exposure, wakeup, workload
 from components.serving.autoscaling import render_scaled_object
+from components.serving.coldstart import ColdStart
 from components.serving.spec import ModelSpec
 
 TOKEN = "gpuplatform:serving:VllmService"
@@ -58,6 +59,10 @@ class VllmServiceArgs:
     """The zones the model's pools span; per-replica caches need exactly one."""
     production: bool = False
     """Replicas on separate nodes and zones, and a disruption budget that keeps one Ready."""
+    http_ready: pulumi.Resource | None = None
+    """KEDA's HTTP add-on, for a model that scales to zero."""
+    cold_start: ColdStart | None = None
+    """How long the model takes to wake up, for the interceptor's hold (scale to zero)."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
 
 
@@ -73,6 +78,7 @@ class VllmService(pulumi.ComponentResource):
         super().__init__(TOKEN, name, None, opts)
         k8s_name = resource_name(args.model_name)
         model = args.model
+        self._routes: list[pulumi.Resource] = []
 
         child = functools.partial(child_of, self, args.k8s_provider)
 
@@ -123,10 +129,18 @@ class VllmService(pulumi.ComponentResource):
                 custom_timeouts=pulumi.CustomTimeouts(create="45m", update="45m"),
             ),
         )
-        service = exposure.render_service(k8s_name, NAMESPACE)
-        k8s.core.v1.Service(
-            f"{name}-service", metadata=service["metadata"], spec=service["spec"], opts=child(ready)
-        )
+        if model.scales_to_zero:
+            self._wake_up(name, k8s_name, args, child, ready)
+        else:
+            service = exposure.render_service(k8s_name, NAMESPACE)
+            k8s.core.v1.Service(
+                f"{name}-service",
+                metadata=service["metadata"],
+                spec=service["spec"],
+                # A model that starts scaling to zero turns the Service into an ExternalName:
+                # a Service cannot change type in place.
+                opts=child(ready, replace_on_changes=["spec.type"], delete_before_replace=True),
+            )
         pdb = exposure.render_pdb(k8s_name, NAMESPACE, model, args.production)
         if pdb is not None:
             k8s.policy.v1.PodDisruptionBudget(
@@ -136,7 +150,11 @@ class VllmService(pulumi.ComponentResource):
 
         def policy(store: Sequence[str] | None) -> dict:
             return exposure.render_network_policy(
-                k8s_name, NAMESPACE, object_store=store, credentials_from=credentials_from
+                k8s_name,
+                NAMESPACE,
+                object_store=store,
+                credentials_from=credentials_from,
+                interceptor=model.scales_to_zero,
             )
 
         # Only the spec waits for the store's addresses (known at deploy); the name never does.
@@ -149,9 +167,39 @@ class VllmService(pulumi.ComponentResource):
         scaled = render_scaled_object(
             k8s_name, NAMESPACE, k8s_name, workload.served_names(args.model_name, model)[0], model
         )
-        register_custom(f"{name}-scaler", scaled, child([server, args.keda_ready]))
+        # KEDA reads the wake-up trigger's metric spec from the InterceptorRoute when the
+        # ScaledObject is created: the route first.
+        register_custom(f"{name}-scaler", scaled, child([server, args.keda_ready, *self._routes]))
         if args.monitoring:
             monitor = exposure.render_pod_monitor(k8s_name, NAMESPACE)
             register_custom(f"{name}-monitor", monitor, child(ready))
         self.url = render_url(args.model_name)
         self.register_outputs({"url": self.url})
+
+    def _wake_up(
+        self,
+        name: str,
+        k8s_name: str,
+        args: VllmServiceArgs,
+        child: Callable[..., pulumi.ResourceOptions],
+        ready: list[pulumi.Resource],
+    ) -> None:
+        """The model's Service as an ExternalName for the HTTP add-on's interceptor, the
+        backend Service the interceptor calls, and the route that holds requests meanwhile."""
+        if args.http_ready is None or args.cold_start is None:
+            raise ValueError(
+                f"{args.model_name} scales to zero: it needs KEDA's HTTP add-on and its "
+                "cold-start estimate"
+            )
+        for manifest, suffix in (
+            (wakeup.render_front_service(k8s_name, NAMESPACE), "service"),
+            (wakeup.render_backend_service(k8s_name, NAMESPACE), "backend"),
+        ):
+            k8s.core.v1.Service(
+                f"{name}-{suffix}",
+                metadata=manifest["metadata"],
+                spec=manifest["spec"],
+                opts=child(ready, replace_on_changes=["spec.type"], delete_before_replace=True),
+            )
+        route = wakeup.render_interceptor_route(k8s_name, NAMESPACE, args.cold_start)
+        self._routes.append(register_custom(f"{name}-route", route, child([args.http_ready])))

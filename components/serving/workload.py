@@ -86,11 +86,14 @@ def render_spread(
 # Ready, and KEDA may have asked for replicas no spot capacity can give: the deployment would
 # fail after its timeout although the model serves. Wait for the first Ready replica instead
 # (`readyReplicas` is absent while it is zero); production's disruption budget waits for the
-# rest of minReplicas (exposure.render_pdb).
+# rest of minReplicas (exposure.render_pdb). A model that scales to zero has nothing to wait for.
 WAIT_FOR = "pulumi.com/waitFor"
+SKIP_AWAIT = "pulumi.com/skipAwait"
 
 
-def await_annotations() -> dict[str, str]:
+def await_annotations(model: ModelSpec) -> dict[str, str]:
+    if model.scales_to_zero:
+        return {SKIP_AWAIT: "true"}
     return {WAIT_FOR: "jsonpath={.status.readyReplicas}"}
 
 
@@ -374,7 +377,7 @@ def render_workload(
             "name": name,
             "namespace": namespace,
             "labels": app_labels(name),
-            "annotations": await_annotations(),
+            "annotations": await_annotations(model),
         },
         "spec": {
             **spec,
