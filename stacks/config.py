@@ -20,6 +20,7 @@ from components.addons.spec import AddonsSpec
 from components.cloud import CloudSpec, ClusterSpec
 from components.data import managed
 from components.data.spec import VectorStoreSpec
+from components.gcp import compute_class
 from components.observability.spec import ObservabilitySpec
 from components.pool_rules import cloud_problems
 from components.pools import NodePoolSpec, PoolName
@@ -159,9 +160,10 @@ class StackConfig(Spec):
                 Problem(("nodePools", *p.path), p.message)
                 for p in pool_capacity_problems(cloud.provider, self.node_pools, self.models)
             ]
-            problems += [
-                Problem(("models", *p.path), p.message) for p in order_problems(self.models)
-            ]
+            found = order_problems(self.models)
+            if cloud.provider == "gcp":
+                found += compute_class.class_problems(self.models)
+            problems += [Problem(("models", *p.path), p.message) for p in found]
         problems += rules.vector_store_problems(self)
         if labels.SYSTEM_POOL in self.node_pools:
             problems.append(

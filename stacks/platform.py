@@ -26,8 +26,10 @@ from components.data.managed_pgvector import ManagedPgVector, ManagedPgVectorArg
 from components.data.pgvector import PgVector, PgVectorArgs
 from components.data.spec import vectorizer
 from components.data.weaviate import Weaviate, WeaviateArgs
+from components.gcp import compute_class
 from components.gcp.cluster import GkeCluster, GkeClusterArgs
 from components.gcp.node_pool import GkeGpuNodePool, GkeGpuNodePoolArgs
+from components.manifests import register_custom
 from components.observability import alert_rules
 from components.observability.prometheus import NAMESPACE as PROMETHEUS_NAMESPACE
 from components.observability.prometheus import Prometheus, PrometheusArgs
@@ -157,6 +159,7 @@ class Platform(pulumi.ComponentResource):
                         resource_labels=tags,
                         provider=self.cloud_provider,
                         depends_on=cluster.node_account_ready,
+                        compute_class=compute_class.pool_classes(config.models).get(pool_name),
                     ),
                     opts=self._child(),
                 )
@@ -287,6 +290,8 @@ class Platform(pulumi.ComponentResource):
             ready: list[pulumi.Resource] = [namespace, secret]
         else:
             ready = [namespace]
+        if config.cloud.provider == "gcp":
+            ready += self._compute_classes(name, config)
         strategy = labels.mig_strategy(config.node_pools)
         for model_name, model in config.models.items():
             access = None
@@ -341,6 +346,19 @@ class Platform(pulumi.ComponentResource):
                 ),
                 opts=self._child(),
             )
+
+    def _compute_classes(self, name: str, config: StackConfig) -> list[pulumi.Resource]:
+        """GKE: a ComputeClass per tier list, naming GKE's node pools in the models' order."""
+        return [
+            register_custom(
+                f"{name}-{class_name}",
+                compute_class.render_compute_class(
+                    class_name, [self.node_pools[pool].node_pool_name for pool in tiers]
+                ),
+                pulumi.ResourceOptions(parent=self, provider=self.cluster.k8s_provider),
+            )
+            for class_name, tiers in compute_class.classes(config.models).items()
+        ]
 
     def _data(self, name: str, config: StackConfig) -> None:
         """The vector store, when the stack has one. A production stack first checks the store

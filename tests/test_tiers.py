@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 import yaml
-from harness import platform_config, recorded, refused
+from harness import platform_config, recorded, refused, run_main
 
 from components import labels
 from components.addons.cluster_autoscaler import render_priority_expander
+from components.gcp.compute_class import CLASS_LABEL
 from components.pools import NodePoolSpec
 from components.serving import workload
 from components.serving.rules import placed_nodes
@@ -20,6 +21,7 @@ from components.serving.spec import ModelSpec
 from components.tiers import pool_priorities
 from stacks.config import parse
 from stacks.estimate import estimate
+from tools.mockengine import Recording
 
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
 
@@ -200,3 +202,67 @@ def test_placement_keeps_a_highly_available_baseline_apart() -> None:
         "a": 2,
         "b": 0,
     }
+
+
+def _gcp_tiers_config() -> dict:
+    """gcp-dev with an on-demand L4 pool behind its spot one, for both models (on GKE a pool
+    follows one tier order)."""
+    config = platform_config("gcp-dev")
+    config["nodePools"]["l4-ondemand"] = {
+        **config["nodePools"]["l4-spot"],
+        "capacity": "on-demand",
+        "maxNodes": 2,
+    }
+    for model in config["models"].values():
+        model.pop("nodePool")
+        model["nodePools"] = ["l4-spot", "l4-ondemand"]
+    return config
+
+
+@pytest.fixture(scope="module")
+def gcp_tiers() -> Recording:
+    return run_main(_gcp_tiers_config(), stack="gcp-dev")
+
+
+def test_gke_grows_a_models_tiers_in_order_through_a_compute_class(gcp_tiers: Recording) -> None:
+    pools = {r.name: r.inputs for r in gcp_tiers.of_type("gcp:container/nodePool:NodePool")}
+    spot, ondemand = pools["gcp-dev-l4-spot-np"], pools["gcp-dev-l4-ondemand-np"]
+    (klass,) = gcp_tiers.of_type("kubernetes:cloud.google.com/v1:ComputeClass")
+    assert klass.inputs["metadata"] == {"name": "gp-l4-spot"}
+    assert klass.inputs["spec"] == {
+        # One pool per priority: GKE tries them in this order.
+        "priorities": [{"nodepools": [spot["name"]]}, {"nodepools": [ondemand["name"]]}],
+        "nodePoolAutoCreation": {"enabled": False},
+        "whenUnsatisfiable": "DoNotScaleUp",
+    }
+    # The class's pools carry its label and taint (GKE's rule for pools it did not create).
+    for pool in (spot, ondemand):
+        assert pool["nodeConfig"]["labels"][CLASS_LABEL] == "gp-l4-spot"
+        assert {"key": CLASS_LABEL, "value": "gp-l4-spot", "effect": "NO_SCHEDULE"} in pool[
+            "nodeConfig"
+        ]["taints"]
+    # The model selects the class and tolerates its taint, and prefers spot to on-demand.
+    server = gcp_tiers.one(STATEFUL_SET, "gcp-dev-qwen-7b-server").inputs["spec"]["template"]
+    pod = server["spec"]
+    assert pod["nodeSelector"] == {CLASS_LABEL: "gp-l4-spot"}
+    assert {
+        "key": CLASS_LABEL,
+        "operator": "Equal",
+        "value": "gp-l4-spot",
+        "effect": "NoSchedule",
+    } in pod["tolerations"]
+    preferred = pod["affinity"]["nodeAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+    assert [p["weight"] for p in preferred] == [100, 50]
+    # Model servers wait for the class.
+    model = gcp_tiers.one(STATEFUL_SET, "gcp-dev-qwen-7b-server")
+    assert klass.key in model.options["dependsOn"]
+
+
+def test_gke_refuses_a_pool_in_two_tier_orders() -> None:
+    config = _gcp_tiers_config()
+    config["models"]["bge-small"]["nodePools"] = ["l4-spot"]
+    assert refused(config) == [
+        "models.bge-small.nodePools: models bge-small, qwen-7b use pool l4-spot with different "
+        "tiers; on GKE a pool follows one tier order (one ComputeClass), so give them the same "
+        "nodePools"
+    ]

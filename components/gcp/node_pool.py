@@ -17,6 +17,7 @@ import pulumi_gcp as gcp
 
 from components import catalog, labels, versions
 from components.gcp.cluster import render_node_basics, render_pool_name
+from components.gcp.compute_class import CLASS_LABEL, class_taint
 from components.pools import NodePoolSpec
 
 TOKEN = "gpuplatform:compute:GkeGpuNodePool"
@@ -71,13 +72,20 @@ def render_upgrade_settings(pool: NodePoolSpec) -> dict:
     return {"max_surge": 1, "max_unavailable": 0}
 
 
-def render_taints(pool: NodePoolSpec) -> list[dict[str, str]]:
-    """Taints the platform sets (GKE adds the GPU taint itself)."""
-    return [
-        {"key": t.key, "value": t.value, "effect": t.cloud_effect}
-        for t in labels.pool_taints("gcp", pool)
-        if not t.set_by_cloud
-    ]
+def render_taints(pool: NodePoolSpec, compute_class: str | None = None) -> list[dict[str, str]]:
+    """Taints the platform sets (GKE adds the GPU taint itself), and the ComputeClass's when
+    the pool is a tier of one."""
+    taints = [t for t in labels.pool_taints("gcp", pool) if not t.set_by_cloud]
+    if compute_class is not None:
+        taints.append(class_taint(compute_class))
+    return [{"key": t.key, "value": t.value, "effect": t.cloud_effect} for t in taints]
+
+
+def render_labels(pool_name: str, pool: NodePoolSpec, compute_class: str | None) -> dict:
+    node_labels = labels.pool_labels("gcp", pool_name, pool)
+    if compute_class is not None:
+        node_labels[CLASS_LABEL] = compute_class
+    return node_labels
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,8 @@ class GkeGpuNodePoolArgs:
     resource_labels: dict[str, str]
     provider: pulumi.ProviderResource
     depends_on: list[pulumi.Resource] = field(default_factory=list)
+    compute_class: str | None = None
+    """The ComputeClass whose tier the pool is (components/gcp/compute_class.py)."""
 
 
 class GkeGpuNodePool(pulumi.ComponentResource):
@@ -111,8 +121,8 @@ class GkeGpuNodePool(pulumi.ComponentResource):
             "guest_accelerators": [render_guest_accelerator(pool, args.machine_type)],
             "spot": pool.capacity == "spot",
             "reservation_affinity": render_reservation_affinity(pool),
-            "labels": labels.pool_labels("gcp", args.pool_name, pool),
-            "taints": render_taints(pool),
+            "labels": render_labels(args.pool_name, pool, args.compute_class),
+            "taints": render_taints(pool, args.compute_class),
             "service_account": args.service_account,
             "resource_labels": args.resource_labels,
         }

@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from components import catalog, labels, versions
 from components.catalog import Cloud
+from components.gcp.compute_class import CLASS_LABEL, class_name, class_taint
 from components.labels import MigStrategy
 from components.pools import NodePoolSpec, resolved_machine_types
 from components.serving.rules import memory_utilization
@@ -240,12 +241,19 @@ def render_placement(cloud: Cloud, pools: Mapping[str, NodePoolSpec]) -> dict[st
     affinity weighted by their order, so the scheduler fills the first tier's free nodes
     before the next's; which pool grows when none has room is cluster-autoscaler's choice
     (its priority expander on EKS, the model's ComputeClass on GKE), told the same order.
-    Tolerations cover the taints of every tier (spot nodes carry the spot taint)."""
-    taints = {t: None for pool in pools.values() for t in labels.pool_taints(cloud, pool)}
-    placement: dict[str, Any] = {"tolerations": labels.tolerations(tuple(taints))}
+    Tolerations cover the taints of every tier (spot nodes carry the spot taint). On GKE a
+    tiered model also selects its ComputeClass, whose pools carry its label and taint."""
     names = list(pools)
+    taints = {t: None for pool in pools.values() for t in labels.pool_taints(cloud, pool)}
+    selector: dict[str, str] = {}
+    if cloud == "gcp" and len(names) > 1:
+        selector[CLASS_LABEL] = class_name(names)
+        taints[class_taint(class_name(names))] = None
+    placement: dict[str, Any] = {"tolerations": labels.tolerations(tuple(taints))}
     if len(names) == 1:
         return {"nodeSelector": labels.node_selector(names[0]), **placement}
+    if selector:
+        placement["nodeSelector"] = selector
     term = {"key": labels.POOL_LABEL, "operator": "In"}
     placement["affinity"] = {
         "nodeAffinity": {
