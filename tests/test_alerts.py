@@ -555,6 +555,30 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
         ),
     ),
     (
+        "ModelRolloutStuck",
+        # One of two replicas updated, and nothing more for an hour.
+        _case(
+            "ModelRolloutStuck",
+            [
+                (f"kube_statefulset_status_replicas_updated{{{SERIES_SET}}}", "1x90"),
+                (f"kube_statefulset_status_replicas{{{SERIES_SET}}}", "2x90"),
+            ],
+            "80m",
+            [{"namespace": "inference", "statefulset": "vllm-m1", "model_name": "m1"}],
+            value="1",
+        ),
+        # A slow rollout that still progresses: the second of three replicas updated at 31m.
+        _case(
+            "ModelRolloutStuck",
+            [
+                (f"kube_statefulset_status_replicas_updated{{{SERIES_SET}}}", "1x30 2x60"),
+                (f"kube_statefulset_status_replicas{{{SERIES_SET}}}", "3x90"),
+            ],
+            "80m",
+            [],
+        ),
+    ),
+    (
         "ModelBelowMinReplicas",
         _case(
             "ModelBelowMinReplicas",

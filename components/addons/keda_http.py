@@ -24,7 +24,12 @@ INTERCEPTOR_LABELS = {
     "app.kubernetes.io/component": "interceptor",
     "app.kubernetes.io/name": "http-add-on",
 }
-_SMALL = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}}
+# `cpu: None` removes the chart's CPU limit (Helm merges values into the chart's defaults):
+# throttling a proxy that carries every streamed response only adds latency.
+_SMALL = {
+    "requests": {"cpu": "50m", "memory": "64Mi"},
+    "limits": {"cpu": None, "memory": "256Mi"},
+}
 
 
 def render_values(watch_namespace: str, production: bool) -> dict[str, Any]:
@@ -58,7 +63,7 @@ def render_values(watch_namespace: str, production: bool) -> dict[str, Any]:
             # Every held request is an open connection: more memory than the chart's 64Mi.
             "resources": {
                 "requests": {"cpu": "100m", "memory": "128Mi"},
-                "limits": {"memory": "512Mi"},
+                "limits": {"cpu": None, "memory": "512Mi"},
             },
         },
     }

@@ -27,9 +27,11 @@ ERROR_RATIO = 0.05
 _MODEL_FROM_STATEFULSET = 'label_replace({series}, "model_name", "$1", "statefulset", "vllm-(.*)")'
 
 
+_SERVERS = f'namespace="{SERVING_NAMESPACE}", statefulset=~"vllm-.*"'
+
+
 def _model_series(series: str) -> str:
-    selector = f'{series}{{namespace="{SERVING_NAMESPACE}", statefulset=~"vllm-.*"}}'
-    return _MODEL_FROM_STATEFULSET.format(series=selector)
+    return _MODEL_FROM_STATEFULSET.format(series=f"{series}{{{_SERVERS}}}")
 
 
 def recording_group(models: Mapping[str, tuple[float, int, int]]) -> dict[str, Any]:
@@ -154,6 +156,26 @@ def alert_group() -> dict[str, Any]:
                 "Prometheus cannot scrape the server: it is starting, hung or crashed, and its "
                 "traffic goes to the others. Check the pod's events and logs; a pod stuck loading "
                 "weights points at the model cache or the object store.",
+            ),
+            alert(
+                "ModelRolloutStuck",
+                # An update that has replaced fewer replicas than the model runs and made no
+                # progress for an hour (a large model reloads in well under that).
+                _MODEL_FROM_STATEFULSET.format(
+                    series=f"kube_statefulset_status_replicas_updated{{{_SERVERS}}}"
+                    " < on (namespace, statefulset)"
+                    f" kube_statefulset_status_replicas{{{_SERVERS}}}"
+                    " and on (namespace, statefulset)"
+                    f" changes(kube_statefulset_status_replicas_updated{{{_SERVERS}}}[1h]) == 0"
+                ),
+                "15m",
+                "critical",
+                f"{model}'s update is stuck with {{{{ $value }}}} replicas on the new version",
+                "The server is updated one replica at a time, and each must be Ready before the "
+                "next is replaced. One never became Ready (a bad image or flag, out of memory, "
+                "no GPU capacity), and `pulumi up` does not wait for the whole rollout. Check "
+                "the newest pod's events and logs in the inference namespace, then fix or roll "
+                "back the change.",
             ),
             alert(
                 "ModelBelowMinReplicas",

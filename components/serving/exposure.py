@@ -54,7 +54,7 @@ def render_pdb(
     healthy, however many more KEDA asked for."""
     spec: dict = {"selector": {"matchLabels": app_labels(name)}}
     annotations: dict[str, str] = {}
-    if production:
+    if production and model.min_replicas >= 1:
         spec["minAvailable"] = max(1, model.min_replicas - 1)
         spec["unhealthyPodEvictionPolicy"] = "IfHealthyBudget"
         if model.min_replicas >= 2:

@@ -25,6 +25,8 @@ from components.serving.coldstart import ColdStart
 from components.serving.spec import ModelSpec
 
 TOKEN = "gpuplatform:serving:VllmService"
+# Loading weights outlasts Pulumi's default awaits (10 minutes).
+LOADING_TIMEOUTS = pulumi.CustomTimeouts(create="45m", update="45m")
 NAMESPACE = "inference"
 
 
@@ -126,7 +128,7 @@ class VllmService(pulumi.ComponentResource):
             opts=child(
                 ready,
                 ignore_changes=["spec.replicas"],
-                custom_timeouts=pulumi.CustomTimeouts(create="45m", update="45m"),
+                custom_timeouts=LOADING_TIMEOUTS,
             ),
         )
         if model.scales_to_zero:
@@ -144,7 +146,11 @@ class VllmService(pulumi.ComponentResource):
         pdb = exposure.render_pdb(k8s_name, NAMESPACE, model, args.production)
         if pdb is not None:
             k8s.policy.v1.PodDisruptionBudget(
-                f"{name}-pdb", metadata=pdb["metadata"], spec=pdb["spec"], opts=child(ready)
+                f"{name}-pdb",
+                metadata=pdb["metadata"],
+                spec=pdb["spec"],
+                # Its await is the model's minReplicas Ready: as long as the server's.
+                opts=child(ready, custom_timeouts=LOADING_TIMEOUTS),
             )
         credentials_from = None if model.from_hub else args.cloud
 
@@ -191,15 +197,20 @@ class VllmService(pulumi.ComponentResource):
                 f"{args.model_name} scales to zero: it needs KEDA's HTTP add-on and its "
                 "cold-start estimate"
             )
-        for manifest, suffix in (
-            (wakeup.render_front_service(k8s_name, NAMESPACE), "service"),
-            (wakeup.render_backend_service(k8s_name, NAMESPACE), "backend"),
+        route = register_custom(
+            f"{name}-route",
+            wakeup.render_interceptor_route(k8s_name, NAMESPACE, args.cold_start),
+            child([args.http_ready]),
+        )
+        self._routes.append(route)
+        # The model's name points at the interceptor only once it routes the model.
+        for manifest, suffix, after in (
+            (wakeup.render_backend_service(k8s_name, NAMESPACE), "backend", ready),
+            (wakeup.render_front_service(k8s_name, NAMESPACE), "service", [*ready, route]),
         ):
             k8s.core.v1.Service(
                 f"{name}-{suffix}",
                 metadata=manifest["metadata"],
                 spec=manifest["spec"],
-                opts=child(ready, replace_on_changes=["spec.type"], delete_before_replace=True),
+                opts=child(after, replace_on_changes=["spec.type"], delete_before_replace=True),
             )
-        route = wakeup.render_interceptor_route(k8s_name, NAMESPACE, args.cold_start)
-        self._routes.append(register_custom(f"{name}-route", route, child([args.http_ready])))

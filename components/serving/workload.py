@@ -35,17 +35,20 @@ UID = 10000
 PRESTOP_SECONDS = 15
 GRACE_SECONDS = 180
 # How long the cloud warns before it takes a spot node back: AWS's two-minute interruption
-# notice, GCP's 30 seconds of preemption notice. A replica on a spot pool must drain within it.
+# notice, GCP's 30 seconds of preemption notice. A replica on a spot pool must drain within
+# what its pod gets of it: on AWS the notice less 10 s for the node to act on it; on GKE the
+# kubelet's graceful shutdown gives ordinary pods 15 s of the 30 (system pods the rest), and a
+# longer grace period is cut to that.
 SPOT_NOTICE_SECONDS = {"aws": 120, "gcp": 30}
-SPOT_MARGIN_SECONDS = 10  # for the node to act on the notice
+SPOT_POD_SECONDS = {"aws": 110, "gcp": 15}
 
 
 def drain_seconds(cloud: Cloud, pools: Sequence[NodePoolSpec]) -> tuple[int, int]:
     """(preStop pause, termination grace period): when any of the model's pools is spot, both
-    within the notice (a replica may land on any of them)."""
+    within the pod's share of the notice (a replica may land on any of them)."""
     if not any(pool.capacity == "spot" for pool in pools):
         return PRESTOP_SECONDS, GRACE_SECONDS
-    grace = SPOT_NOTICE_SECONDS[cloud] - SPOT_MARGIN_SECONDS
+    grace = SPOT_POD_SECONDS[cloud]
     return min(PRESTOP_SECONDS, grace // 4), grace
 
 
@@ -60,14 +63,21 @@ def render_spread(
     pools: Sequence[NodePoolSpec],
     zones: tuple[str, ...],
     production: bool,
+    cloud: Cloud = "aws",
 ) -> list[dict]:
     """Replicas spread over nodes and zones. Highly available models must: `minDomains` makes
     the scheduler (and cluster-autoscaler) count the domains that do not exist yet, so a second
-    replica waits for a second node instead of joining the first."""
+    replica waits for a second node instead of joining the first.
+
+    Zones are kept apart strictly only on GKE, whose autoscaler sees each zone of a node pool
+    as its own group. An EKS node group spans its zones in one Auto Scaling group, which
+    cluster-autoscaler simulates as one node in one zone: a replica that must go to another
+    zone would never get a node (kubernetes/autoscaler#5489). There replicas prefer other
+    zones, and the group's zone balancing spreads the nodes."""
     strict = highly_available(model, production)
     spread = []
     for key, domains in (
-        ("topology.kubernetes.io/zone", len(zones)),
+        ("topology.kubernetes.io/zone", len(zones) if cloud == "gcp" else 1),
         ("kubernetes.io/hostname", sum(pool.max_nodes for pool in pools)),
     ):
         rule: dict = {
@@ -324,7 +334,7 @@ def render_workload(
     # Zones apart only across the zones of the first tier: a reservation in one zone keeps the
     # baseline there rather than pushing a replica onto the next tier.
     spread = render_spread(
-        selector, model, list(pools.values()), tuple(pool.zones or zones), production
+        selector, model, list(pools.values()), tuple(pool.zones or zones), production, cloud
     )
     prestop, grace = drain_seconds(cloud, list(pools.values()))
     container = {
