@@ -117,8 +117,12 @@ def test_the_model_admits_the_interceptor_and_pulumi_does_not_wait_for_a_replica
     ]
     pod = deployment["spec"]["template"]
     assert keda_http.INTERCEPTOR_LABELS.items() <= pod["metadata"]["labels"].items()
-    env = {e["name"]: e.get("value") for e in pod["spec"]["containers"][0]["env"]}
+    (container,) = pod["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
     assert env["KEDA_HTTP_WATCH_NAMESPACE"] == "inference"
+    # The proxy of every streamed response gets more CPU and memory than the chart's defaults
+    # (0.5 CPU, 64Mi), and Helm's merge keeps what the platform sets.
+    assert container["resources"]["limits"] == {"cpu": "2", "memory": "512Mi"}
     (server,) = _objects("StatefulSet")
     assert server["spec"]["replicas"] == 0
     assert server["metadata"]["annotations"] == {"pulumi.com/skipAwait": "true"}

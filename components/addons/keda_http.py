@@ -24,12 +24,7 @@ INTERCEPTOR_LABELS = {
     "app.kubernetes.io/component": "interceptor",
     "app.kubernetes.io/name": "http-add-on",
 }
-# `cpu: None` removes the chart's CPU limit (Helm merges values into the chart's defaults):
-# throttling a proxy that carries every streamed response only adds latency.
-_SMALL = {
-    "requests": {"cpu": "50m", "memory": "64Mi"},
-    "limits": {"cpu": None, "memory": "256Mi"},
-}
+_SMALL = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}}
 
 
 def render_values(watch_namespace: str, production: bool) -> dict[str, Any]:
@@ -60,10 +55,13 @@ def render_values(watch_namespace: str, production: bool) -> dict[str, Any]:
             "replicas": {"min": count, "max": 10},
             "extraEnvs": {"KEDA_HTTP_WATCH_NAMESPACE": watch_namespace},
             "nodeSelector": system,
-            # Every held request is an open connection: more memory than the chart's 64Mi.
+            # Every held request is an open connection: more memory than the chart's 64Mi. The
+            # chart's CPU limit (0.5) would throttle a proxy that carries every streamed
+            # response; Helm merges values into its defaults, and Pulumi drops a null that could
+            # remove the key, so the limit is raised instead.
             "resources": {
                 "requests": {"cpu": "100m", "memory": "128Mi"},
-                "limits": {"cpu": None, "memory": "512Mi"},
+                "limits": {"cpu": "2", "memory": "512Mi"},
             },
         },
     }
