@@ -11,7 +11,7 @@ import pytest
 from harness import ROOT, planned, platform_config, recorded, refused
 
 from components.pools import NodePoolSpec
-from components.serving import exposure, workload
+from components.serving import exposure, placement
 from components.serving.spec import ModelSpec
 from stacks.config import parse
 
@@ -33,7 +33,7 @@ def _pool(**settings: Any) -> NodePoolSpec:
 def _spread(
     model: ModelSpec, production: bool, zones: tuple[str, ...] = ("a", "b"), cloud: str = "gcp"
 ) -> dict:
-    rules = workload.render_spread({"app": "m"}, model, [_pool()], zones, production, cloud)
+    rules = placement.render_spread({"app": "m"}, model, [_pool()], zones, production, cloud)
     return {r["topologyKey"]: r for r in rules}
 
 
@@ -165,7 +165,7 @@ def test_the_plan_warns_about_a_production_model_allowed_to_colocate(tmp_path) -
 def test_a_spot_replica_drains_within_the_clouds_notice(
     cloud: str, capacity: str, expected: tuple[int, int]
 ) -> None:
-    prestop, grace = workload.drain_seconds(cloud, [_pool(capacity=capacity)])
+    prestop, grace = placement.drain_seconds(cloud, [_pool(capacity=capacity)])
     assert (prestop, grace) == expected
     if capacity == "spot":
-        assert prestop < grace <= workload.SPOT_NOTICE_SECONDS[cloud]
+        assert prestop < grace <= placement.SPOT_NOTICE_SECONDS[cloud]

@@ -15,7 +15,7 @@ from components import labels
 from components.addons.cluster_autoscaler import render_priority_expander
 from components.gcp.compute_class import CLASS_LABEL
 from components.pools import NodePoolSpec
-from components.serving import workload
+from components.serving import placement
 from components.serving.rules import placed_nodes
 from components.serving.spec import ModelSpec
 from components.tiers import pool_priorities
@@ -46,8 +46,8 @@ TIERS = {
 
 
 def test_replicas_require_the_listed_pools_and_prefer_them_in_order() -> None:
-    placement = workload.render_placement("aws", TIERS)
-    affinity = placement["affinity"]["nodeAffinity"]
+    rendered = placement.render_placement("aws", TIERS)
+    affinity = rendered["affinity"]["nodeAffinity"]
     (term,) = affinity["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
     assert term["matchExpressions"] == [
         {"key": labels.POOL_LABEL, "operator": "In", "values": list(TIERS)}
@@ -55,13 +55,13 @@ def test_replicas_require_the_listed_pools_and_prefer_them_in_order() -> None:
     preferred = affinity["preferredDuringSchedulingIgnoredDuringExecution"]
     weights = {p["preference"]["matchExpressions"][0]["values"][0]: p["weight"] for p in preferred}
     assert weights == {"h100-reserved": 100, "h100-spot": 67, "h100-ondemand": 33}
-    assert "nodeSelector" not in placement
+    assert "nodeSelector" not in rendered
     # The replica tolerates every tier's taints, the spot tier's included.
     for pool in TIERS.values():
         for taint in labels.pool_taints("aws", pool):
-            assert any(labels.tolerates(t, taint) for t in placement["tolerations"]), taint
+            assert any(labels.tolerates(t, taint) for t in rendered["tolerations"]), taint
     # One pool keeps its node selector.
-    single = workload.render_placement("aws", {"h100-spot": TIERS["h100-spot"]})
+    single = placement.render_placement("aws", {"h100-spot": TIERS["h100-spot"]})
     assert single["nodeSelector"] == {labels.POOL_LABEL: "h100-spot"} and "affinity" not in single
 
 
