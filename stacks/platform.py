@@ -11,7 +11,6 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
-import pulumi_kubernetes as k8s
 
 from components import labels
 from components.addons import keda_http
@@ -29,22 +28,17 @@ from components.data.weaviate import Weaviate, WeaviateArgs
 from components.gcp import compute_class
 from components.gcp.cluster import GkeCluster, GkeClusterArgs
 from components.gcp.node_pool import GkeGpuNodePool, GkeGpuNodePoolArgs
-from components.manifests import register_custom
 from components.observability import alert_rules
 from components.observability.prometheus import NAMESPACE as PROMETHEUS_NAMESPACE
 from components.observability.prometheus import Prometheus, PrometheusArgs
 from components.pools import ami_release, resolved_machine_types
-from components.serving import coldstart
 from components.serving.vllm_service import NAMESPACE as SERVING_NAMESPACE
-from components.serving.vllm_service import VllmService, VllmServiceArgs, render_url
-from components.serving.vllm_service import resource_name as vllm_resource_name
-from components.serving.weights_access import ModelWeightsAccess, ModelWeightsAccessArgs
+from components.serving.vllm_service import VllmService, render_url
 from stacks import config as stack_config
-from stacks import deployed, derived
+from stacks import deployed, derived, serving
 from stacks.config import PROJECT, StackConfig
 
 TOKEN = "gpuplatform:index:Platform"
-HF_TOKEN_SECRET = "hf-token"
 
 
 def cloud_provider(
@@ -167,7 +161,7 @@ class Platform(pulumi.ComponentResource):
             }
         self.cluster = cluster
         self._addons(name, config)
-        self._serving(name, config)
+        self.models: dict[str, VllmService] = serving.models(self, name, config)
         self._data(name, config)
         self.register_outputs({"clusterName": cluster.cluster_name, "endpoint": cluster.endpoint})
 
@@ -268,97 +262,6 @@ class Platform(pulumi.ComponentResource):
                 ),
                 opts=self._child(),
             )
-
-    def _serving(self, name: str, config: StackConfig) -> None:
-        """One VllmService per model, and the Hugging Face token Secret they read."""
-        self.models: dict[str, VllmService] = {}
-        if not config.models:
-            return
-        provider = self.cluster.k8s_provider
-        namespace = self.base.namespaces[SERVING_NAMESPACE]
-        token = stack_config.hf_token()
-        secret_name = None
-        if token is not None and any(m.from_hub for m in config.models.values()):
-            secret = k8s.core.v1.Secret(
-                f"{name}-hf-token",
-                metadata={"name": HF_TOKEN_SECRET, "namespace": SERVING_NAMESPACE},
-                string_data={"HF_TOKEN": token},
-                type="Opaque",
-                opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[namespace]),
-            )
-            secret_name = HF_TOKEN_SECRET
-            ready: list[pulumi.Resource] = [namespace, secret]
-        else:
-            ready = [namespace]
-        if config.cloud.provider == "gcp":
-            ready += self._compute_classes(name, config)
-        strategy = labels.mig_strategy(config.node_pools)
-        for model_name, model in config.models.items():
-            access = None
-            if not model.from_hub:
-                access = ModelWeightsAccess(
-                    f"{name}-{model_name}-weights",
-                    ModelWeightsAccessArgs(
-                        cloud=config.cloud.provider,
-                        source=model.source,
-                        namespace=SERVING_NAMESPACE,
-                        service_account=vllm_resource_name(model_name),
-                        provider=self.cloud_provider,
-                        cluster_name=self.cluster.cluster_name,
-                        partition=getattr(config.cloud, "partition", "aws"),
-                        project=getattr(config.cloud, "project", None),
-                        region=config.cloud.region,
-                        private_google_apis=config.cluster.create,
-                    ),
-                    opts=self._child(),
-                )
-            self.models[model_name] = VllmService(
-                f"{name}-{model_name}",
-                VllmServiceArgs(
-                    model_name=model_name,
-                    model=model,
-                    pools={tier: config.node_pools[tier] for tier in model.tiers},
-                    cloud=config.cloud.provider,
-                    mig_strategy=strategy,
-                    k8s_provider=provider,
-                    keda_ready=self.keda.ready,
-                    hf_token_secret=secret_name,
-                    monitoring=True,
-                    service_account_annotations=(
-                        access.service_account_annotations if access else {}
-                    ),
-                    region=config.cloud.region,
-                    object_store=access.object_store if access else None,
-                    zones=derived.model_zones(config, model),
-                    production=config.production,
-                    http_ready=self.keda.http_ready,
-                    cold_start=coldstart.on_pool(
-                        config.cloud.provider, model, config.node_pools[model.tiers[0]]
-                    ),
-                    depends_on=[
-                        *ready,
-                        *(self.node_pools[tier] for tier in model.tiers),
-                        self.base,
-                        self.gpu_operator,
-                        self.prometheus.ready,
-                        *(access.ready if access else []),
-                    ],
-                ),
-                opts=self._child(),
-            )
-
-    def _compute_classes(self, name: str, config: StackConfig) -> list[pulumi.Resource]:
-        """GKE: a ComputeClass per tier list, naming GKE's node pools in the models' order."""
-        return [
-            register_custom(
-                f"{name}-{class_name}",
-                compute_class.render_compute_class(
-                    class_name, [self.node_pools[pool].node_pool_name for pool in tiers]
-                ),
-                pulumi.ResourceOptions(parent=self, provider=self.cluster.k8s_provider),
-            )
-            for class_name, tiers in compute_class.classes(config.models).items()
-        ]
 
     def _data(self, name: str, config: StackConfig) -> None:
         """The vector store, when the stack has one. A production stack first checks the store

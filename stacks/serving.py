@@ -1,0 +1,118 @@
+"""The models a Platform serves: one VllmService per model, the Hugging Face token Secret they
+read, object-store access for their weights, and on GKE the ComputeClasses of their tiers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import labels
+from components.gcp import compute_class
+from components.manifests import register_custom
+from components.serving import coldstart
+from components.serving.vllm_service import NAMESPACE as SERVING_NAMESPACE
+from components.serving.vllm_service import VllmService, VllmServiceArgs
+from components.serving.vllm_service import resource_name as vllm_resource_name
+from components.serving.weights_access import ModelWeightsAccess, ModelWeightsAccessArgs
+from stacks import config as stack_config
+from stacks import derived
+from stacks.config import StackConfig
+
+if TYPE_CHECKING:
+    from stacks.platform import Platform
+
+HF_TOKEN_SECRET = "hf-token"
+
+
+def models(platform: Platform, name: str, config: StackConfig) -> dict[str, VllmService]:
+    """One VllmService per model, and the Hugging Face token Secret they read."""
+    served: dict[str, VllmService] = {}
+    if not config.models:
+        return served
+    provider = platform.cluster.k8s_provider
+    namespace = platform.base.namespaces[SERVING_NAMESPACE]
+    token = stack_config.hf_token()
+    secret_name = None
+    if token is not None and any(m.from_hub for m in config.models.values()):
+        secret = k8s.core.v1.Secret(
+            f"{name}-hf-token",
+            metadata={"name": HF_TOKEN_SECRET, "namespace": SERVING_NAMESPACE},
+            string_data={"HF_TOKEN": token},
+            type="Opaque",
+            opts=pulumi.ResourceOptions(parent=platform, provider=provider, depends_on=[namespace]),
+        )
+        secret_name = HF_TOKEN_SECRET
+        ready: list[pulumi.Resource] = [namespace, secret]
+    else:
+        ready = [namespace]
+    if config.cloud.provider == "gcp":
+        ready += _compute_classes(platform, name, config)
+    strategy = labels.mig_strategy(config.node_pools)
+    for model_name, model in config.models.items():
+        access = None
+        if not model.from_hub:
+            access = ModelWeightsAccess(
+                f"{name}-{model_name}-weights",
+                ModelWeightsAccessArgs(
+                    cloud=config.cloud.provider,
+                    source=model.source,
+                    namespace=SERVING_NAMESPACE,
+                    service_account=vllm_resource_name(model_name),
+                    provider=platform.cloud_provider,
+                    cluster_name=platform.cluster.cluster_name,
+                    partition=getattr(config.cloud, "partition", "aws"),
+                    project=getattr(config.cloud, "project", None),
+                    region=config.cloud.region,
+                    private_google_apis=config.cluster.create,
+                ),
+                opts=pulumi.ResourceOptions(parent=platform),
+            )
+        served[model_name] = VllmService(
+            f"{name}-{model_name}",
+            VllmServiceArgs(
+                model_name=model_name,
+                model=model,
+                pools={tier: config.node_pools[tier] for tier in model.tiers},
+                cloud=config.cloud.provider,
+                mig_strategy=strategy,
+                k8s_provider=provider,
+                keda_ready=platform.keda.ready,
+                hf_token_secret=secret_name,
+                monitoring=True,
+                service_account_annotations=(access.service_account_annotations if access else {}),
+                region=config.cloud.region,
+                object_store=access.object_store if access else None,
+                zones=derived.model_zones(config, model),
+                production=config.production,
+                http_ready=platform.keda.http_ready,
+                cold_start=coldstart.on_pool(
+                    config.cloud.provider, model, config.node_pools[model.tiers[0]]
+                ),
+                depends_on=[
+                    *ready,
+                    *(platform.node_pools[tier] for tier in model.tiers),
+                    platform.base,
+                    platform.gpu_operator,
+                    platform.prometheus.ready,
+                    *(access.ready if access else []),
+                ],
+            ),
+            opts=pulumi.ResourceOptions(parent=platform),
+        )
+    return served
+
+
+def _compute_classes(platform: Platform, name: str, config: StackConfig) -> list[pulumi.Resource]:
+    """GKE: a ComputeClass per tier list, naming GKE's node pools in the models' order."""
+    return [
+        register_custom(
+            f"{name}-{class_name}",
+            compute_class.render_compute_class(
+                class_name, [platform.node_pools[pool].node_pool_name for pool in tiers]
+            ),
+            pulumi.ResourceOptions(parent=platform, provider=platform.cluster.k8s_provider),
+        )
+        for class_name, tiers in compute_class.classes(config.models).items()
+    ]
