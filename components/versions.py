@@ -40,6 +40,10 @@ VLLM_IMAGE = (
     "vllm/vllm-openai:v0.21.0"
     "@sha256:a230095847e93bd4df9888b33dab956fa9504537b828a23657d2b26fed57b5c9"
 )
+# Its compressed size, for the cold-start estimate. Assumption: about 10 GB (CUDA, PyTorch and
+# vLLM); re-measure when the image changes (the sum of the amd64 manifest's layer sizes:
+# `docker manifest inspect -v <image>`).
+VLLM_IMAGE_COMPRESSED_BYTES = 10e9
 # Grafana as the kube-prometheus-stack chart's grafana subchart (12.11.1) runs it: its
 # appVersion, set explicitly so the image is pinned in the platform's values. The dashboards are
 # built with grafana-foundation-sdk's build for Grafana "next" (1769699241), the one for 12+.

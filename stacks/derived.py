@@ -13,7 +13,10 @@ from components.data.spec import vectorizer
 from components.gcp.cluster import GkeCluster
 from components.observability import cost_rules, opencost
 from components.observability.spec import receiver_secrets
+from components.serving import coldstart
+from components.serving.coldstart import ModelStart
 from components.serving.spec import ModelSpec
+from components.serving.workload import cache_mode
 from stacks import config as stack_config
 from stacks.config import StackConfig
 from stacks.estimate import estimate
@@ -91,3 +94,32 @@ def model_zones(config: StackConfig, model: ModelSpec) -> tuple[str, ...]:
     for tier in model.tiers:
         zones.update(dict.fromkeys(config.node_pools[tier].zones or config.cloud.zones or ()))
     return tuple(zones)
+
+
+def cold_starts(config: StackConfig) -> tuple[ModelStart, ...]:
+    """Each model's start on a new node of its first pool and on a node that already ran it
+    (its weights from a kept per-replica cache where it has one)."""
+    result = []
+    for name, model in config.models.items():
+        pool = config.node_pools[model.tiers[0]]
+        kept = cache_mode(model, model_zones(config, model)) == "per-replica"
+        result.append(
+            ModelStart(
+                name,
+                coldstart.cold_start(model, pool, node_running=False),
+                coldstart.warm_start(model, cache_kept=kept),
+                60 * model.cold_start_budget_minutes,
+            )
+        )
+    return tuple(result)
+
+
+def startup_estimates(config: StackConfig) -> dict[str, int]:
+    """Each model's estimated time from its pod starting on a node to Ready (image, weights,
+    warm-up), as the dashboards compare with the measured start."""
+    return {
+        name: coldstart.cold_start(
+            model, config.node_pools[model.tiers[0]], node_running=True
+        ).total_seconds
+        for name, model in config.models.items()
+    }

@@ -208,6 +208,7 @@ class Platform(pulumi.ComponentResource):
                     config.models,
                     derived.gpu_unit_prices(config),
                     config.node_pools,
+                    derived.startup_estimates(config),
                 ),
                 depends_on=[*ready, self.base.namespaces[PROMETHEUS_NAMESPACE]],
             ),

@@ -87,9 +87,7 @@ def models(platform: Platform, name: str, config: StackConfig) -> dict[str, Vllm
                 zones=derived.model_zones(config, model),
                 production=config.production,
                 http_ready=platform.keda.http_ready,
-                cold_start=coldstart.on_pool(
-                    config.cloud.provider, model, config.node_pools[model.tiers[0]]
-                ),
+                cold_start=coldstart.on_pool(model, config.node_pools[model.tiers[0]]),
                 depends_on=[
                     *ready,
                     *(platform.node_pools[tier] for tier in model.tiers),

@@ -63,7 +63,7 @@ def _pools() -> dict[str, Any]:
 def _groups() -> list[dict[str, Any]]:
     spec = ObservabilitySpec(alerts={"gpuIdleMinutes": IDLE_MINUTES})
     return [
-        alert_rules.serving_rules.recording_group(MODELS),
+        alert_rules.serving_rules.recording_group(MODELS, {"m1": 420}),
         alert_rules.cost_rules.cost_group(UNIT_PRICES),
         alert_rules.capacity_rules.capacity_group(_pools()),
         alert_rules.gpu_rules.health_group(),
@@ -620,6 +620,36 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
 
 # Recording rules with a worked example: two GPUs on a node of pool l4-spot at 20 % and 60 %,
 # one GPU on a node of no platform pool.
+# A model server that started on its node at t=1000 s and was Ready at t=1600 s: a 600 s start,
+# recorded per replica with its model's name next to the model's estimate.
+_POD = 'namespace="inference", pod="vllm-m1-0", uid="u1"'
+REPLICA_STARTUP = {
+    "interval": "1m",
+    "input_series": [
+        {"series": f"kube_pod_start_time{{{_POD}}}", "values": "1000x10"},
+        {"series": f"kube_pod_status_ready_time{{{_POD}}}", "values": "1600x10"},
+    ],
+    "promql_expr_test": [
+        {
+            "expr": "model:replica_startup_seconds",
+            "eval_time": "5m",
+            "exp_samples": [
+                {
+                    "labels": f'model:replica_startup_seconds{{{_POD}, model_name="m1"}}',
+                    "value": 600,
+                }
+            ],
+        },
+        {
+            "expr": "model:startup_estimate_seconds",
+            "eval_time": "5m",
+            "exp_samples": [
+                {"labels": 'model:startup_estimate_seconds{model_name="m1"}', "value": 420}
+            ],
+        },
+    ],
+}
+
 POOL_UTILISATION = {
     "interval": "1m",
     "input_series": [
@@ -818,7 +848,7 @@ def test_promtool_fires_each_alert_on_its_series_and_only_there() -> None:
         rules.write_text(yaml.safe_dump({"groups": _groups()}, sort_keys=False))
         tests = Path(directory) / "tests.yaml"
         cases = [case for _, fires, silent in CASES for case in (fires, silent)]
-        cases += [POOL_UTILISATION, GPU_COST]
+        cases += [POOL_UTILISATION, GPU_COST, REPLICA_STARTUP]
         tests.write_text(
             yaml.safe_dump(
                 {"rule_files": [rules.name], "evaluation_interval": "1m", "tests": cases},

@@ -39,7 +39,7 @@ def test_the_reviewed_json_is_what_the_program_provisions(name: str) -> None:
 def _recorded_names() -> set[str]:
     """What the rules record, a model's objectives included."""
     groups = [
-        alert_rules.serving_rules.recording_group({"m": (2.0, 1, 2)}),
+        alert_rules.serving_rules.recording_group({"m": (2.0, 1, 2)}, {"m": 300}),
         alert_rules.cost_rules.cost_group({("p", "nvidia_com_gpu"): 1.0}),
     ]
     return {r["record"] for g in groups for r in g["rules"]}

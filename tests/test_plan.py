@@ -93,6 +93,7 @@ def test_plan_runs_each_stack(cli_plans: dict[str, CliPlan], stack: str) -> None
         assert fact in result.stdout
     document = result.document
     assert set(document) == {
+        "coldStarts",
         "scaleToZero",
         "project",
         "stack",

@@ -14,6 +14,7 @@ from typing import Any
 from components import k8s_versions
 from components.cloud import ANYWHERE
 from components.serving import hub
+from components.serving.coldstart import ModelStart
 from stacks.keys import CONFIG_KEY, PROJECT
 from tools.mockengine import Registration
 
@@ -241,6 +242,31 @@ def colocated_models(_: list[Registration], context: Context) -> Iterator[Findin
                 f"models.{name}: allowColocation lets its replicas share a node (or a zone); "
                 "losing that node takes the model down",
             )
+
+
+# What shortens each part of a cold start most.
+_FASTER = {
+    "node": "keep a node warm (the pool's minNodes) or the model's minReplicas above 0",
+    "image": "pre-pull the vLLM image on the pool's nodes",
+    "weights": "stream the weights from object storage (an s3:// or gs:// source), or quantize",
+    "warm-up": "fewer CUDA graph sizes (or --enforce-eager outside production)",
+}
+
+
+def slow_cold_starts(starts: Iterable[ModelStart]) -> Iterator[Finding]:
+    """Models whose cold start (a new node) takes longer than their budget."""
+    for start in starts:
+        if start.cold.total_seconds <= start.budget_seconds:
+            continue
+        part, _ = start.cold.biggest()
+        yield Finding(
+            "cold-start",
+            "warning",
+            None,
+            f"models.{start.model}: a cold start takes {start.cold.describe()}, over its "
+            f"{start.budget_seconds // 60} min budget (coldStartBudgetMinutes); most of it is "
+            f"the {part}: {_FASTER[part]}",
+        )
 
 
 RULES: tuple[Callable[[list[Registration], Context], Iterator[Finding]], ...] = (

@@ -38,7 +38,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # run as a script: the project's packages come from here
 
 from components.quotas import quota_needs
-from stacks import checks
+from stacks import checks, derived
 from stacks import config as stack_config
 from stacks import estimate as stack_estimate
 from tools import findings, report, stackfile
@@ -112,15 +112,21 @@ def build_plan(stack: str, path: Path) -> report.Plan:
         ),
     )
     estimate = stack_estimate.estimate(config)
+    starts = derived.cold_starts(config)
     return report.Plan(
         project=stack_config.PROJECT,
         stack=stack,
         recording=recording,
         cost=estimate,
-        findings=[*unset, *findings.check(recording.resources, stack_file.config)],
+        findings=[
+            *unset,
+            *findings.check(recording.resources, stack_file.config),
+            *findings.slow_cold_starts(starts),
+        ],
         region=cloud.region,
         quotas=tuple(quota_needs(cloud.provider, stack_estimate.effective_pools(config))),
         wake_ups=stack_estimate.wake_ups(config),
+        cold_starts=starts,
     )
 
 

@@ -16,7 +16,7 @@ from rich.tree import Tree
 
 from components.cost import CostEstimate
 from components.quotas import QuotaNeed
-from components.serving.coldstart import ColdStart, hold_seconds
+from components.serving.coldstart import ColdStart, ModelStart, hold_seconds
 from tools.findings import Finding
 from tools.mockengine import Recording, Registration
 
@@ -36,6 +36,8 @@ class Plan:
     quotas: tuple[QuotaNeed, ...] = ()
     wake_ups: tuple[tuple[str, ColdStart], ...] = ()
     """Models that scale to zero, with how long their first request after idle waits."""
+    cold_starts: tuple[ModelStart, ...] = ()
+    """Every model's estimated start on a new node and on a node that already ran it."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -46,13 +48,22 @@ class Plan:
             "cost": self.cost.as_json(),
             "quotas": {"region": self.region, "needs": [q.as_json() for q in self.quotas]},
             "findings": [f.as_json() for f in self.findings],
+            "coldStarts": {
+                s.model: {
+                    "coldNodeSeconds": s.cold.total_seconds,
+                    "warmNodeSeconds": s.warm.total_seconds,
+                    "budgetSeconds": s.budget_seconds,
+                    "parts": dict(s.cold.parts()),
+                }
+                for s in self.cold_starts
+            },
             "scaleToZero": {
                 name: {
                     "wakeUpSeconds": start.total_seconds,
                     "nodeSeconds": start.node_seconds,
                     "imageSeconds": start.image_seconds,
                     "weightsSeconds": start.weights_seconds,
-                    "loadSeconds": start.load_seconds,
+                    "warmupSeconds": start.warmup_seconds,
                     "holdSeconds": hold_seconds(start),
                 }
                 for name, start in self.wake_ups
@@ -171,6 +182,7 @@ def render_text(plan: Plan, console: Console) -> None:
 
     _render_cost(plan.cost, console)
     _render_quotas(plan, console)
+    _render_cold_starts(plan, console)
     _render_wake_ups(plan, console)
 
     if plan.recording.outputs:
@@ -225,6 +237,21 @@ def _render_cost(cost: CostEstimate, console: Console) -> None:
     )
     console.print(table)
     console.print(f"[dim]prices: {cost.source}[/]")
+
+
+def _render_cold_starts(plan: Plan, console: Console) -> None:
+    if not plan.cold_starts:
+        return
+    table = Table(
+        title="model cold starts (estimated; components/serving/coldstart.py)", title_justify="left"
+    )
+    for column in ("model", "on a new node", "on a node that ran it", "budget"):
+        table.add_column(column)
+    for s in plan.cold_starts:
+        table.add_row(
+            s.model, s.cold.describe(), s.warm.describe(), f"{s.budget_seconds // 60} min"
+        )
+    console.print(table)
 
 
 def _render_wake_ups(plan: Plan, console: Console) -> None:

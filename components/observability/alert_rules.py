@@ -34,11 +34,13 @@ def render_groups(
     models: Mapping[str, ModelSpec],
     gpu_unit_prices: Mapping[tuple[str, str], float] | None = None,
     pools: Mapping[str, NodePoolSpec] | None = None,
+    startup_estimates: Mapping[str, int] | None = None,
 ) -> list[dict[str, Any]]:
     """Every group; `gpu_unit_prices` (cost_rules.unit_prices) adds GPU cost per namespace,
-    model and pool, and `pools` the capacity alerts."""
+    model and pool, `pools` the capacity alerts, and `startup_estimates` each model's estimated
+    start for the dashboards."""
     return [
-        serving_rules.recording_group(objectives(spec, models)),
+        serving_rules.recording_group(objectives(spec, models), startup_estimates),
         *([cost_rules.cost_group(gpu_unit_prices)] if gpu_unit_prices else []),
         *([capacity_rules.capacity_group(pools)] if pools else []),
         gpu_rules.health_group(),

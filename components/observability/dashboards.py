@@ -232,6 +232,21 @@ def model_serving() -> dashboard.Dashboard:
                 ],
             )
         )
+        .with_panel(
+            _panel(
+                "Replica start against the estimate",
+                "s",
+                [
+                    (
+                        f"max by (model_name) (model:replica_startup_seconds{{{MODEL}}})",
+                        f"{by_model} slowest running replica",
+                    ),
+                    (f"model:startup_estimate_seconds{{{MODEL}}}", f"{by_model} estimate"),
+                ],
+                "From the pod starting on its node to Ready: image pull, weights, warm-up. The "
+                "estimate is the platform's (make plan); a node to boot comes on top.",
+            )
+        )
         .with_row(dashboard.Row("Capacity"))
         .with_panel(
             _panel(

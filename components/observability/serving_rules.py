@@ -28,14 +28,23 @@ _MODEL_FROM_STATEFULSET = 'label_replace({series}, "model_name", "$1", "stateful
 
 
 _SERVERS = f'namespace="{SERVING_NAMESPACE}", statefulset=~"vllm-.*"'
+# Their pods are vllm-<model>-<ordinal>.
+_POD_SERVERS = f'namespace="{SERVING_NAMESPACE}", pod=~"vllm-.*"'
+_MODEL_FROM_POD = 'label_replace({series}, "model_name", "$1", "pod", "vllm-(.*)-[0-9]+")'
 
 
 def _model_series(series: str) -> str:
     return _MODEL_FROM_STATEFULSET.format(series=f"{series}{{{_SERVERS}}}")
 
 
-def recording_group(models: Mapping[str, tuple[float, int, int]]) -> dict[str, Any]:
-    """`models`: name -> (TTFT p95 SLO in seconds, minReplicas, maxReplicas)."""
+def recording_group(
+    models: Mapping[str, tuple[float, int, int]],
+    startup_estimates: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
+    """`models`: name -> (TTFT p95 SLO in seconds, minReplicas, maxReplicas);
+    `startup_estimates`: name -> the estimated seconds from a replica's pod starting on its node
+    to Ready (image, weights, warm-up; components/serving/coldstart.py), recorded beside the
+    measured `model:replica_startup_seconds`."""
     rules: list[dict[str, Any]] = []
     for short, series in LATENCIES.items():
         for label, q in QUANTILES:
@@ -68,6 +77,16 @@ def recording_group(models: Mapping[str, tuple[float, int, int]]) -> dict[str, A
             "expr": _model_series("kube_statefulset_status_replicas_ready"),
         },
         {
+            # How long each model server took from starting on its node to Ready: the image
+            # pull, the weights and the warm-up (kube-state-metrics' pod timestamps).
+            "record": "model:replica_startup_seconds",
+            "expr": _MODEL_FROM_POD.format(
+                series=f"kube_pod_status_ready_time{{{_POD_SERVERS}}}"
+                " - on (namespace, pod, uid)"
+                f" kube_pod_start_time{{{_POD_SERVERS}}}"
+            ),
+        },
+        {
             "record": "node:dcgm_gpu_utilization:avg5m",
             "expr": "avg by (node) (avg_over_time(DCGM_FI_DEV_GPU_UTIL[5m]))",
         },
@@ -93,6 +112,14 @@ def recording_group(models: Mapping[str, tuple[float, int, int]]) -> dict[str, A
             rules.append(
                 {"record": record, "expr": f"vector({value})", "labels": {"model_name": name}}
             )
+    for name, seconds in sorted((startup_estimates or {}).items()):
+        rules.append(
+            {
+                "record": "model:startup_estimate_seconds",
+                "expr": f"vector({seconds})",
+                "labels": {"model_name": name},
+            }
+        )
     return {"name": "gpu-platform.serving-records", "rules": rules}
 
 

@@ -1,33 +1,53 @@
-"""How long a model at zero replicas takes to answer its first request (pure functions).
+"""How long a replica takes from "needed" to Ready, part by part (pure functions).
 
-The estimate adds up what has to happen, assuming nothing is warm: a GPU node boots and joins
-(when the model's first pool keeps no node running), the vLLM image is pulled, the weights are
-downloaded (hub) or streamed (object store), and vLLM loads them and captures its CUDA graphs.
-Each part's rate is an assumption stated here, chosen on the slow side: a held request that
-waits a little longer than needed costs nothing, one that times out fails. Measure a real cold
-start and adjust these when they are off for your cloud.
+A cold start adds: a GPU node booting and joining (when the pool has no node with room), the
+vLLM image pulled, the weights moved into GPU memory from where they are (downloaded from the
+Hugging Face hub and read back from disk, streamed from object storage by the Run:ai streamer,
+or read from a replica's kept cache), and vLLM's warm-up (engine start, memory profiling, CUDA
+graph capture). A warm start happens on a node that already runs the image.
+
+Every rate names its source or says it is an assumption. The assumptions lean slow: a held
+request or a startup probe that waits a little longer than needed costs nothing, one that gives
+up too early fails a healthy start. Measure real starts (the `model:replica_startup_seconds`
+recording rule, on the serving dashboard beside this estimate) and adjust the assumptions.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
-from components.catalog import Cloud
+from components import versions
 from components.pools import NodePoolSpec
 from components.serving.sizing import BYTES_PER_PARAM
 from components.serving.spec import ModelSpec
 
-# A GPU instance from the autoscaler's request to a Ready node advertising its GPUs: launch,
-# boot, join, and the GPU agents (device plugin) starting.
-NODE_SECONDS: dict[Cloud, int] = {"aws": 300, "gcp": 300}
-# The vllm/vllm-openai image is about 10 GB; pulled at 100 MB/s.
-IMAGE_SECONDS = 100
-HUB_BYTES_PER_SECOND = 100e6  # Hugging Face hub downloads, one replica
-STREAM_BYTES_PER_SECOND = 500e6  # vLLM's Run:ai streamer from S3 / GCS in the same region
-LOAD_SECONDS = 60  # engine start, weights into GPU memory, CUDA graph capture
-# The interceptor holds a request this many times the estimate before giving up (504).
-HOLD_FACTOR = 2
+# Assumption: a GPU instance from the autoscaler's request to a Ready node advertising its GPUs
+# (launch, boot, join, GPU agents) takes 5 minutes; an 8-GPU instance 2 more (EFA, NVMe, eight
+# GPUs to initialise); spot capacity 1 more to be fulfilled.
+NODE_SECONDS = 300
+LARGE_NODE_EXTRA_SECONDS = 120
+SPOT_EXTRA_SECONDS = 60
+# Assumption: an image pulls and unpacks at 100 MB/s of compressed layers.
+IMAGE_BYTES_PER_SECOND = 100e6
+# Assumption: one replica downloads from the Hugging Face hub at 100 MB/s.
+HUB_BYTES_PER_SECOND = 100e6
+# NVIDIA measured Llama 3 8B (about 16 GB of safetensors) loaded by vLLM's default loader from
+# a gp3 volume in 47.99 s, and by the Run:ai streamer in 14.34 s ("Reducing Cold Start Latency
+# for LLM Inference with NVIDIA Run:ai Model Streamer", NVIDIA technical blog, 2025):
+DISK_BYTES_PER_SECOND = 16e9 / 47.99  # about 330 MB/s: a download read back, a kept cache
+# Assumption: streaming from S3 / GCS in the same region matches the streamer's 1.1 GB/s from
+# gp3 (it saturated the volume; object stores scale with its concurrency); taken as 1 GB/s.
+STREAM_BYTES_PER_SECOND = 1e9
+# Assumption: engine start, memory profiling and CUDA graph capture take a minute.
+WARMUP_SECONDS = 60
+# Held requests and startup probes wait this many times the estimate.
+MARGIN = 2
+# Never a startup probe budget below ten minutes.
+MIN_PROBE_SECONDS = 600
+
+Source = Literal["hub", "stream", "cache"]
 
 
 @dataclass(frozen=True)
@@ -35,24 +55,39 @@ class ColdStart:
     node_seconds: int
     image_seconds: int
     weights_seconds: int
-    load_seconds: int
+    warmup_seconds: int
 
     @property
     def total_seconds(self) -> int:
-        return self.node_seconds + self.image_seconds + self.weights_seconds + self.load_seconds
+        return self.node_seconds + self.image_seconds + self.weights_seconds + self.warmup_seconds
 
-    def describe(self) -> str:
-        parts = [
+    def parts(self) -> list[tuple[str, int]]:
+        return [
             ("node", self.node_seconds),
             ("image", self.image_seconds),
             ("weights", self.weights_seconds),
-            ("load", self.load_seconds),
+            ("warm-up", self.warmup_seconds),
         ]
-        detail = ", ".join(f"{name} {_minutes(s)}" for name, s in parts if s)
-        return f"about {_minutes(self.total_seconds)} ({detail})"
+
+    def biggest(self) -> tuple[str, int]:
+        return max(self.parts(), key=lambda part: part[1])
+
+    def describe(self) -> str:
+        detail = ", ".join(f"{name} {_duration(s)}" for name, s in self.parts() if s)
+        return f"about {_duration(self.total_seconds)} ({detail})"
 
 
-def _minutes(seconds: int) -> str:
+@dataclass(frozen=True)
+class ModelStart:
+    """One model's starts, for the plan: on a new node and on a node that already ran it."""
+
+    model: str
+    cold: ColdStart
+    warm: ColdStart
+    budget_seconds: int
+
+
+def _duration(seconds: int) -> str:
     return f"{seconds} s" if seconds < 90 else f"{seconds / 60:.1f} min"
 
 
@@ -60,25 +95,66 @@ def weight_bytes(model: ModelSpec) -> float:
     return model.parameters_b * 1e9 * BYTES_PER_PARAM[model.quantization]
 
 
-def cold_start(cloud: Cloud, model: ModelSpec, node_running: bool) -> ColdStart:
-    """The wake-up time of one replica; `node_running` when its first pool keeps a node with
-    room (its minimum) so no node has to boot."""
-    rate = HUB_BYTES_PER_SECOND if model.from_hub else STREAM_BYTES_PER_SECOND
+def node_seconds(pool: NodePoolSpec) -> int:
+    large = LARGE_NODE_EXTRA_SECONDS if pool.gpus_per_node >= 8 else 0
+    spot = SPOT_EXTRA_SECONDS if pool.capacity == "spot" else 0
+    return NODE_SECONDS + large + spot
+
+
+def image_seconds() -> int:
+    return math.ceil(versions.VLLM_IMAGE_COMPRESSED_BYTES / IMAGE_BYTES_PER_SECOND)
+
+
+def weights_seconds(model: ModelSpec, source: Source) -> int:
+    """Moving the weights into GPU memory: a hub download is written to disk and read back."""
+    size = weight_bytes(model)
+    if source == "stream":
+        return math.ceil(size / STREAM_BYTES_PER_SECOND)
+    if source == "cache":
+        return math.ceil(size / DISK_BYTES_PER_SECOND)
+    return math.ceil(size / HUB_BYTES_PER_SECOND + size / DISK_BYTES_PER_SECOND)
+
+
+def source_of(model: ModelSpec) -> Source:
+    return "hub" if model.from_hub else "stream"
+
+
+def cold_start(model: ModelSpec, pool: NodePoolSpec, *, node_running: bool) -> ColdStart:
+    """A replica on a node that has never run the model: a node boots unless one is running,
+    the image is pulled, the weights come from the model's source."""
     return ColdStart(
-        node_seconds=0 if node_running else NODE_SECONDS[cloud],
-        image_seconds=IMAGE_SECONDS,
-        weights_seconds=math.ceil(weight_bytes(model) / rate),
-        load_seconds=LOAD_SECONDS,
+        node_seconds=0 if node_running else node_seconds(pool),
+        image_seconds=image_seconds(),
+        weights_seconds=weights_seconds(model, source_of(model)),
+        warmup_seconds=WARMUP_SECONDS,
     )
 
 
-def on_pool(cloud: Cloud, model: ModelSpec, pool: NodePoolSpec) -> ColdStart:
+def warm_start(model: ModelSpec, *, cache_kept: bool) -> ColdStart:
+    """A replica on a node that already has the image: its weights come from its kept cache
+    (a per-replica volume, pools in one zone) or again from the source."""
+    return ColdStart(
+        node_seconds=0,
+        image_seconds=0,
+        weights_seconds=weights_seconds(model, "cache" if cache_kept else source_of(model)),
+        warmup_seconds=WARMUP_SECONDS,
+    )
+
+
+def on_pool(model: ModelSpec, pool: NodePoolSpec) -> ColdStart:
     """The wake-up time on the model's first pool: a node boots unless the pool keeps one
     (its own minNodes; a model at zero keeps none running)."""
-    return cold_start(cloud, model, node_running=pool.min_nodes > 0)
+    return cold_start(model, pool, node_running=pool.min_nodes > 0)
 
 
 def hold_seconds(start: ColdStart) -> int:
     """How long the interceptor holds a request for a model waking up: the estimate with a
     margin, in whole minutes."""
-    return 60 * math.ceil(HOLD_FACTOR * start.total_seconds / 60)
+    return 60 * math.ceil(MARGIN * start.total_seconds / 60)
+
+
+def probe_seconds(model: ModelSpec) -> int:
+    """The startup probe's budget: the container starts after the node and the image, so it
+    covers the weights from their source and the warm-up, with the margin."""
+    loading = weights_seconds(model, source_of(model)) + WARMUP_SECONDS
+    return max(MIN_PROBE_SECONDS, MARGIN * loading)

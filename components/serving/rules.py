@@ -144,7 +144,7 @@ def model_problems(
             )
         )
     if model.scales_to_zero and production and not model.allow_scale_to_zero:
-        wake = on_pool(cloud, model, pool)
+        wake = on_pool(model, pool)
         problems.append(
             Problem(
                 ("minReplicas",),

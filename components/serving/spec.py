@@ -156,6 +156,15 @@ class ModelSpec(Spec):
             "50 GiB. Changing the size of per-replica caches recreates the model's replicas."
         ),
     )
+    cold_start_budget_minutes: int = Field(
+        10,
+        ge=1,
+        le=240,
+        description=(
+            "The plan warns when the model's estimated cold start (a new node, the image, the "
+            "weights, the warm-up) takes longer, and names the biggest part."
+        ),
+    )
     allow_scale_to_zero: bool = Field(
         False,
         description=(

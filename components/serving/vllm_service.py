@@ -8,6 +8,7 @@ the KEDA ScaledObject (after KEDA's CRDs) and, once the stack runs Prometheus, a
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -19,14 +20,23 @@ from components.labels import MigStrategy
 from components.manifests import register_custom
 from components.options import child_of
 from components.pools import NodePoolSpec
-from components.serving import exposure, wakeup, workload
+from components.serving import coldstart, exposure, wakeup, workload
 from components.serving.autoscaling import render_scaled_object
 from components.serving.coldstart import ColdStart
 from components.serving.spec import ModelSpec
 
 TOKEN = "gpuplatform:serving:VllmService"
-# Loading weights outlasts Pulumi's default awaits (10 minutes).
-LOADING_TIMEOUTS = pulumi.CustomTimeouts(create="45m", update="45m")
+# Loading weights outlasts Pulumi's default awaits (10 minutes): 45 minutes, or the model's
+# cold start with its margin when that is longer.
+MIN_AWAIT_MINUTES = 45
+
+
+def await_minutes(start: ColdStart | None) -> int:
+    if start is None:
+        return MIN_AWAIT_MINUTES
+    return max(MIN_AWAIT_MINUTES, math.ceil(coldstart.MARGIN * start.total_seconds / 60))
+
+
 NAMESPACE = "inference"
 
 
@@ -81,6 +91,8 @@ class VllmService(pulumi.ComponentResource):
         k8s_name = resource_name(args.model_name)
         model = args.model
         self._routes: list[pulumi.Resource] = []
+        minutes = f"{await_minutes(args.cold_start)}m"
+        timeouts = pulumi.CustomTimeouts(create=minutes, update=minutes)
 
         child = functools.partial(child_of, self, args.k8s_provider)
 
@@ -128,7 +140,7 @@ class VllmService(pulumi.ComponentResource):
             opts=child(
                 ready,
                 ignore_changes=["spec.replicas"],
-                custom_timeouts=LOADING_TIMEOUTS,
+                custom_timeouts=timeouts,
             ),
         )
         if model.scales_to_zero:
@@ -150,7 +162,7 @@ class VllmService(pulumi.ComponentResource):
                 metadata=pdb["metadata"],
                 spec=pdb["spec"],
                 # Its await is the model's minReplicas Ready: as long as the server's.
-                opts=child(ready, custom_timeouts=LOADING_TIMEOUTS),
+                opts=child(ready, custom_timeouts=timeouts),
             )
         credentials_from = None if model.from_hub else args.cloud
 

@@ -23,6 +23,7 @@ from components import catalog, labels, versions
 from components.catalog import Cloud
 from components.labels import MigStrategy
 from components.pools import NodePoolSpec, resolved_machine_types
+from components.serving.coldstart import probe_seconds
 from components.serving.placement import drain_seconds, pool_label, render_placement, render_spread
 from components.serving.rules import memory_utilization
 from components.serving.spec import ModelSpec
@@ -177,11 +178,6 @@ def _probe(path: str, period: int, failures: int) -> dict[str, Any]:
     }
 
 
-def startup_minutes(model: ModelSpec) -> int:
-    """Downloading and loading weights: 10 minutes plus one per 4B parameters."""
-    return 10 + math.ceil(model.parameters_b / 4)
-
-
 def render_workload(
     *,
     name: str,
@@ -240,7 +236,8 @@ def render_workload(
         "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
         "env": env,
         "resources": resources,
-        "startupProbe": _probe("/health", 10, startup_minutes(model) * 6),
+        # Sized from the cold-start estimate (components/serving/coldstart.py).
+        "startupProbe": _probe("/health", 10, math.ceil(probe_seconds(model) / 10)),
         "readinessProbe": _probe("/health", 10, 3),
         "livenessProbe": _probe("/health", 15, 6),
         "lifecycle": {"preStop": {"sleep": {"seconds": prestop}}},

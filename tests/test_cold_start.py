@@ -1,0 +1,129 @@
+"""The cold-start estimate: each part from its stated rate, more bytes never starting faster,
+the startup probe and Pulumi's awaits sized from it, and the plan warning about a model whose
+cold start is over its budget, naming the biggest part."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+from harness import planned, platform_config, recorded
+from hypothesis import given
+from hypothesis import strategies as st
+
+from components.pools import NodePoolSpec
+from components.serving import coldstart
+from components.serving.spec import ModelSpec
+from stacks.config import parse
+from tools import findings
+
+STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
+
+
+def _model(**settings: Any) -> ModelSpec:
+    return ModelSpec.model_validate(
+        {"source": "org/m", "nodePool": "p", "maxReplicas": 1, "parametersB": 8, **settings}
+    )
+
+
+def _pool(gpu: str, count: int, capacity: str) -> NodePoolSpec:
+    extra = {"reservation": "cr-0123456789abcdef0"} if capacity == "reserved" else {}
+    return NodePoolSpec.model_validate(
+        {"gpu": gpu, "gpusPerNode": count, "maxNodes": 2, "capacity": capacity, **extra}
+    )
+
+
+# (model settings, pool, source, expected seconds per part: node, image, weights, warm-up)
+# 8B bf16 = 16 GB: 160 s from the hub + 48 s read back from disk; 16 s streamed; 48 s cached.
+# 70B fp8 = 77 GB: 770 s + 231 s from the hub; 77 s streamed.
+TABLE = [
+    ({}, _pool("l4", 1, "spot"), "hub", (360, 100, 208, 60)),
+    ({"source": "s3://bucket/m/"}, _pool("l4", 1, "on-demand"), "stream", (300, 100, 16, 60)),
+    (
+        {"parametersB": 70, "quantization": "fp8", "gpusPerReplica": 4},
+        _pool("h100", 8, "reserved"),
+        "hub",
+        (420, 100, 1001, 60),
+    ),
+    (
+        {"parametersB": 70, "quantization": "fp8", "gpusPerReplica": 4, "source": "gs://bucket/m/"},
+        _pool("a100-80gb", 8, "spot"),
+        "stream",
+        (480, 100, 77, 60),
+    ),
+]
+
+
+@pytest.mark.parametrize(("settings", "pool", "source", "parts"), TABLE)
+def test_each_part_follows_its_rate(
+    settings: dict, pool: NodePoolSpec, source: str, parts: tuple[int, int, int, int]
+) -> None:
+    model = _model(**settings)
+    assert coldstart.source_of(model) == source
+    start = coldstart.cold_start(model, pool, node_running=False)
+    assert dict(start.parts()) == dict(
+        zip(("node", "image", "weights", "warm-up"), parts, strict=True)
+    )
+    assert start.total_seconds == sum(parts)
+    # On a running node only the node's part goes; on a node that ran it, the image too.
+    assert coldstart.cold_start(model, pool, node_running=True).total_seconds == sum(parts[1:])
+    warm = coldstart.warm_start(model, cache_kept=False)
+    assert (warm.node_seconds, warm.image_seconds, warm.weights_seconds) == (0, 0, parts[2])
+
+
+@given(
+    st.floats(min_value=0.01, max_value=1000),
+    st.floats(min_value=0.01, max_value=1000),
+    st.sampled_from([None, "fp8", "awq"]),
+)
+def test_more_bytes_never_start_faster(small: float, large: float, quantization: Any) -> None:
+    small, large = sorted((small, large))
+    for source in ("hub", "stream", "cache"):
+        a = coldstart.weights_seconds(_model(parametersB=small, quantization=quantization), source)
+        b = coldstart.weights_seconds(_model(parametersB=large, quantization=quantization), source)
+        assert a <= b
+    # The same bytes: streamed no slower than read from a cache, which beats the hub.
+    model = _model(parametersB=large, quantization=quantization)
+    stream, cache, hub = (coldstart.weights_seconds(model, s) for s in ("stream", "cache", "hub"))
+    assert stream <= cache <= hub
+
+
+def test_the_startup_probe_and_pulumis_awaits_follow_the_estimate() -> None:
+    config = parse(platform_config("prod"))
+    model = config.models["qwen-72b"]
+    server = recorded("prod").one(STATEFUL_SET, "prod-qwen-72b-server")
+    probe = server.inputs["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
+    budget = probe["periodSeconds"] * probe["failureThreshold"]
+    # 72.7B bf16 from the hub: 1454 s down and 436.1 s read back (1891 s), 60 s warm-up; twice.
+    assert coldstart.probe_seconds(model) == 2 * (1891 + 60)
+    assert budget == math.ceil(coldstart.probe_seconds(model) / 10) * 10
+    # The container starts after its node and image, which the probe does not wait for, but
+    # `pulumi up` does: on a reserved pool with nodes running, twice the image and the rest.
+    start = coldstart.on_pool(model, config.node_pools["h100-reserved"])
+    assert start.node_seconds == 0
+    minutes = math.ceil(2 * start.total_seconds / 60)
+    assert server.options["customTimeouts"]["create"] == f"{minutes}m"
+    # A small model keeps the floors: a ten-minute probe, 45-minute awaits.
+    small = recorded("prod").one(STATEFUL_SET, "prod-bge-m3-server")
+    small_probe = small.inputs["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
+    assert small_probe["periodSeconds"] * small_probe["failureThreshold"] == 600
+    assert small.options["customTimeouts"]["create"] == "45m"
+
+
+def test_the_plan_warns_about_a_cold_start_over_budget_and_names_the_biggest_part() -> None:
+    warnings = [f for f in planned("prod").findings if f.rule == "cold-start"]
+    messages = {f.message.split(":")[0]: f.message for f in warnings}
+    assert set(messages) == {"models.qwen-72b", "models.qwen-7b"}
+    assert (
+        "most of it is the weights: stream the weights from object storage"
+        in (messages["models.qwen-72b"])
+    )
+    assert "most of it is the node" in messages["models.qwen-7b"]
+    # Within budget: no warning (bge-m3: under nine minutes on a new node).
+    start = next(s for s in planned("prod").cold_starts if s.model == "bge-m3")
+    assert start.cold.total_seconds <= start.budget_seconds
+    relaxed = coldstart.ModelStart("m", start.cold, start.warm, start.cold.total_seconds - 1)
+    assert [f.rule for f in findings.slow_cold_starts([relaxed])] == ["cold-start"]
+    document = planned("prod").as_json()["coldStarts"]["qwen-72b"]
+    assert document["coldNodeSeconds"] == sum(document["parts"].values())
