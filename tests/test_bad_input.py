@@ -226,14 +226,9 @@ CROSS_FIELD = [
         "nodePools.l4-spot.zones:",
     ),
     (
-        "storage-class-empty",
-        {"models__qwen-7b__cacheStorageClass": ""},
-        "models.qwen-7b.cacheStorageClass:",
-    ),
-    (
-        "storage-class-spaces",
-        {"models__qwen-7b__cacheStorageClass": "EFS SC"},
-        "models.qwen-7b.cacheStorageClass:",
+        "storage-class-removed",
+        {"models__qwen-7b__cacheStorageClass": "efs-sc"},
+        "models.qwen-7b.cacheStorageClass: no longer supported",
     ),
     (
         "private-public-cidr",

@@ -15,6 +15,7 @@ from harness import (
     kubernetes_version,
     platform_config,
     recorded,
+    refused,
     run_main,
 )
 from hypothesis import given
@@ -315,12 +316,6 @@ def test_objects_validate_against_kubernetes_and_crd_schemas(dev: Recording) -> 
     monitor = exposure.render_pod_monitor("vllm-m", "inference")
     assert k8s_errors(monitor, DEV_VERSION) == []
     assert monitor["metadata"]["labels"][next(iter(labels.PROMETHEUS_SELECTOR))] == "platform"
-    shared = workload.render_cache_claim(
-        "vllm-m", "inference", _model(maxReplicas=3, cacheStorageClass="efs"), "shared"
-    )
-    assert (
-        shared["spec"]["accessModes"] == ["ReadWriteMany"] and k8s_errors(shared, DEV_VERSION) == []
-    )
 
 
 def test_crd_check_catches_a_bad_scaled_object() -> None:
@@ -452,10 +447,9 @@ def test_cache_follows_the_pools_zones(dev: Recording) -> None:
 
 @pytest.fixture(scope="module")
 def two_models() -> Recording:
-    """dev serving two models: qwen-7b with a shared (ReadWriteMany) cache class, and `weights`,
-    an embedding model streamed from S3."""
+    """dev serving two models: qwen-7b from the hub, and `weights`, an embedding model streamed
+    from S3."""
     config = platform_config("dev")
-    config["models"]["qwen-7b"]["cacheStorageClass"] = "efs-sc"
     config["models"]["weights"] = _streamed("s3://model-bucket/llama/8b/") | {
         "task": "embed",
         "maxModelLen": 8192,
@@ -464,14 +458,14 @@ def two_models() -> Recording:
     return run_main(config, stack="dev")
 
 
-def test_a_shared_cache_class_gives_one_claim_for_all_replicas(two_models: Recording) -> None:
-    claim = two_models.one("kubernetes:core/v1:PersistentVolumeClaim").inputs
-    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
-    assert claim["spec"]["storageClassName"] == "efs-sc"
-    pod = two_models.one(STATEFUL_SET, "dev-qwen-7b-server").inputs["spec"]["template"]["spec"]
-    volumes = {v["name"]: v for v in pod["volumes"]}
-    assert volumes["cache"]["persistentVolumeClaim"] == {"claimName": "vllm-qwen-7b-cache"}
-    assert k8s_errors(claim, DEV_VERSION) == []
+def test_a_cache_class_no_driver_serves_is_refused_with_what_to_do_instead() -> None:
+    config = platform_config("dev")
+    config["models"]["qwen-7b"]["cacheStorageClass"] = "efs-sc"
+    (problem,) = refused(config)
+    assert problem.startswith(
+        "models.qwen-7b.cacheStorageClass: no longer supported: the platform installs no "
+        "ReadWriteMany storage driver"
+    )
 
 
 def test_cache_size_is_stable_across_quantization() -> None:

@@ -9,16 +9,13 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from components.serving.embeddings import known_dimensions
 from components.serving.sizing import is_power_of_two
-from components.spec import Problem, Spec, check, raise_problems
+from components.spec import Problem, Spec, raise_problems
 
 MODEL_NAME_PATTERN = r"^[a-z]([a-z0-9-]{0,39}[a-z0-9])?$"
 ModelName = Annotated[str, StringConstraints(pattern=MODEL_NAME_PATTERN)]
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$", re.ASCII)
 _OBJECT_STORE = re.compile(r"^(s3|gs)://[a-z0-9][a-z0-9._-]{1,62}/\S*$", re.ASCII)
-_DNS_SUBDOMAIN = re.compile(
-    r"(?=.{1,253}\Z)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*", re.ASCII
-)
 _COMMIT = re.compile(r"^[0-9a-f]{40}$", re.ASCII)
 # A repository with a tag, a digest, or both (`name:tag@sha256:...`).
 _IMAGE = re.compile(r"^[\w./-]+(:[\w.-]+)?(@sha256:[0-9a-f]{64})?$", re.ASCII)
@@ -138,14 +135,6 @@ class ModelSpec(Spec):
         le=1,
         description="Scale out when the average KV-cache usage passes this fraction.",
     )
-    cache_storage_class: str | None = Field(
-        None,
-        description=(
-            "A ReadWriteMany StorageClass (EFS, Filestore) for one model cache shared by all "
-            "replicas. Default: a ReadWriteOnce volume per replica, kept across restarts and "
-            "scale-down when the pool is in one zone, else kept for the pod's lifetime."
-        ),
-    )
     cache_gib: int | None = Field(
         None,
         alias="cacheGiB",
@@ -216,17 +205,21 @@ class ModelSpec(Spec):
             )
         return value
 
-    @field_validator("cache_storage_class")
+    @model_validator(mode="before")
     @classmethod
-    def _storage_class(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        return check(
-            _DNS_SUBDOMAIN,
-            value,
-            "not a StorageClass name: lowercase letters, digits, '-' and '.', at most 253 "
-            "characters",
-        )
+    def _removed(cls, data: object) -> object:
+        if isinstance(data, dict) and "cacheStorageClass" in data:
+            raise_problems(
+                [
+                    Problem(
+                        ("cacheStorageClass",),
+                        "no longer supported: the platform installs no ReadWriteMany storage "
+                        "driver, so the claim could never bind. Remove it; weights in s3:// or "
+                        "gs:// are streamed without a cache, others are cached per replica",
+                    )
+                ]
+            )
+        return data
 
     @field_validator("image")
     @classmethod

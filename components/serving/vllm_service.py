@@ -109,16 +109,6 @@ class VllmService(pulumi.ComponentResource):
                 opts=child(args.depends_on),
             )
         )
-        if workload.cache_mode(model, args.zones) == "shared":
-            claim = workload.render_cache_claim(k8s_name, NAMESPACE, model, "shared")
-            ready.append(
-                k8s.core.v1.PersistentVolumeClaim(
-                    f"{name}-cache",
-                    metadata=claim["metadata"],
-                    spec=claim["spec"],
-                    opts=child(args.depends_on),
-                )
-            )
         manifest = workload.render_workload(
             name=k8s_name,
             namespace=NAMESPACE,

@@ -121,14 +121,13 @@ def shm_size_gib(model: ModelSpec, memory_gib: int) -> int:
     return max(1, min(2 * model.gpus_per_replica, memory_gib // 4))
 
 
-CacheMode = Literal["shared", "per-replica", "per-pod", "none"]
+CacheMode = Literal["per-replica", "per-pod", "none"]
 
 
 def cache_mode(model: ModelSpec, zones: tuple[str, ...]) -> CacheMode:
     """Where a replica keeps downloaded weights.
 
     - none: object-store weights are streamed into GPU memory, not cached on disk;
-    - shared: one ReadWriteMany claim on `cacheStorageClass` for every replica;
     - per-replica: a claim per replica that outlives pods and scale-down, for pools in one zone
       (the volume is zonal, and a replica must stay where its volume is);
     - per-pod: a claim that lives as long as the pod (kept across container restarts), for
@@ -136,8 +135,6 @@ def cache_mode(model: ModelSpec, zones: tuple[str, ...]) -> CacheMode:
     """
     if not model.from_hub:
         return "none"
-    if model.cache_storage_class is not None:
-        return "shared"
     return "per-replica" if len(zones) == 1 else "per-pod"
 
 
@@ -150,22 +147,12 @@ def cache_size_gib(model: ModelSpec) -> int:
     return 50 * math.ceil((2 * weights + 10) / 50)
 
 
-def render_cache_claim(name: str, namespace: str, model: ModelSpec, mode: CacheMode) -> dict:
-    """The claim behind the cache volume: a PersistentVolumeClaim (shared), or the claim
-    template of a per-replica or per-pod volume."""
+def render_cache_claim(name: str, model: ModelSpec) -> dict:
+    """The claim template of a per-replica or per-pod cache volume."""
     spec: dict[str, Any] = {
-        "accessModes": ["ReadWriteMany" if mode == "shared" else "ReadWriteOnce"],
+        "accessModes": ["ReadWriteOnce"],
         "resources": {"requests": {"storage": f"{cache_size_gib(model)}Gi"}},
     }
-    if mode == "shared":
-        spec["storageClassName"] = model.cache_storage_class
-        metadata = {"name": f"{name}-cache", "namespace": namespace, "labels": app_labels(name)}
-        return {
-            "apiVersion": "v1",
-            "kind": "PersistentVolumeClaim",
-            "metadata": metadata,
-            "spec": spec,
-        }
     return {"metadata": {"name": "cache", "labels": app_labels(name)}, "spec": spec}
 
 
@@ -257,10 +244,8 @@ def render_workload(
         {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": f"{shm_gib}Gi"}},
         {"name": "tmp", "emptyDir": {"sizeLimit": "10Gi"}},
     ]
-    if mode == "shared":
-        volumes.append({"name": "cache", "persistentVolumeClaim": {"claimName": f"{name}-cache"}})
     if mode == "per-pod":
-        template = render_cache_claim(name, namespace, model, mode)
+        template = render_cache_claim(name, model)
         volumes.append(
             {"name": "cache", "ephemeral": {"volumeClaimTemplate": {"spec": template["spec"]}}}
         )
@@ -274,7 +259,7 @@ def render_workload(
         "selector": {"matchLabels": selector},
     }
     if mode == "per-replica":
-        spec["volumeClaimTemplates"] = [render_cache_claim(name, namespace, model, mode)]
+        spec["volumeClaimTemplates"] = [render_cache_claim(name, model)]
         # Keep a scaled-down replica's weights for the next scale-up; delete with the model.
         spec["persistentVolumeClaimRetentionPolicy"] = {
             "whenDeleted": "Delete",
