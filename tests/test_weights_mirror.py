@@ -1,0 +1,202 @@
+"""The model-mirror Job's script, run against a fake Hugging Face hub on 127.0.0.1 (the hub's
+tree and resolve routes, as huggingface_hub calls them) and moto's S3: it downloads every file,
+checks each against the hash the hub publishes, uploads it, writes the manifest last, refuses a
+file whose hash differs (nothing marked mirrored), and skips a revision already mirrored."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote, urlparse
+
+import boto3
+import pytest
+from huggingface_hub import HfApi
+from moto import mock_aws
+
+from components.serving import weights_mirror
+
+MODEL = "org/tiny"
+REVISION = "0123456789abcdef0123456789abcdef01234567"
+BUCKET = "gp-weights"
+PREFIX = f"models/{MODEL}/{REVISION}"
+WEIGHTS = bytes(range(256)) * 4096  # 1 MiB, stored in LFS on the hub
+FILES = {
+    "config.json": b'{"architectures": ["Tiny"]}\n',
+    "model.safetensors": WEIGHTS,
+    "tokenizer/tokenizer.json": b'{"version": "1.0"}\n',
+}
+LFS = {"model.safetensors"}
+
+
+def _blob_id(content: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(content) + content, usedforsecurity=False).hexdigest()
+
+
+@dataclass
+class FakeHub:
+    """What the hub publishes for the revision, what it serves, and what it was asked."""
+
+    published: dict[str, bytes] = field(default_factory=lambda: dict(FILES))
+    served: dict[str, bytes] = field(default_factory=lambda: dict(FILES))
+    downloads: list[str] = field(default_factory=list)
+    token: str | None = None
+
+    def tree(self) -> list[dict]:
+        entries = []
+        for path, content in sorted(self.published.items()):
+            entry = {"type": "file", "path": path, "size": len(content)}
+            if path in LFS:
+                pointer = f"version https://git-lfs.github.com/spec/v1\noid sha256:{path}\n"
+                entry["oid"] = _blob_id(pointer.encode())
+                entry["lfs"] = {
+                    "oid": hashlib.sha256(content).hexdigest(),
+                    "size": len(content),
+                    "pointerSize": len(pointer),
+                }
+            else:
+                entry["oid"] = _blob_id(content)
+            entries.append(entry)
+        entries.append({"type": "directory", "path": "tokenizer", "oid": "0" * 40, "size": 0})
+        return entries
+
+
+def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *_: object) -> None:
+            pass
+
+        def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def _route(self) -> None:
+            if hub.token and self.headers.get("Authorization") != f"Bearer {hub.token}":
+                self._send(401, b"{}", {"Content-Type": "application/json"})
+                return
+            path = unquote(urlparse(self.path).path)
+            tree = f"/api/models/{MODEL}/tree/{REVISION}"
+            resolve = f"/{MODEL}/resolve/{REVISION}/"
+            if path.rstrip("/") == tree:
+                body = json.dumps(hub.tree()).encode()
+                self._send(200, body, {"Content-Type": "application/json"})
+            elif path.startswith(resolve) and path[len(resolve) :] in hub.served:
+                name = path[len(resolve) :]
+                content = hub.served[name]
+                if self.command == "GET":
+                    hub.downloads.append(name)
+                etag = hashlib.sha256(content).hexdigest() if name in LFS else _blob_id(content)
+                self._send(200, content, {"X-Repo-Commit": REVISION, "ETag": f'"{etag}"'})
+            else:
+                self._send(404, b"{}", {"Content-Type": "application/json"})
+
+        do_GET = do_HEAD = _route  # noqa: N815 (http.server's handler names)
+
+    return Handler
+
+
+@pytest.fixture
+def hub() -> Iterator[FakeHub]:
+    fake = FakeHub()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    fake.endpoint = f"http://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(key, value)
+    with mock_aws():
+        client = boto3.client("s3")
+        client.create_bucket(Bucket=BUCKET)
+        yield client
+
+
+def _settings(**extra: str) -> dict[str, str]:
+    return {"MODEL": MODEL, "REVISION": REVISION, "BUCKET": BUCKET, "PREFIX": PREFIX, **extra}
+
+
+def _run(hub: FakeHub, s3: object, **extra: str) -> str:
+    api = HfApi(endpoint=hub.endpoint, token=extra.get("HF_TOKEN"))  # type: ignore[attr-defined]
+    return weights_mirror.mirror(api, s3, _settings(**extra))
+
+
+def _objects(s3: object) -> dict[str, bytes]:
+    listed = s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])  # type: ignore[attr-defined]
+    return {
+        o["Key"]: s3.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read()  # type: ignore[attr-defined]
+        for o in listed
+    }
+
+
+def test_every_file_is_verified_uploaded_and_listed_in_the_manifest(
+    hub: FakeHub, s3: object
+) -> None:
+    hub.token = "hf_secret"
+    assert _run(hub, s3, HF_TOKEN="hf_secret").endswith(
+        f"3 files verified into s3://{BUCKET}/{PREFIX}"
+    )
+    objects = _objects(s3)
+    manifest = json.loads(objects.pop(f"{PREFIX}/{weights_mirror.MANIFEST}"))
+    assert objects == {f"{PREFIX}/{path}": content for path, content in FILES.items()}
+    assert manifest == {
+        "model": MODEL,
+        "revision": REVISION,
+        "files": {
+            path: {"size": len(content), "sha256": hashlib.sha256(content).hexdigest()}
+            for path, content in FILES.items()
+        },
+    }
+
+
+def test_a_revision_already_mirrored_is_not_downloaded_again(hub: FakeHub, s3: object) -> None:
+    _run(hub, s3)
+    assert sorted(hub.downloads) == sorted(FILES)
+    hub.downloads.clear()
+    assert _run(hub, s3) == f"{MODEL}@{REVISION} is already in s3://{BUCKET}/{PREFIX}"
+    assert hub.downloads == []
+    # An object gone from the bucket makes the mirror incomplete: it runs again.
+    s3.delete_object(Bucket=BUCKET, Key=f"{PREFIX}/model.safetensors")  # type: ignore[attr-defined]
+    assert "3 files verified" in _run(hub, s3)
+
+
+@pytest.mark.parametrize("tampered", ["model.safetensors", "config.json"])
+def test_a_file_whose_hash_differs_is_refused_and_nothing_is_marked_mirrored(
+    hub: FakeHub, s3: object, tampered: str
+) -> None:
+    original = hub.served[tampered]
+    hub.served[tampered] = bytes(b ^ 1 for b in original[:-1]) + original[-1:]  # same size
+    with pytest.raises(weights_mirror.Mismatch) as caught:
+        _run(hub, s3)
+    kind = "SHA-256" if tampered in LFS else "git blob"
+    assert str(caught.value).startswith(f"{tampered}: {kind} ")
+    assert f"{PREFIX}/{weights_mirror.MANIFEST}" not in _objects(s3)
+
+
+def test_the_job_entry_point_exits_2_on_a_mismatch(
+    hub: FakeHub, s3: object, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    hub.served["config.json"] = b"{}"
+    for key, value in _settings(HF_ENDPOINT=hub.endpoint).items():  # type: ignore[attr-defined]
+        monkeypatch.setenv(key, value)
+    assert weights_mirror.main() == 2
+    assert "refused: config.json: 2 bytes, the hub lists" in capsys.readouterr().err
