@@ -621,13 +621,25 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
 # Recording rules with a worked example: two GPUs on a node of pool l4-spot at 20 % and 60 %,
 # one GPU on a node of no platform pool.
 # A model server that started on its node at t=1000 s and was Ready at t=1600 s: a 600 s start,
-# recorded per replica with its model's name next to the model's estimate.
+# recorded per replica with its model's name next to the model's estimate. A second replica
+# whose container restarted is left out (its ready time is its last restart's).
 _POD = 'namespace="inference", pod="vllm-m1-0", uid="u1"'
+_RESTARTED = 'namespace="inference", pod="vllm-m1-1", uid="u2"'
 REPLICA_STARTUP = {
     "interval": "1m",
     "input_series": [
         {"series": f"kube_pod_start_time{{{_POD}}}", "values": "1000x10"},
         {"series": f"kube_pod_status_ready_time{{{_POD}}}", "values": "1600x10"},
+        {
+            "series": f'kube_pod_container_status_restarts_total{{{_POD}, container="vllm"}}',
+            "values": "0x10",
+        },
+        {"series": f"kube_pod_start_time{{{_RESTARTED}}}", "values": "1000x10"},
+        {"series": f"kube_pod_status_ready_time{{{_RESTARTED}}}", "values": "9000x10"},
+        {
+            "series": f'kube_pod_container_status_restarts_total{{{_RESTARTED}, container="vllm"}}',
+            "values": "1x10",
+        },
     ],
     "promql_expr_test": [
         {

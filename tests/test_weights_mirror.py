@@ -1,7 +1,9 @@
-"""The model-mirror Job's script, run against a fake Hugging Face hub on 127.0.0.1 (the hub's
-tree and resolve routes, as huggingface_hub calls them) and moto's S3: it downloads every file,
-checks each against the hash the hub publishes, uploads it, writes the manifest last, refuses a
-file whose hash differs (nothing marked mirrored), and skips a revision already mirrored."""
+"""The model-mirror Job's script, run against a fake Hugging Face hub on 127.0.0.1 and moto's
+S3. The fake hub answers as the hub does for huggingface_hub: the tree route lists one level
+unless asked to recurse, a small file resolves directly, an LFS file redirects to the CDN with
+its hash and size in `X-Linked-*` headers. The script downloads every file vLLM may load, checks
+each against the hash the hub publishes, uploads it, writes the manifest last, refuses a file
+whose hash differs (nothing marked mirrored), and skips a revision already mirrored."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 import boto3
 import pytest
@@ -30,7 +32,9 @@ FILES = {
     "model.safetensors": WEIGHTS,
     "tokenizer/tokenizer.json": b'{"version": "1.0"}\n',
 }
-LFS = {"model.safetensors"}
+# The publisher's own checkpoint beside the safetensors: on the hub, never mirrored.
+SKIPPED = {"original/consolidated.pth": bytes(64)}
+LFS = {"model.safetensors", "original/consolidated.pth"}
 
 
 def _blob_id(content: bytes) -> str:
@@ -41,14 +45,18 @@ def _blob_id(content: bytes) -> str:
 class FakeHub:
     """What the hub publishes for the revision, what it serves, and what it was asked."""
 
-    published: dict[str, bytes] = field(default_factory=lambda: dict(FILES))
-    served: dict[str, bytes] = field(default_factory=lambda: dict(FILES))
+    published: dict[str, bytes] = field(default_factory=lambda: FILES | SKIPPED)
+    served: dict[str, bytes] = field(default_factory=lambda: FILES | SKIPPED)
     downloads: list[str] = field(default_factory=list)
     token: str | None = None
+    endpoint: str = ""
+    cdn: str = ""  # another host, as the hub's CDN is: huggingface_hub follows no redirect there
 
-    def tree(self) -> list[dict]:
+    def tree(self, recursive: bool) -> list[dict]:
         entries = []
         for path, content in sorted(self.published.items()):
+            if "/" in path and not recursive:
+                continue
             entry = {"type": "file", "path": path, "size": len(content)}
             if path in LFS:
                 pointer = f"version https://git-lfs.github.com/spec/v1\noid sha256:{path}\n"
@@ -61,7 +69,8 @@ class FakeHub:
             else:
                 entry["oid"] = _blob_id(content)
             entries.append(entry)
-        entries.append({"type": "directory", "path": "tokenizer", "oid": "0" * 40, "size": 0})
+        for folder in ("original", "tokenizer"):
+            entries.append({"type": "directory", "path": folder, "oid": "0" * 40, "size": 0})
         return entries
 
 
@@ -80,22 +89,42 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(body)
 
         def _route(self) -> None:
-            if hub.token and self.headers.get("Authorization") != f"Bearer {hub.token}":
+            on_hub = not self.path.startswith("/cdn/")  # the CDN takes signed URLs, no token
+            if on_hub and hub.token and self.headers.get("Authorization") != f"Bearer {hub.token}":
                 self._send(401, b"{}", {"Content-Type": "application/json"})
                 return
-            path = unquote(urlparse(self.path).path)
+            url = urlparse(self.path)
+            path = unquote(url.path)
             tree = f"/api/models/{MODEL}/tree/{REVISION}"
             resolve = f"/{MODEL}/resolve/{REVISION}/"
             if path.rstrip("/") == tree:
-                body = json.dumps(hub.tree()).encode()
+                recursive = parse_qs(url.query).get("recursive") == ["true"]
+                body = json.dumps(hub.tree(recursive)).encode()
                 self._send(200, body, {"Content-Type": "application/json"})
             elif path.startswith(resolve) and path[len(resolve) :] in hub.served:
                 name = path[len(resolve) :]
                 content = hub.served[name]
+                if name in LFS:
+                    # LFS files live on the CDN: the hub redirects with their hash and size.
+                    self._send(
+                        302,
+                        b"",
+                        {
+                            "Location": f"{hub.cdn}/cdn/{name}",
+                            "X-Repo-Commit": REVISION,
+                            "X-Linked-Etag": f'"{hashlib.sha256(content).hexdigest()}"',
+                            "X-Linked-Size": str(len(content)),
+                        },
+                    )
+                    return
                 if self.command == "GET":
                     hub.downloads.append(name)
-                etag = hashlib.sha256(content).hexdigest() if name in LFS else _blob_id(content)
-                self._send(200, content, {"X-Repo-Commit": REVISION, "ETag": f'"{etag}"'})
+                headers = {"X-Repo-Commit": REVISION, "ETag": f'"{_blob_id(content)}"'}
+                self._send(200, content, headers)
+            elif path.startswith("/cdn/") and path[5:] in hub.served:
+                if self.command == "GET":
+                    hub.downloads.append(path[5:])
+                self._send(200, hub.served[path[5:]], {})
             else:
                 self._send(404, b"{}", {"Content-Type": "application/json"})
 
@@ -107,14 +136,19 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture
 def hub() -> Iterator[FakeHub]:
     fake = FakeHub()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    fake.endpoint = f"http://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
+    servers = [
+        ThreadingHTTPServer((host, 0), _handler(fake)) for host in ("127.0.0.1", "127.0.0.2")
+    ]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    fake.endpoint, fake.cdn = (
+        f"http://{s.server_address[0]}:{s.server_address[1]}" for s in servers
+    )
     try:
         yield fake
     finally:
-        server.shutdown()
+        for server in servers:
+            server.shutdown()
 
 
 @pytest.fixture
@@ -136,7 +170,7 @@ def _settings(**extra: str) -> dict[str, str]:
 
 
 def _run(hub: FakeHub, s3: object, **extra: str) -> str:
-    api = HfApi(endpoint=hub.endpoint, token=extra.get("HF_TOKEN"))  # type: ignore[attr-defined]
+    api = HfApi(endpoint=hub.endpoint, token=extra.get("HF_TOKEN"))
     return weights_mirror.mirror(api, s3, _settings(**extra))
 
 
@@ -173,6 +207,7 @@ def test_a_revision_already_mirrored_is_not_downloaded_again(hub: FakeHub, s3: o
     assert sorted(hub.downloads) == sorted(FILES)
     hub.downloads.clear()
     assert _run(hub, s3) == f"{MODEL}@{REVISION} is already in s3://{BUCKET}/{PREFIX}"
+    # (the publisher's .pth was never fetched: safetensors are there)
     assert hub.downloads == []
     # An object gone from the bucket makes the mirror incomplete: it runs again.
     s3.delete_object(Bucket=BUCKET, Key=f"{PREFIX}/model.safetensors")  # type: ignore[attr-defined]
@@ -196,7 +231,13 @@ def test_the_job_entry_point_exits_2_on_a_mismatch(
     hub: FakeHub, s3: object, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
     hub.served["config.json"] = b"{}"
-    for key, value in _settings(HF_ENDPOINT=hub.endpoint).items():  # type: ignore[attr-defined]
+    for key, value in _settings(HF_ENDPOINT=hub.endpoint).items():
         monkeypatch.setenv(key, value)
     assert weights_mirror.main() == 2
     assert "refused: config.json: 2 bytes, the hub lists" in capsys.readouterr().err
+
+
+def test_only_a_commit_is_mirrored(hub: FakeHub, s3: object) -> None:
+    """A branch would move while its manifest says the mirror is done."""
+    with pytest.raises(weights_mirror.Mismatch, match="REVISION 'main' is not a commit"):
+        weights_mirror.mirror(HfApi(endpoint=hub.endpoint), s3, _settings(REVISION="main"))

@@ -78,12 +78,15 @@ def recording_group(
         },
         {
             # How long each model server took from starting on its node to Ready: the image
-            # pull, the weights and the warm-up (kube-state-metrics' pod timestamps).
+            # pull, the weights and the warm-up (kube-state-metrics' pod timestamps). The
+            # ready time is the pod's latest turn to Ready, so pods whose containers restarted
+            # are left out: theirs would be the pod's age.
             "record": "model:replica_startup_seconds",
             "expr": _MODEL_FROM_POD.format(
-                series=f"kube_pod_status_ready_time{{{_POD_SERVERS}}}"
-                " - on (namespace, pod, uid)"
-                f" kube_pod_start_time{{{_POD_SERVERS}}}"
+                series=f"(kube_pod_status_ready_time{{{_POD_SERVERS}}}"
+                f" - kube_pod_start_time{{{_POD_SERVERS}}})"
+                " unless on (namespace, pod, uid) (sum by (namespace, pod, uid)"
+                f" (kube_pod_container_status_restarts_total{{{_POD_SERVERS}}}) > 0)"
             ),
         },
         {

@@ -33,12 +33,15 @@ SPOT_EXTRA_SECONDS = 60
 IMAGE_BYTES_PER_SECOND = 100e6
 # Assumption: one replica downloads from the Hugging Face hub at 100 MB/s.
 HUB_BYTES_PER_SECOND = 100e6
-# NVIDIA measured Llama 3 8B (about 16 GB of safetensors) loaded by vLLM's default loader from
-# a gp3 volume in 47.99 s, and by the Run:ai streamer in 14.34 s ("Reducing Cold Start Latency
-# for LLM Inference with NVIDIA Run:ai Model Streamer", NVIDIA technical blog, 2025):
-DISK_BYTES_PER_SECOND = 16e9 / 47.99  # about 330 MB/s: a download read back, a kept cache
-# Assumption: streaming from S3 / GCS in the same region matches the streamer's 1.1 GB/s from
-# gp3 (it saturated the volume; object stores scale with its concurrency); taken as 1 GB/s.
+# A download read back, or a kept cache, comes off the replica's volume at the disk's
+# throughput: gp3's baseline is 125 MiB/s (AWS EBS volume types), which the platform's storage
+# classes do not raise; a pd-balanced disk of a few hundred GiB is in the same range. (NVIDIA
+# measured vLLM's default loader at about 330 MB/s from a gp3 volume provisioned at its
+# 1,000 MiB/s maximum: Llama 3 8B in 47.99 s.)
+DISK_BYTES_PER_SECOND = 125 * 2**20
+# The Run:ai streamer loaded the same model from that gp3 volume in 14.34 s, about 1.1 GB/s
+# ("Reducing Cold Start Latency for LLM Inference with NVIDIA Run:ai Model Streamer", NVIDIA
+# technical blog, 2025). Assumption: from S3 / GCS in the same region it reaches 1 GB/s.
 STREAM_BYTES_PER_SECOND = 1e9
 # Assumption: engine start, memory profiling and CUDA graph capture take a minute.
 WARMUP_SECONDS = 60
@@ -92,7 +95,11 @@ def _duration(seconds: int) -> str:
 
 
 def weight_bytes(model: ModelSpec) -> float:
-    return model.parameters_b * 1e9 * BYTES_PER_PARAM[model.quantization]
+    """What is moved: the checkpoint. An fp8 model may be served from a 16-bit checkpoint
+    (vLLM quantizes it while loading), so it counts 2 bytes per parameter; AWQ and GPTQ are
+    always quantized checkpoints."""
+    per_param = BYTES_PER_PARAM[None if model.quantization == "fp8" else model.quantization]
+    return model.parameters_b * 1e9 * per_param
 
 
 def node_seconds(pool: NodePoolSpec) -> int:

@@ -4,18 +4,22 @@ The model-mirror Job runs this file with the vLLM image's Python, which ships hu
 and boto3. It reads its settings from the environment:
 
     MODEL        the hub repository, `org/name`
-    REVISION     the commit to mirror (40 hex digits)
+    REVISION     the commit to mirror (40 hex digits: a branch would move under the manifest)
     BUCKET       the S3 bucket
     PREFIX       where the files go, e.g. `models/org/name/<revision>`
     HF_TOKEN     optional, for gated models
     HF_ENDPOINT  optional, another hub (huggingface_hub reads it)
 
-Every file of the revision is downloaded, checked against the hash the hub publishes for it
-(the SHA-256 of an LFS file, the git blob id of any other) and uploaded; a file that does not
-match stops the mirror with exit code 2 before the manifest is written. The manifest
-(`<PREFIX>/mirror-manifest.json`: every file's path, size and SHA-256) is written last, so a
-mirror is complete exactly when its manifest exists; a run that finds the manifest of the same
-revision, with every object it lists present at its size, downloads nothing.
+Every file vLLM may load is downloaded, checked against the hash the hub publishes for it (the
+SHA-256 of an LFS file, the git blob id of any other) and uploaded; a file that does not match
+stops the mirror with exit code 2 before the manifest is written. Where the revision has
+safetensors, the other weight formats (`*.bin`, `*.pt`, `*.pth`, an `original/` folder of the
+publisher's own checkpoint) are left out: vLLM prefers safetensors, and they would double the
+bytes. The manifest (`<PREFIX>/mirror-manifest.json`: every file's path, size and SHA-256) is
+written last, so a mirror is complete exactly when its manifest exists; a run that finds the
+manifest of the same revision, with every object it lists present at its size, downloads
+nothing. The Job's identity needs s3:ListBucket (without it S3 answers a missing manifest with
+403) besides reading and writing objects.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -31,6 +36,8 @@ from typing import Any
 
 MANIFEST = "mirror-manifest.json"
 CHUNK = 8 * 2**20
+COMMIT = re.compile(r"^[0-9a-f]{40}$")
+OTHER_WEIGHTS = (".bin", ".pt", ".pth")
 
 
 class Mismatch(Exception):
@@ -76,14 +83,22 @@ def hub_files(api: Any, model: str, revision: str) -> list[HubFile]:
             continue  # a folder
         lfs = getattr(entry, "lfs", None)
         files.append(HubFile(entry.path, entry.size, lfs.sha256 if lfs else None, entry.blob_id))
+    if any(f.path.endswith(".safetensors") for f in files):
+        files = [
+            f
+            for f in files
+            if not f.path.endswith(OTHER_WEIGHTS) and not f.path.startswith("original/")
+        ]
     return sorted(files, key=lambda f: f.path)
 
 
 def already_mirrored(s3: Any, bucket: str, prefix: str, revision: str) -> bool:
     try:
         body = s3.get_object(Bucket=bucket, Key=f"{prefix}/{MANIFEST}")["Body"].read()
-    except s3.exceptions.NoSuchKey:
-        return False
+    except s3.exceptions.ClientError as error:
+        if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
+            return False
+        raise
     manifest = json.loads(body)
     if manifest.get("revision") != revision:
         return False
@@ -100,6 +115,8 @@ def already_mirrored(s3: Any, bucket: str, prefix: str, revision: str) -> bool:
 def mirror(api: Any, s3: Any, settings: dict[str, str]) -> str:
     """Mirror the revision; returns what happened, or raises Mismatch."""
     model, revision = settings["MODEL"], settings["REVISION"]
+    if not COMMIT.fullmatch(revision):
+        raise Mismatch(f"REVISION {revision!r} is not a commit (40 hex digits)")
     bucket, prefix = settings["BUCKET"], settings["PREFIX"].strip("/")
     if already_mirrored(s3, bucket, prefix, revision):
         return f"{model}@{revision} is already in s3://{bucket}/{prefix}"
