@@ -102,12 +102,13 @@ def cold_starts(config: StackConfig) -> tuple[ModelStart, ...]:
     result = []
     for name, model in config.models.items():
         pool = config.node_pools[model.tiers[0]]
-        kept = cache_mode(model, model_zones(config, model)) == "per-replica"
+        mirrored = model.mirrored(config.cloud.provider)
+        kept = cache_mode(model, model_zones(config, model), mirrored) == "per-replica"
         result.append(
             ModelStart(
                 name,
-                coldstart.cold_start(model, pool, node_running=False),
-                coldstart.warm_start(model, cache_kept=kept),
+                coldstart.cold_start(model, pool, node_running=False, mirrored=mirrored),
+                coldstart.warm_start(model, cache_kept=kept, mirrored=mirrored),
                 60 * model.cold_start_budget_minutes,
             )
         )
@@ -119,7 +120,10 @@ def startup_estimates(config: StackConfig) -> dict[str, int]:
     warm-up), as the dashboards compare with the measured start."""
     return {
         name: coldstart.cold_start(
-            model, config.node_pools[model.tiers[0]], node_running=True
+            model,
+            config.node_pools[model.tiers[0]],
+            node_running=True,
+            mirrored=model.mirrored(config.cloud.provider),
         ).total_seconds
         for name, model in config.models.items()
     }

@@ -26,7 +26,12 @@ def effective_pools(config: StackConfig) -> dict[str, NodePoolSpec]:
 def wake_ups(config: StackConfig) -> tuple[tuple[str, coldstart.ColdStart], ...]:
     """The models that scale to zero and how long each takes to wake up."""
     return tuple(
-        (name, coldstart.on_pool(m, config.node_pools[m.tiers[0]]))
+        (
+            name,
+            coldstart.on_pool(
+                m, config.node_pools[m.tiers[0]], mirrored=m.mirrored(config.cloud.provider)
+            ),
+        )
         for name, m in config.models.items()
         if m.scales_to_zero
     )

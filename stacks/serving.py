@@ -9,9 +9,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import labels
+from components.data.backup_bucket import BackupBucket, BackupBucketArgs
 from components.gcp import compute_class
 from components.manifests import register_custom
-from components.serving import coldstart
+from components.serving import coldstart, mirror
+from components.serving.model_mirror import ModelMirror, ModelMirrorArgs
 from components.serving.vllm_service import NAMESPACE as SERVING_NAMESPACE
 from components.serving.vllm_service import VllmService, VllmServiceArgs
 from components.serving.vllm_service import resource_name as vllm_resource_name
@@ -24,6 +26,9 @@ if TYPE_CHECKING:
     from stacks.platform import Platform
 
 HF_TOKEN_SECRET = "hf-token"
+# A replaced or deleted object of the weights bucket stays recoverable this long (the bucket's
+# noncurrent versions expire after it, plus the bucket's grace period).
+WEIGHTS_VERSIONS_DAYS = 30
 
 
 def models(platform: Platform, name: str, config: StackConfig) -> dict[str, VllmService]:
@@ -49,15 +54,17 @@ def models(platform: Platform, name: str, config: StackConfig) -> dict[str, Vllm
         ready = [namespace]
     if config.cloud.provider == "gcp":
         ready += _compute_classes(platform, name, config)
+    mirrored = _mirror(platform, name, config, ready, secret_name)
     strategy = labels.mig_strategy(config.node_pools)
     for model_name, model in config.models.items():
         access = None
-        if not model.from_hub:
+        weights = mirrored.urls.get(model_name) if mirrored else None
+        if not model.from_hub or weights is not None:
             access = ModelWeightsAccess(
                 f"{name}-{model_name}-weights",
                 ModelWeightsAccessArgs(
                     cloud=config.cloud.provider,
-                    source=model.source,
+                    source=weights or model.source,
                     namespace=SERVING_NAMESPACE,
                     service_account=vllm_resource_name(model_name),
                     provider=platform.cloud_provider,
@@ -87,8 +94,12 @@ def models(platform: Platform, name: str, config: StackConfig) -> dict[str, Vllm
                 zones=derived.model_zones(config, model),
                 production=config.production,
                 http_ready=platform.keda.http_ready,
-                cold_start=coldstart.on_pool(model, config.node_pools[model.tiers[0]]),
+                cold_start=coldstart.on_pool(
+                    model, config.node_pools[model.tiers[0]], mirrored=weights is not None
+                ),
+                weights=weights,
                 depends_on=[
+                    *([mirrored.jobs[model_name]] if weights is not None and mirrored else []),
                     *ready,
                     *(platform.node_pools[tier] for tier in model.tiers),
                     platform.base,
@@ -100,6 +111,50 @@ def models(platform: Platform, name: str, config: StackConfig) -> dict[str, Vllm
             opts=pulumi.ResourceOptions(parent=platform),
         )
     return served
+
+
+def _mirror(
+    platform: Platform,
+    name: str,
+    config: StackConfig,
+    ready: list[pulumi.Resource],
+    token_secret: str | None,
+) -> ModelMirror | None:
+    """EKS: the stack's weights bucket (private, encrypted, versioned, protected in
+    production; written only by the mirror's service account) and the verified mirror of
+    each hub model with a revision."""
+    models = {n: m for n, m in config.models.items() if m.mirrored(config.cloud.provider)}
+    if not models:
+        return None
+    cloud = config.cloud
+    bucket = BackupBucket(
+        f"{name}-model-weights",
+        BackupBucketArgs(
+            cloud=cloud.provider,
+            production=config.production,
+            retention_days=WEIGHTS_VERSIONS_DAYS,
+            namespace=SERVING_NAMESPACE,
+            service_account=mirror.SERVICE_ACCOUNT,
+            provider=platform.cloud_provider,
+            cluster_name=platform.cluster.cluster_name,
+            partition=getattr(cloud, "partition", "aws"),
+            region=cloud.region,
+        ),
+        opts=pulumi.ResourceOptions(parent=platform),
+    )
+    return ModelMirror(
+        f"{name}-model-mirror",
+        ModelMirrorArgs(
+            models=models,
+            bucket=bucket.url.apply(lambda url: url.removeprefix("s3://")),
+            namespace=SERVING_NAMESPACE,
+            region=cloud.region,
+            k8s_provider=platform.cluster.k8s_provider,
+            hf_token_secret=token_secret,
+            depends_on=[*ready, *bucket.ready, platform.base],
+        ),
+        opts=pulumi.ResourceOptions(parent=platform),
+    )
 
 
 def _compute_classes(platform: Platform, name: str, config: StackConfig) -> list[pulumi.Resource]:

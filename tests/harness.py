@@ -185,11 +185,12 @@ class WatchingMocks(PlanMocks):
 
 def dev_variant_config() -> dict[str, Any]:
     """dev with independent changes, each checked by its own tests: Kubernetes 1.35, one EKS
-    add-on version set by hand, an admin role, a named AWS profile and deploy role, and an A100
-    pool partitioned 3g.40gb (one MIG profile: the single strategy). The run also gets a
-    Hugging Face token (a config secret)."""
+    add-on version set by hand, an admin role, a named AWS profile and deploy role, an A100
+    pool partitioned 3g.40gb (one MIG profile: the single strategy), and qwen-7b served from
+    the hub rather than mirrored. The run also gets a Hugging Face token (a config secret)."""
     config = platform_config("dev")
     config["nodePools"]["a100-mig"] = dict(A100_MIG)
+    config["models"]["qwen-7b"]["mirror"] = False  # served from the hub, with the token
     config["cluster"]["kubernetesVersion"] = "1.35"
     config["cluster"]["addonVersions"] = {"vpc-cni": "v1.22.4-eksbuild.3"}
     config["cluster"]["adminRoleArns"] = [ADMIN_ROLE]

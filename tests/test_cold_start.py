@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from components.pools import NodePoolSpec
-from components.serving import coldstart
+from components.serving import coldstart, vllm_service, workload
 from components.serving.spec import ModelSpec
 from stacks.config import parse
 from tools import findings
@@ -91,36 +91,57 @@ def test_more_bytes_never_start_faster(small: float, large: float, quantization:
 
 
 def test_the_startup_probe_and_pulumis_awaits_follow_the_estimate() -> None:
-    config = parse(platform_config("prod"))
-    model = config.models["qwen-72b"]
-    server = recorded("prod").one(STATEFUL_SET, "prod-qwen-72b-server")
-    probe = server.inputs["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
-    budget = probe["periodSeconds"] * probe["failureThreshold"]
+    hub = _model(parametersB=72.7, gpusPerReplica=4)
+    pool = _pool("h100", 8, "on-demand")
+
+    def probe_budget(**weights: str) -> int:
+        pod = workload.render_workload(
+            name="vllm-m",
+            namespace="inference",
+            model_name="m",
+            model=hub,
+            pools={"p": pool},
+            cloud="aws",
+            strategy="none",
+            hf_token_secret=None,
+            **weights,
+        )["spec"]["template"]["spec"]
+        probe = pod["containers"][0]["startupProbe"]
+        return probe["periodSeconds"] * probe["failureThreshold"]
+
     # 72.7B bf16 from the hub: 1454 s down and 1109.3 s read back (2564 s), 60 s warm-up; twice.
-    assert coldstart.probe_seconds(model) == 2 * (2564 + 60)
-    assert budget == math.ceil(coldstart.probe_seconds(model) / 10) * 10
-    # The container starts after its node and image, which the probe does not wait for, but
-    # `pulumi up` does: on a reserved pool with nodes running, twice the image and the rest.
-    start = coldstart.on_pool(model, config.node_pools["h100-reserved"])
-    assert start.node_seconds == 0
-    minutes = math.ceil(2 * start.total_seconds / 60)
-    assert server.options["customTimeouts"]["create"] == f"{minutes}m"
-    # A small model keeps the floors: a ten-minute probe, 45-minute awaits.
-    small = recorded("prod").one(STATEFUL_SET, "prod-bge-m3-server")
-    small_probe = small.inputs["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
-    assert small_probe["periodSeconds"] * small_probe["failureThreshold"] == 600
-    assert small.options["customTimeouts"]["create"] == "45m"
+    assert coldstart.probe_seconds(hub) == 2 * (2564 + 60)
+    assert probe_budget() == math.ceil(coldstart.probe_seconds(hub) / 10) * 10
+    # Streamed from a mirror: 146 s, well inside the ten-minute floor.
+    assert probe_budget(weights="s3://bucket/models/org/m/rev/") == 600
+    # prod's 72B model streams from the stack's mirror, on a reserved pool whose nodes run: its
+    # await is twice the image, the weights and the warm-up, under the 45-minute floor.
+    config = parse(platform_config("prod"))
+    start = coldstart.on_pool(config.models["qwen-72b"], config.node_pools["h100-reserved"], True)
+    assert (start.node_seconds, start.weights_seconds) == (0, 146)
+    server = recorded("prod").one(STATEFUL_SET, "prod-qwen-72b-server")
+    assert server.options["customTimeouts"]["create"] == "45m"
+    # A model downloading 145 GB from the hub waits longer than the floor.
+    assert vllm_service.await_minutes(coldstart.on_pool(hub, pool)) == math.ceil(
+        2 * (420 + 100 + 2564 + 60) / 60
+    )
 
 
 def test_the_plan_warns_about_a_cold_start_over_budget_and_names_the_biggest_part() -> None:
     warnings = [f for f in planned("prod").findings if f.rule == "cold-start"]
     messages = {f.message.split(":")[0]: f.message for f in warnings}
-    assert set(messages) == {"models.qwen-72b", "models.qwen-7b"}
-    assert (
-        "most of it is the weights: stream the weights from object storage"
-        in (messages["models.qwen-72b"])
+    # Mirrored and streamed, the 72B model's start is mostly its node booting.
+    assert set(messages) == {"models.qwen-72b"}
+    assert "most of it is the node: keep a node warm" in messages["models.qwen-72b"]
+    # Served from the hub, the weights dominate.
+    hub = coldstart.ModelStart(
+        "m",
+        coldstart.cold_start(_model(parametersB=70), _pool("h100", 8, "spot"), node_running=False),
+        coldstart.warm_start(_model(parametersB=70), cache_kept=False),
+        600,
     )
-    assert "most of it is the node" in messages["models.qwen-7b"]
+    (finding,) = findings.slow_cold_starts([hub])
+    assert "most of it is the weights: stream the weights from object storage" in finding.message
     # Within budget: no warning (bge-m3: under nine minutes on a new node).
     start = next(s for s in planned("prod").cold_starts if s.model == "bge-m3")
     assert start.cold.total_seconds <= start.budget_seconds

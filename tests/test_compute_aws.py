@@ -328,12 +328,18 @@ def test_system_node_group_is_small_on_demand_and_labelled() -> None:
 
 def test_identities_for_autoscaler_and_ebs_csi() -> None:
     recording = recorded("dev")
-    association = recording.one("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+    association = recording.one(
+        "aws:eks/podIdentityAssociation:PodIdentityAssociation", "dev-cluster-cluster-autoscaler"
+    )
     assert (association.inputs["namespace"], association.inputs["serviceAccount"]) == (
         "kube-system",
         "cluster-autoscaler",
     )
-    policy = json.loads(recording.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    policy = json.loads(
+        recording.one("aws:iam/rolePolicy:RolePolicy", "dev-cluster-cluster-autoscaler").inputs[
+            "policy"
+        ]
+    )
     resize = next(s for s in policy["Statement"] if s["Sid"] == "ResizeOwnNodeGroups")
     assert resize["Condition"]["StringEquals"] == {
         "aws:ResourceTag/k8s.io/cluster-autoscaler/gp-dev": "owned"

@@ -132,7 +132,7 @@ def _cluster_sg(recording: Recording) -> str:
 
 
 def test_the_schema_job_reads_only_the_rds_secret_with_its_own_identity(rds: Recording) -> None:
-    job = rds.one("kubernetes:batch/v1:Job").inputs
+    job = rds.one("kubernetes:batch/v1:Job", "prod-vectors-schema").inputs
     pod = job["spec"]["template"]["spec"]
     assert pod["serviceAccountName"] == schema_job.SERVICE_ACCOUNT
     env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}

@@ -447,9 +447,10 @@ def test_cache_follows_the_pools_zones(dev: Recording) -> None:
 
 @pytest.fixture(scope="module")
 def two_models() -> Recording:
-    """dev serving two models: qwen-7b from the hub, and `weights`, an embedding model streamed
-    from S3."""
+    """dev serving qwen-7b from the hub (not mirrored), and `weights`, an embedding model
+    streamed from S3 (beside dev's own bge-small, mirrored)."""
     config = platform_config("dev")
+    config["models"]["qwen-7b"]["mirror"] = False
     config["models"]["weights"] = _streamed("s3://model-bucket/llama/8b/") | {
         "task": "embed",
         "maxModelLen": 8192,
@@ -546,7 +547,8 @@ def test_s3_weights_are_readable_by_exactly_this_model(two_models: Recording) ->
     ]
     assert len(association) == 1
     access = [r.name for r in recording.of_type("gpuplatform:serving:ModelWeightsAccess")]
-    assert access == ["dev-weights-weights"], "the hub model beside it gets no cloud identity"
+    # The hub model beside it gets no cloud identity (bge-small reads its mirror).
+    assert sorted(access) == ["dev-bge-small-weights", "dev-weights-weights"]
     assert association[0].inputs["namespace"] == "inference"
     assert association[0].inputs["serviceAccount"] == "vllm-weights"
     policy = json.loads(
@@ -615,7 +617,8 @@ def test_gcs_weights_use_workload_identity() -> None:
 
 
 def test_hub_models_get_no_cloud_identity(dev: Recording) -> None:
-    assert not [r for r in dev.resources if r.type == "gpuplatform:serving:ModelWeightsAccess"]
+    access = [r.name for r in dev.of_type("gpuplatform:serving:ModelWeightsAccess")]
+    assert "dev-qwen-7b-weights" not in access  # served from the hub (mirror: false)
     egress = _manifests(dev)["NetworkPolicy"]["spec"]["egress"]
     # Link-local addresses (instance metadata, credential agents) appear only as exceptions.
     peers = [peer for rule in egress for peer in rule["to"]]

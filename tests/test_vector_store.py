@@ -177,7 +177,8 @@ def test_dev_runs_one_small_instance_without_backups_or_protection() -> None:
     assert not registration.options["protect"]
     storage = dev.one("kubernetes:storage.k8s.io/v1:StorageClass", "dev-vectors-storage")
     assert storage.inputs["reclaimPolicy"] == "Delete"
-    assert dev.of_type("aws:s3/bucket:Bucket") == []
+    # (its only bucket holds model weights, not backups)
+    assert [b.name for b in dev.of_type("aws:s3/bucket:Bucket")] == ["dev-model-weights-bucket"]
     assert dev.of_type("kubernetes:postgresql.cnpg.io/v1:ScheduledBackup") == []
 
 
@@ -225,13 +226,21 @@ def test_prod_protects_every_stateful_resource_of_the_store() -> None:
     assert prod.one(CLUSTER).options["retainOnDelete"] is True
     storage = prod.one("kubernetes:storage.k8s.io/v1:StorageClass", "prod-vectors-storage")
     assert storage.inputs["reclaimPolicy"] == "Retain"
-    bucket = prod.one("aws:s3/bucket:Bucket").inputs
+    bucket = prod.one("aws:s3/bucket:Bucket", "prod-vectors-backups-bucket").inputs
     assert bucket["forceDestroy"] is False
-    versioning = prod.one("aws:s3/bucketVersioning:BucketVersioning").inputs
+    versioning = prod.one(
+        "aws:s3/bucketVersioning:BucketVersioning", "prod-vectors-backups-versioning"
+    ).inputs
     assert versioning["versioningConfiguration"] == {"status": "Enabled"}
-    access = prod.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    access = prod.one(
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "prod-vectors-backups-public-access",
+    ).inputs
     assert all(access[k] for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls"))
-    lifecycle = prod.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+    lifecycle = prod.one(
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        "prod-vectors-backups-lifecycle",
+    )
     replaced, markers = lifecycle.inputs["rules"]
     expiry = replaced["noncurrentVersionExpiration"]["noncurrentDays"]
     assert expiry == 14 + 7  # replaced versions outlive the retention window by a week
@@ -367,7 +376,7 @@ def test_only_clients_the_operator_the_schema_job_and_prometheus_reach_the_datab
     assert namespaces["namespaceSelector"]["matchExpressions"][0]["values"] == ["inference"]
     assert monitoring["ports"] == [{"protocol": "TCP", "port": 9187}]
     # The schema Job's pods carry the label the policy admits.
-    job = recorded("dev").one(JOB).inputs
+    job = recorded("dev").one(JOB, "dev-vectors-schema").inputs
     assert job["spec"]["template"]["metadata"]["labels"] == {
         "app.kubernetes.io/name": "vector-schema"
     }
@@ -436,7 +445,7 @@ def test_clients_read_the_contract_from_the_cluster_or_the_stack_outputs() -> No
     }
     assert "generated-" not in json.dumps(dev.outputs)
     # Applications wait for the schema: the contract appears once the table exists.
-    job = dev.one(JOB)
+    job = dev.one(JOB, "dev-vectors-schema")
     assert job.key in contract.options["dependsOn"]
 
 
@@ -446,7 +455,7 @@ def test_the_schema_job_applies_the_stores_sql_after_the_cluster_exists() -> Non
     sql = render_bootstrap_sql(cnpg.schema(store))
     content = schema_job.files(sql, rds_admin=False, app_password=False)
     assert content == {"bootstrap.sql": sql}
-    job = dev.one(JOB)
+    job = dev.one(JOB, "dev-vectors-schema")
     rendered = schema_job.render_job(
         content,
         versions.POSTGRES_IMAGES["17"],

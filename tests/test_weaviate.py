@@ -479,7 +479,8 @@ def test_production_weaviate_on_eks_is_protected_and_backed_up() -> None:
         "prod-weaviate-backups-bucket-"
     )
     lifecycle = recording.one(
-        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        "prod-weaviate-backups-lifecycle",
     ).inputs["rules"][0]
     assert lifecycle["expiration"] == {"days": 14}  # Weaviate never deletes its own backups
     association = recording.one(
@@ -489,7 +490,10 @@ def test_production_weaviate_on_eks_is_protected_and_backed_up() -> None:
     cron = recording.one("kubernetes:batch/v1:CronJob").inputs
     assert cron["spec"]["schedule"] == jobs.BACKUP_SCHEDULE
     assert cron["spec"]["concurrencyPolicy"] == "Forbid"
-    assert recording.one("aws:s3/bucket:Bucket").options["protect"] is True
+    assert (
+        recording.one("aws:s3/bucket:Bucket", "prod-weaviate-backups-bucket").options["protect"]
+        is True
+    )
     assert recording.outputs["vectorStore"]["engine"] == "weaviate"
     validated, problems = recorded_object_errors(recording.resources, "1.36")
     assert problems == {} and validated >= 20

@@ -7,6 +7,7 @@ whose hash differs (nothing marked mirrored), and skips a revision already mirro
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import threading
@@ -17,10 +18,15 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 import boto3
 import pytest
+from harness import ROOT, kubernetes_version, planned, platform_config, recorded, refused
 from huggingface_hub import HfApi
 from moto import mock_aws
+from upstream_checks import k8s_errors
 
-from components.serving import weights_mirror
+from components import versions
+from components.serving import mirror, weights_mirror
+from stacks.config import CONFIG_KEY, PROJECT, parse
+from tools import findings
 
 MODEL = "org/tiny"
 REVISION = "0123456789abcdef0123456789abcdef01234567"
@@ -241,3 +247,106 @@ def test_only_a_commit_is_mirrored(hub: FakeHub, s3: object) -> None:
     """A branch would move while its manifest says the mirror is done."""
     with pytest.raises(weights_mirror.Mismatch, match="REVISION 'main' is not a commit"):
         weights_mirror.mirror(HfApi(endpoint=hub.endpoint), s3, _settings(REVISION="main"))
+
+
+# --- the mirror in the program ---------------------------------------------------------------
+
+JOB = "kubernetes:batch/v1:Job"
+
+
+def test_prod_mirrors_each_hub_model_once_per_revision_into_a_protected_bucket() -> None:
+    prod = recorded("prod")
+    bucket = prod.one("aws:s3/bucket:Bucket", "prod-model-weights-bucket")
+    assert bucket.options["protect"] is True and bucket.inputs["forceDestroy"] is False
+    versioning = prod.one(
+        "aws:s3/bucketVersioning:BucketVersioning", "prod-model-weights-versioning"
+    )
+    assert versioning.inputs["versioningConfiguration"] == {"status": "Enabled"}
+    # Only the mirror's service account writes it.
+    identity = prod.one(
+        "aws:eks/podIdentityAssociation:PodIdentityAssociation", "prod-model-weights-identity"
+    )
+    assert identity.inputs["serviceAccount"] == mirror.SERVICE_ACCOUNT
+    script = prod.one("kubernetes:core/v1:ConfigMap", "prod-model-mirror-script")
+    shipped = (ROOT / "components/serving/weights_mirror.py").read_text()
+    assert script.inputs["data"] == {"weights_mirror.py": shipped}
+    model = parse(platform_config("prod")).models["qwen-72b"]
+    job = prod.one(JOB, "prod-model-mirror-qwen-72b")
+    assert job.inputs["metadata"]["name"] == f"mirror-qwen-72b-{model.revision[:8]}"
+    pod = job.inputs["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["image"] == versions.VLLM_IMAGE
+    assert container["command"] == ["python3", "/opt/mirror/weights_mirror.py"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["MODEL"] == "Qwen/Qwen2.5-72B-Instruct" and env["REVISION"] == model.revision
+    assert env["PREFIX"] == f"models/Qwen/Qwen2.5-72B-Instruct/{model.revision}"
+    assert pod["nodeSelector"] == {"gpuplatform.io/pool": "system"}
+    assert pod["serviceAccountName"] == mirror.SERVICE_ACCOUNT
+    # pulumi up waits for the Job as long as its deadline allows.
+    assert job.options["customTimeouts"]["create"] == (
+        f"{mirror.deadline_seconds(model) // 60 + 10}m"
+    )
+    assert k8s_errors(job.inputs, kubernetes_version("prod")) == []
+
+
+def test_a_mirrored_model_streams_from_the_mirror_and_reaches_no_internet() -> None:
+    prod = recorded("prod")
+    model = parse(platform_config("prod")).models["qwen-72b"]
+    server = prod.one("kubernetes:apps/v1:StatefulSet", "prod-qwen-72b-server")
+    assert "kubernetes:batch/v1:Job::prod-model-mirror-qwen-72b" in server.options["dependsOn"]
+    container = server.inputs["spec"]["template"]["spec"]["containers"][0]
+    args = container["args"]
+    assert args[0].startswith("s3://") and args[0].endswith(
+        f"/models/Qwen/Qwen2.5-72B-Instruct/{model.revision}/"
+    )
+    assert args[args.index("--load-format") + 1] == "runai_streamer"
+    assert "--revision" not in args
+    # Clients still call it by its hub name.
+    assert args[args.index("--served-model-name") + 1 : args.index("--host")] == [
+        "qwen-72b",
+        "Qwen/Qwen2.5-72B-Instruct",
+    ]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["HF_HUB_OFFLINE"] == "1" and "HF_TOKEN" not in env
+    # Its network policy: DNS, S3's addresses and the credential agent; no public internet.
+    policy = prod.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "prod-qwen-72b-netpol")
+    peers = [p for rule in policy.inputs["spec"]["egress"] for p in rule["to"]]
+    assert not [p for p in peers if p.get("ipBlock", {}).get("cidr") == "0.0.0.0/0"]
+    # It reads exactly its prefix of the bucket.
+    read = json.loads(
+        prod.one("aws:iam/rolePolicy:RolePolicy", "prod-qwen-72b-weights-read").inputs["policy"]
+    )
+    (resource,) = [s["Resource"] for s in read["Statement"] if s["Sid"] == "ReadWeights"]
+    assert resource.endswith(f"/models/Qwen/Qwen2.5-72B-Instruct/{model.revision}/*")
+
+
+@pytest.mark.parametrize(
+    ("stack", "settings", "expected"),
+    [
+        ("gcp-dev", {"mirror": True}, "models.qwen-7b.mirror: GKE does not mirror models yet"),
+        ("dev", {"mirror": True, "revision": None}, "models.qwen-7b.revision: a mirror holds"),
+        (
+            "dev",
+            {"mirror": True, "source": "s3://bucket-a/qwen/", "revision": None},
+            "models.qwen-7b.mirror: only hub models are mirrored",
+        ),
+    ],
+)
+def test_bad_mirror_settings_name_the_key(stack: str, settings: dict, expected: str) -> None:
+    config = platform_config(stack)
+    model = config["models"]["qwen-7b"]
+    for key, value in settings.items():
+        if value is None:
+            model.pop(key)
+        else:
+            model[key] = value
+    problems = refused(config)
+    assert any(p.startswith(expected) for p in problems), problems
+
+
+def test_production_warns_about_a_model_served_from_the_hub() -> None:
+    config = {f"{PROJECT}:{CONFIG_KEY}": platform_config("prod")}
+    config[f"{PROJECT}:{CONFIG_KEY}"]["models"]["qwen-7b"]["mirror"] = False
+    found = list(findings.unmirrored_models([], findings.Context(config, datetime.date.today())))
+    assert [f.message.split(":")[0] for f in found] == ["models.qwen-7b"]
+    assert not [f for f in planned("prod").findings if f.rule == "unmirrored"]

@@ -228,13 +228,20 @@ def hub_token(resources: list[Registration], _: Context) -> Iterator[Finding]:
                 )
 
 
-def colocated_models(_: list[Registration], context: Context) -> Iterator[Finding]:
-    """Production models allowed to put their replicas on one node (allowColocation)."""
+def _production_models(context: Context) -> Iterator[tuple[str, dict[str, Any], dict]]:
+    """(name, model settings, platform settings) of a production stack's models, as written."""
     platform = context.config.get(f"{PROJECT}:{CONFIG_KEY}")
     if not (isinstance(platform, dict) and platform.get("production") is True):
         return
     for name, model in sorted((platform.get("models") or {}).items()):
-        if isinstance(model, dict) and model.get("allowColocation") is True:
+        if isinstance(model, dict):
+            yield name, model, platform
+
+
+def colocated_models(_: list[Registration], context: Context) -> Iterator[Finding]:
+    """Production models allowed to put their replicas on one node (allowColocation)."""
+    for name, model, _platform in _production_models(context):
+        if model.get("allowColocation") is True:
             yield Finding(
                 "colocation",
                 "warning",
@@ -244,11 +251,26 @@ def colocated_models(_: list[Registration], context: Context) -> Iterator[Findin
             )
 
 
+def unmirrored_models(_: list[Registration], context: Context) -> Iterator[Finding]:
+    """Production hub models on EKS that download from the hub (mirror: false)."""
+    for name, model, platform in _production_models(context):
+        on_eks = (platform.get("cloud") or {}).get("provider") == "aws"
+        if on_eks and model.get("mirror") is False:
+            yield Finding(
+                "unmirrored",
+                "warning",
+                None,
+                f"models.{name}: mirror: false downloads the weights from the hub on every "
+                "start, unverified, and the servers need internet egress; the mirror streams "
+                "them from the stack's bucket",
+            )
+
+
 # What shortens each part of a cold start most.
 _FASTER = {
     "node": "keep a node warm (the pool's minNodes) or the model's minReplicas above 0",
     "image": "pre-pull the vLLM image on the pool's nodes",
-    "weights": "stream the weights from object storage (an s3:// or gs:// source), or quantize",
+    "weights": "stream the weights from object storage (the mirror, or an s3:// or gs:// source)",
     "warm-up": "fewer CUDA graph sizes (or --enforce-eager outside production)",
 }
 
@@ -277,6 +299,7 @@ RULES: tuple[Callable[[list[Registration], Context], Iterator[Finding]], ...] = 
     public_api,
     hub_token,
     colocated_models,
+    unmirrored_models,
 )
 
 

@@ -122,36 +122,41 @@ def weights_seconds(model: ModelSpec, source: Source) -> int:
     return math.ceil(size / HUB_BYTES_PER_SECOND + size / DISK_BYTES_PER_SECOND)
 
 
-def source_of(model: ModelSpec) -> Source:
-    return "hub" if model.from_hub else "stream"
+def source_of(model: ModelSpec, mirrored: bool = False) -> Source:
+    """Where replicas read the weights: a mirrored hub model is streamed like any object-store
+    model."""
+    return "hub" if model.from_hub and not mirrored else "stream"
 
 
-def cold_start(model: ModelSpec, pool: NodePoolSpec, *, node_running: bool) -> ColdStart:
+def cold_start(
+    model: ModelSpec, pool: NodePoolSpec, *, node_running: bool, mirrored: bool = False
+) -> ColdStart:
     """A replica on a node that has never run the model: a node boots unless one is running,
-    the image is pulled, the weights come from the model's source."""
+    the image is pulled, the weights come from the model's source (its mirror, if any)."""
     return ColdStart(
         node_seconds=0 if node_running else node_seconds(pool),
         image_seconds=image_seconds(),
-        weights_seconds=weights_seconds(model, source_of(model)),
+        weights_seconds=weights_seconds(model, source_of(model, mirrored)),
         warmup_seconds=WARMUP_SECONDS,
     )
 
 
-def warm_start(model: ModelSpec, *, cache_kept: bool) -> ColdStart:
+def warm_start(model: ModelSpec, *, cache_kept: bool, mirrored: bool = False) -> ColdStart:
     """A replica on a node that already has the image: its weights come from its kept cache
     (a per-replica volume, pools in one zone) or again from the source."""
+    source = "cache" if cache_kept else source_of(model, mirrored)
     return ColdStart(
         node_seconds=0,
         image_seconds=0,
-        weights_seconds=weights_seconds(model, "cache" if cache_kept else source_of(model)),
+        weights_seconds=weights_seconds(model, source),
         warmup_seconds=WARMUP_SECONDS,
     )
 
 
-def on_pool(model: ModelSpec, pool: NodePoolSpec) -> ColdStart:
+def on_pool(model: ModelSpec, pool: NodePoolSpec, mirrored: bool = False) -> ColdStart:
     """The wake-up time on the model's first pool: a node boots unless the pool keeps one
     (its own minNodes; a model at zero keeps none running)."""
-    return cold_start(model, pool, node_running=pool.min_nodes > 0)
+    return cold_start(model, pool, node_running=pool.min_nodes > 0, mirrored=mirrored)
 
 
 def hold_seconds(start: ColdStart) -> int:
@@ -160,8 +165,8 @@ def hold_seconds(start: ColdStart) -> int:
     return 60 * math.ceil(MARGIN * start.total_seconds / 60)
 
 
-def probe_seconds(model: ModelSpec) -> int:
+def probe_seconds(model: ModelSpec, source: Source | None = None) -> int:
     """The startup probe's budget: the container starts after the node and the image, so it
     covers the weights from their source and the warm-up, with the margin."""
-    loading = weights_seconds(model, source_of(model)) + WARMUP_SECONDS
+    loading = weights_seconds(model, source or source_of(model)) + WARMUP_SECONDS
     return max(MIN_PROBE_SECONDS, MARGIN * loading)

@@ -144,7 +144,7 @@ def model_problems(
             )
         )
     if model.scales_to_zero and production and not model.allow_scale_to_zero:
-        wake = on_pool(model, pool)
+        wake = on_pool(model, pool, model.mirrored(cloud))
         problems.append(
             Problem(
                 ("minReplicas",),
@@ -167,6 +167,22 @@ def model_problems(
                 f"pool {first_name} shares its GPUs ({pool.sharing.mode}); a replica gets "
                 "one slice, so tensor parallelism is not possible there",
             )
+        )
+    if model.mirror is not None and not model.from_hub:
+        problems.append(
+            Problem(("mirror",), "only hub models are mirrored; weights in s3:// or gs:// stream")
+        )
+    elif model.mirror and cloud == "gcp":
+        problems.append(
+            Problem(
+                ("mirror",),
+                "GKE does not mirror models yet: remove it (replicas download from the hub) or "
+                "put the weights in gs://",
+            )
+        )
+    elif model.mirror and model.revision is None:
+        problems.append(
+            Problem(("revision",), "a mirror holds one commit of the model; set revision")
         )
     scheme = model.source.split("://", 1)[0] if "://" in model.source else None
     if scheme is not None and scheme != {"aws": "s3", "gcp": "gs"}[cloud]:

@@ -145,6 +145,14 @@ class ModelSpec(Spec):
             "50 GiB. Changing the size of per-replica caches recreates the model's replicas."
         ),
     )
+    mirror: bool | None = Field(
+        None,
+        description=(
+            "A hub model with a revision is mirrored once into the stack's weights bucket, "
+            "verified, and streamed from there (EKS; the default there). false: replicas "
+            "download from the hub (production warns). GKE does not mirror yet."
+        ),
+    )
     cold_start_budget_minutes: int = Field(
         10,
         ge=1,
@@ -255,6 +263,15 @@ class ModelSpec(Spec):
     @property
     def effective_fallback(self) -> int:
         return self.fallback_replicas or max(1, self.min_replicas)
+
+    def mirrored(self, cloud: str) -> bool:
+        """Whether the platform mirrors the model into the stack's bucket (EKS)."""
+        return (
+            cloud == "aws"
+            and self.from_hub
+            and self.revision is not None
+            and self.mirror is not False
+        )
 
     @property
     def scales_to_zero(self) -> bool:

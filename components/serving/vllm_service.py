@@ -73,6 +73,8 @@ class VllmServiceArgs:
     """Replicas on separate nodes and zones, and a disruption budget that keeps one Ready."""
     http_ready: pulumi.Resource | None = None
     """KEDA's HTTP add-on, for a model that scales to zero."""
+    weights: pulumi.Input[str] | None = None
+    """The mirror a hub model streams its weights from (`s3://bucket/models/...`)."""
     cold_start: ColdStart | None = None
     """How long the model takes to wake up, for the interceptor's hold (scale to zero)."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
@@ -109,7 +111,8 @@ class VllmService(pulumi.ComponentResource):
                 opts=child(args.depends_on),
             )
         )
-        manifest = workload.render_workload(
+        render = functools.partial(
+            workload.render_workload,
             name=k8s_name,
             namespace=NAMESPACE,
             model_name=args.model_name,
@@ -122,10 +125,16 @@ class VllmService(pulumi.ComponentResource):
             region=args.region,
             production=args.production,
         )
+        manifest = render()
+        spec = (
+            pulumi.Output.from_input(args.weights).apply(lambda w: render(weights=w)["spec"])
+            if args.weights is not None
+            else manifest["spec"]
+        )
         server = k8s.apps.v1.StatefulSet(
             f"{name}-server",
             metadata=manifest["metadata"],
-            spec=manifest["spec"],
+            spec=spec,
             # KEDA owns the replica count; loading weights outlasts the default await.
             opts=child(
                 ready,
@@ -154,7 +163,8 @@ class VllmService(pulumi.ComponentResource):
                 # Its await is the model's minReplicas Ready: as long as the server's.
                 opts=child(ready, custom_timeouts=timeouts),
             )
-        credentials_from = None if model.from_hub else args.cloud
+        streamed = args.weights is not None or not model.from_hub
+        credentials_from = args.cloud if streamed else None
 
         def policy(store: Sequence[str] | None) -> dict:
             return exposure.render_network_policy(

@@ -91,7 +91,8 @@ def s3_addresses(region: str | None, provider: pulumi.ProviderResource) -> pulum
 @dataclass(frozen=True)
 class ModelWeightsAccessArgs:
     cloud: Cloud
-    source: str
+    source: pulumi.Input[str]
+    """`s3://` or `gs://` prefix; on EKS it may be known only at deploy (a mirror)."""
     namespace: str
     service_account: str
     provider: pulumi.ProviderResource
@@ -131,10 +132,14 @@ class ModelWeightsAccess(pulumi.ComponentResource):
                 namespace=args.namespace,
                 service_account=args.service_account,
                 grant="read",
-                policy=render_s3_read_policy(args.partition, args.source),
+                policy=pulumi.Output.from_input(args.source).apply(
+                    lambda source: render_s3_read_policy(args.partition, source)
+                ),
             )
             self.object_store = s3_addresses(args.region, args.provider)
         else:
+            if not isinstance(args.source, str):
+                raise TypeError("GKE weights access needs its gs:// source up front")
             bucket, _ = split_source(args.source)
             identity = create_workload_identity(
                 name,

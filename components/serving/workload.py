@@ -59,13 +59,16 @@ def served_names(model_name: str, model: ModelSpec) -> list[str]:
     return [model_name, model.source] if model.from_hub else [model_name]
 
 
-def render_args(model_name: str, model: ModelSpec, pool: NodePoolSpec) -> list[str]:
-    """Arguments of `vllm serve`; every flag is one vLLM accepts."""
-    args = [model.source, "--served-model-name", *served_names(model_name, model)]
+def render_args(
+    model_name: str, model: ModelSpec, pool: NodePoolSpec, weights: str | None = None
+) -> list[str]:
+    """Arguments of `vllm serve`; every flag is one vLLM accepts. `weights`: where a mirrored
+    model's weights are (the model keeps its hub name for clients)."""
+    args = [weights or model.source, "--served-model-name", *served_names(model_name, model)]
     args += ["--host", "0.0.0.0", "--port", str(PORT)]
-    if model.revision is not None:
+    if model.revision is not None and weights is None:
         args += ["--revision", model.revision]
-    if not model.from_hub:
+    if weights is not None or not model.from_hub:
         args += ["--load-format", "runai_streamer"]  # streams safetensors from s3:// or gs://
     args += [
         "--tensor-parallel-size",
@@ -124,7 +127,7 @@ def shm_size_gib(model: ModelSpec, memory_gib: int) -> int:
 CacheMode = Literal["per-replica", "per-pod", "none"]
 
 
-def cache_mode(model: ModelSpec, zones: tuple[str, ...]) -> CacheMode:
+def cache_mode(model: ModelSpec, zones: tuple[str, ...], streamed: bool = False) -> CacheMode:
     """Where a replica keeps downloaded weights.
 
     - none: object-store weights are streamed into GPU memory, not cached on disk;
@@ -133,7 +136,7 @@ def cache_mode(model: ModelSpec, zones: tuple[str, ...]) -> CacheMode:
     - per-pod: a claim that lives as long as the pod (kept across container restarts), for
       pools spanning zones, so a rescheduled replica can land in any zone with capacity.
     """
-    if not model.from_hub:
+    if streamed or not model.from_hub:
         return "none"
     return "per-replica" if len(zones) == 1 else "per-pod"
 
@@ -178,8 +181,12 @@ def render_workload(
     zones: tuple[str, ...] = (),
     region: str | None = None,
     production: bool = False,
+    weights: str | None = None,
 ) -> dict:
-    """The model's StatefulSet; `pools` are its tiers in order, `zones` the zones they span."""
+    """The model's StatefulSet; `pools` are its tiers in order, `zones` the zones they span,
+    `weights` the mirror a hub model streams from."""
+    streamed = weights is not None or not model.from_hub
+    probe = probe_seconds(model, "stream" if streamed else None)
     pool = next(iter(pools.values()))
     resources = render_resources(cloud, model, list(pools.values()), strategy)
     memory_gib = int(resources["limits"]["memory"].removesuffix("Gi"))
@@ -192,16 +199,16 @@ def render_workload(
         {"name": "VLLM_NO_USAGE_STATS", "value": "1"},
         {"name": "DO_NOT_TRACK", "value": "1"},
     ]
-    mode = cache_mode(model, zones)
+    mode = cache_mode(model, zones, streamed)
     if mode != "none":
         env.append({"name": "HF_HOME", "value": f"{CACHE_DIR}/huggingface"})
-    if not model.from_hub:
+    if streamed:
         # Everything comes from object storage: no hub lookup (which the network policy would
         # block wherever the store's addresses are known) delays the start.
         env.append({"name": "HF_HUB_OFFLINE", "value": "1"})
-    if cloud == "aws" and not model.from_hub and region is not None:
+    if cloud == "aws" and streamed and region is not None:
         env.append({"name": "AWS_REGION", "value": region})  # the S3 client's endpoint
-    if hf_token_secret is not None and model.from_hub:
+    if hf_token_secret is not None and not streamed:
         env.append(
             {
                 "name": "HF_TOKEN",
@@ -219,12 +226,12 @@ def render_workload(
         "name": "vllm",
         "image": model.image or versions.VLLM_IMAGE,
         "command": ["vllm", "serve"],
-        "args": render_args(model_name, model, pool),
+        "args": render_args(model_name, model, pool, weights),
         "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
         "env": env,
         "resources": resources,
         # Sized from the cold-start estimate (components/serving/coldstart.py).
-        "startupProbe": _probe("/health", 10, math.ceil(probe_seconds(model) / 10)),
+        "startupProbe": _probe("/health", 10, math.ceil(probe / 10)),
         "readinessProbe": _probe("/health", 10, 3),
         "livenessProbe": _probe("/health", 15, 6),
         "lifecycle": {"preStop": {"sleep": {"seconds": prestop}}},

@@ -1,0 +1,176 @@
+"""The model mirror (pure data): where a hub revision lives in the stack's weights bucket, and
+the Job that puts it there (components/serving/weights_mirror.py is its script).
+
+One Job per model and revision runs on the system nodes with the pinned vLLM image (its Python
+has huggingface_hub and boto3), as the `model-mirror` service account, which alone may write
+the bucket. Its name carries the revision, so a new revision is a new Job, and a revision
+already mirrored finishes at once (the script checks the manifest). Model servers wait for it.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from components import labels, versions
+from components.serving import coldstart
+from components.serving.exposure import CREDENTIAL_ENDPOINTS, NOT_PUBLIC
+from components.serving.spec import ModelSpec
+
+SERVICE_ACCOUNT = "model-mirror"
+CONFIG_MAP = "model-mirror-script"
+SCRIPT = "weights_mirror.py"
+MOUNT = "/opt/mirror"
+LABELS = {"app.kubernetes.io/name": "model-mirror", labels.PART_OF_LABEL: "gpu-platform"}
+# The largest file on local disk at once (a weights shard), with room to spare.
+SCRATCH_GIB = 50
+UID = 10000
+
+
+def script() -> str:
+    return (Path(__file__).parent / SCRIPT).read_text()
+
+
+def prefix(model: ModelSpec) -> str:
+    """`models/<org>/<name>/<revision>` in the bucket."""
+    return f"models/{model.source}/{model.revision}"
+
+
+def url(bucket: str, model: ModelSpec) -> str:
+    return f"s3://{bucket}/{prefix(model)}/"
+
+
+def job_name(model_name: str, model: ModelSpec) -> str:
+    return f"mirror-{model_name}-{(model.revision or '')[:8]}"
+
+
+def deadline_seconds(model: ModelSpec) -> int:
+    """Download, verify and upload, three times the hub download estimate, at least 30 min."""
+    hub = coldstart.weight_bytes(model) / coldstart.HUB_BYTES_PER_SECOND
+    return max(1800, math.ceil(3 * hub))
+
+
+def render_config_map(namespace: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": CONFIG_MAP, "namespace": namespace, "labels": dict(LABELS)},
+        "data": {SCRIPT: script()},
+    }
+
+
+def render_job(
+    model_name: str,
+    model: ModelSpec,
+    namespace: str,
+    bucket: str,
+    region: str,
+    hf_token_secret: str | None,
+) -> dict[str, Any]:
+    env: list[dict[str, Any]] = [
+        {"name": "MODEL", "value": model.source},
+        {"name": "REVISION", "value": model.revision},
+        {"name": "BUCKET", "value": bucket},
+        {"name": "PREFIX", "value": prefix(model)},
+        {"name": "AWS_REGION", "value": region},
+        {"name": "HF_HOME", "value": "/scratch/hf"},
+        {"name": "HF_HUB_DISABLE_TELEMETRY", "value": "1"},
+    ]
+    if hf_token_secret is not None:
+        env.append(
+            {
+                "name": "HF_TOKEN",
+                "valueFrom": {"secretKeyRef": {"name": hf_token_secret, "key": "HF_TOKEN"}},
+            }
+        )
+    pod_labels = {**LABELS, "gpuplatform.io/model": model_name}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": job_name(model_name, model),
+            "namespace": namespace,
+            "labels": pod_labels,
+        },
+        "spec": {
+            "backoffLimit": 2,
+            "activeDeadlineSeconds": deadline_seconds(model),
+            "template": {
+                "metadata": {"labels": pod_labels},
+                "spec": {
+                    "serviceAccountName": SERVICE_ACCOUNT,
+                    "restartPolicy": "Never",
+                    "nodeSelector": labels.node_selector(labels.SYSTEM_POOL),
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": UID,
+                        "runAsGroup": UID,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "containers": [
+                        {
+                            "name": "mirror",
+                            "image": versions.VLLM_IMAGE,
+                            "command": ["python3", f"{MOUNT}/{SCRIPT}"],
+                            "env": env,
+                            "resources": {
+                                "requests": {"cpu": "1", "memory": "2Gi"},
+                                "limits": {"memory": "4Gi"},
+                            },
+                            "securityContext": {
+                                "allowPrivilegeEscalation": False,
+                                "readOnlyRootFilesystem": True,
+                                "capabilities": {"drop": ["ALL"]},
+                            },
+                            "volumeMounts": [
+                                {"name": "script", "mountPath": MOUNT, "readOnly": True},
+                                {"name": "scratch", "mountPath": "/scratch"},
+                                {"name": "scratch", "mountPath": "/tmp", "subPath": "tmp"},
+                            ],
+                        }
+                    ],
+                    "volumes": [
+                        {"name": "script", "configMap": {"name": CONFIG_MAP}},
+                        {"name": "scratch", "emptyDir": {"sizeLimit": f"{SCRATCH_GIB}Gi"}},
+                    ],
+                },
+            },
+        },
+    }
+
+
+def render_network_policy(namespace: str) -> dict[str, Any]:
+    """The mirror reaches DNS, HTTPS on public addresses (the hub, its CDN, S3) and the Pod
+    Identity agent for its credentials; nothing reaches it."""
+    credentials = [
+        {"to": [{"ipBlock": {"cidr": cidr}}], "ports": [{"protocol": "TCP", "port": port}]}
+        for cidr, port in CREDENTIAL_ENDPOINTS["aws"]
+    ]
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "model-mirror", "namespace": namespace, "labels": dict(LABELS)},
+        "spec": {
+            "podSelector": {"matchLabels": dict(LABELS)},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [],
+            "egress": [
+                {
+                    "to": [
+                        {
+                            "namespaceSelector": {
+                                "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
+                            }
+                        }
+                    ],
+                    "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+                },
+                {
+                    "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": list(NOT_PUBLIC)}}],
+                    "ports": [{"protocol": "TCP", "port": 443}],
+                },
+                *credentials,
+            ],
+        },
+    }

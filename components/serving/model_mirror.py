@@ -1,0 +1,97 @@
+"""ModelMirror: the Jobs that mirror hub models into the stack's weights bucket (EKS).
+
+Registers the `model-mirror` service account (the bucket's only writer, through EKS Pod
+Identity set up with the bucket), the script's ConfigMap, a NetworkPolicy and one Job per
+model and revision (components/serving/mirror.py). Pulumi waits for each Job to complete, and
+the model's servers depend on it, so they never start on a mirror that is not verified.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.options import child_of
+from components.serving import mirror
+from components.serving.spec import ModelSpec
+
+TOKEN = "gpuplatform:serving:ModelMirror"
+
+
+@dataclass(frozen=True)
+class ModelMirrorArgs:
+    models: Mapping[str, ModelSpec]
+    """The models to mirror (hub models with a revision)."""
+    bucket: pulumi.Input[str]
+    """The weights bucket's name."""
+    namespace: str
+    region: str
+    k8s_provider: k8s.Provider
+    hf_token_secret: str | None = None
+    depends_on: list[pulumi.Resource] = field(default_factory=list)
+
+
+class ModelMirror(pulumi.ComponentResource):
+    """One verified mirror Job per model, and where each model's weights end up."""
+
+    jobs: dict[str, pulumi.Resource]
+    urls: dict[str, pulumi.Output[str]]
+    """`s3://bucket/models/<org>/<name>/<revision>/` per model."""
+
+    def __init__(
+        self, name: str, args: ModelMirrorArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__(TOKEN, name, None, opts)
+        child = functools.partial(child_of, self, args.k8s_provider)
+        account = k8s.core.v1.ServiceAccount(
+            f"{name}-sa",
+            metadata={
+                "name": mirror.SERVICE_ACCOUNT,
+                "namespace": args.namespace,
+                "labels": dict(mirror.LABELS),
+            },
+            automount_service_account_token=False,
+            opts=child(args.depends_on),
+        )
+        script = mirror.render_config_map(args.namespace)
+        config_map = k8s.core.v1.ConfigMap(
+            f"{name}-script",
+            metadata=script["metadata"],
+            data=script["data"],
+            opts=child(args.depends_on),
+        )
+        policy = mirror.render_network_policy(args.namespace)
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-netpol",
+            metadata=policy["metadata"],
+            spec=policy["spec"],
+            opts=child(args.depends_on),
+        )
+        bucket = pulumi.Output.from_input(args.bucket)
+        self.jobs, self.urls = {}, {}
+        for model_name, model in args.models.items():
+            manifest = bucket.apply(
+                lambda b, m=model, n=model_name: mirror.render_job(
+                    n, m, args.namespace, b, args.region, args.hf_token_secret
+                )
+            )
+            minutes = f"{mirror.deadline_seconds(model) // 60 + 10}m"
+            self.jobs[model_name] = k8s.batch.v1.Job(
+                f"{name}-{model_name}",
+                metadata=mirror.render_job(
+                    model_name, model, args.namespace, "", args.region, None
+                )["metadata"],
+                spec=manifest.apply(lambda m: m["spec"]),
+                opts=child(
+                    [*args.depends_on, account, config_map],
+                    custom_timeouts=pulumi.CustomTimeouts(create=minutes, update=minutes),
+                    # A Job's pod template cannot change: a new revision is a new Job.
+                    delete_before_replace=True,
+                ),
+            )
+            self.urls[model_name] = bucket.apply(lambda b, m=model: mirror.url(b, m))
+        self.register_outputs({})
