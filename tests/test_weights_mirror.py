@@ -27,6 +27,7 @@ from components import versions
 from components.serving import mirror, weights_mirror
 from stacks.config import CONFIG_KEY, PROJECT, parse
 from tools import findings
+from tools.mockengine import Registration
 
 MODEL = "org/tiny"
 REVISION = "0123456789abcdef0123456789abcdef01234567"
@@ -233,6 +234,28 @@ def test_a_file_whose_hash_differs_is_refused_and_nothing_is_marked_mirrored(
     assert f"{PREFIX}/{weights_mirror.MANIFEST}" not in _objects(s3)
 
 
+def test_a_retry_keeps_the_weights_already_uploaded(hub: FakeHub, s3: object) -> None:
+    """The tokenizer fails after the weights went up: the next run downloads only the files
+    it has no verified copy of (the weights carry the hub's SHA-256 in their metadata)."""
+    hub.served["tokenizer/tokenizer.json"] = b"{}"
+    with pytest.raises(weights_mirror.Mismatch):
+        _run(hub, s3)
+    assert "model.safetensors" in hub.downloads
+    hub.served["tokenizer/tokenizer.json"] = FILES["tokenizer/tokenizer.json"]
+    hub.downloads.clear()
+    assert "3 files verified" in _run(hub, s3)
+    assert sorted(hub.downloads) == ["config.json", "tokenizer/tokenizer.json"]
+
+
+def test_a_revision_without_safetensors_is_refused(hub: FakeHub, s3: object) -> None:
+    """vLLM's streamer loads safetensors only: such a model is served from the hub instead."""
+    for files in (hub.published, hub.served):
+        files["pytorch_model.bin"] = files.pop("model.safetensors")
+    with pytest.raises(weights_mirror.Mismatch, match="has no safetensors"):
+        _run(hub, s3)
+    assert hub.downloads == [] and _objects(s3) == {}
+
+
 def test_the_job_entry_point_exits_2_on_a_mismatch(
     hub: FakeHub, s3: object, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
@@ -282,6 +305,12 @@ def test_prod_mirrors_each_hub_model_once_per_revision_into_a_protected_bucket()
     assert env["PREFIX"] == f"models/Qwen/Qwen2.5-72B-Instruct/{model.revision}"
     assert pod["nodeSelector"] == {"gpuplatform.io/pool": "system"}
     assert pod["serviceAccountName"] == mirror.SERVICE_ACCOUNT
+    # A drain or a scale-down is not the mirror's failure, and the autoscaler keeps its node.
+    assert job.inputs["spec"]["podFailurePolicy"]["rules"] == [
+        {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]}
+    ]
+    template = job.inputs["spec"]["template"]["metadata"]
+    assert template["annotations"] == {"cluster-autoscaler.kubernetes.io/safe-to-evict": "false"}
     # pulumi up waits for the Job as long as its deadline allows.
     assert job.options["customTimeouts"]["create"] == (
         f"{mirror.deadline_seconds(model) // 60 + 10}m"
@@ -294,6 +323,11 @@ def test_a_mirrored_model_streams_from_the_mirror_and_reaches_no_internet() -> N
     model = parse(platform_config("prod")).models["qwen-72b"]
     server = prod.one("kubernetes:apps/v1:StatefulSet", "prod-qwen-72b-server")
     assert "kubernetes:batch/v1:Job::prod-model-mirror-qwen-72b" in server.options["dependsOn"]
+    # It starts once its network policy lets it reach S3 and the credential agent.
+    assert (
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy::prod-qwen-72b-netpol"
+        in (server.options["dependsOn"])
+    )
     container = server.inputs["spec"]["template"]["spec"]["containers"][0]
     args = container["args"]
     assert args[0].startswith("s3://") and args[0].endswith(
@@ -348,5 +382,25 @@ def test_production_warns_about_a_model_served_from_the_hub() -> None:
     config = {f"{PROJECT}:{CONFIG_KEY}": platform_config("prod")}
     config[f"{PROJECT}:{CONFIG_KEY}"]["models"]["qwen-7b"]["mirror"] = False
     found = list(findings.unmirrored_models([], findings.Context(config, datetime.date.today())))
-    assert [f.message.split(":")[0] for f in found] == ["models.qwen-7b"]
-    assert not [f for f in planned("prod").findings if f.rule == "unmirrored"]
+    # prod's own bge-m3 is served from the hub: its revision has no safetensors to stream.
+    assert [f.message.split(":")[0] for f in found] == ["models.bge-m3", "models.qwen-7b"]
+    shipped = [f.message.split(":")[0] for f in planned("prod").findings if f.rule == "unmirrored"]
+    assert shipped == ["models.bge-m3"]
+
+
+def test_a_mirror_without_a_token_for_a_model_of_unknown_gating_is_reported() -> None:
+    model = (
+        parse(platform_config("dev"))
+        .models["qwen-7b"]
+        .model_copy(update={"source": "someorg/model"})
+    )
+    job = mirror.render_job("m", model, "inference", "bucket", "us-east-1", None)
+    registration = Registration("kubernetes:batch/v1:Job", "dev-m", None, None, True, job, {})
+    context = findings.Context({}, datetime.date.today())
+    (finding,) = findings.hub_token([registration], context)
+    assert finding.message.startswith("no Hugging Face token: if someorg/model is gated")
+    with_token = mirror.render_job("m", model, "inference", "bucket", "us-east-1", "hf-token")
+    registration = Registration(
+        "kubernetes:batch/v1:Job", "dev-m", None, None, True, with_token, {}
+    )
+    assert list(findings.hub_token([registration], context)) == []

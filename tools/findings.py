@@ -207,17 +207,24 @@ def public_api(resources: list[Registration], context: Context) -> Iterator[Find
 
 
 def hub_token(resources: list[Registration], _: Context) -> Iterator[Finding]:
-    """Model servers that download from the Hugging Face hub without a token serve a model not
-    known to be gated (known gated families are config errors without one) nor known to be open:
-    it may turn out to be gated when the first replica starts."""
+    """Model servers, or model mirrors, that download from the Hugging Face hub without a token
+    fetch a model not known to be gated (known gated families are config errors without one)
+    nor known to be open: it may turn out to be gated when the download starts."""
+    kinds = (
+        "kubernetes:apps/v1:Deployment",
+        "kubernetes:apps/v1:StatefulSet",
+        "kubernetes:batch/v1:Job",
+    )
     for r in resources:
-        if r.type not in ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet"):
+        if r.type not in kinds:
             continue
         for container in (
             r.inputs.get("spec", {}).get("template", {}).get("spec", {}).get("containers", [])
         ):
-            env = {e.get("name") for e in container.get("env", [])}
-            source = (container.get("args") or [""])[0]
+            values = {e.get("name"): e.get("value") for e in container.get("env", [])}
+            env = set(values)
+            # A mirror names the model in its environment, a server in its first argument.
+            source = values.get("MODEL") or (container.get("args") or [""])[0]
             if "HF_HOME" in env and "HF_TOKEN" not in env and not hub.known_open(source):
                 yield Finding(
                     "hf-token",

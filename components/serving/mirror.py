@@ -46,7 +46,8 @@ def job_name(model_name: str, model: ModelSpec) -> str:
 
 
 def deadline_seconds(model: ModelSpec) -> int:
-    """Download, verify and upload, three times the hub download estimate, at least 30 min."""
+    """Download, verify and upload, three times the hub download estimate, at least 30 min
+    (for every attempt together: a retry keeps what was uploaded)."""
     hub = coldstart.weight_bytes(model) / coldstart.HUB_BYTES_PER_SECOND
     return max(1800, math.ceil(3 * hub))
 
@@ -75,6 +76,10 @@ def render_job(
         {"name": "PREFIX", "value": prefix(model)},
         {"name": "AWS_REGION", "value": region},
         {"name": "HF_HOME", "value": "/scratch/hf"},
+        # The uid has no passwd entry in the image.
+        {"name": "HOME", "value": "/tmp"},
+        {"name": "USER", "value": "mirror"},
+        {"name": "LOGNAME", "value": "mirror"},
         {"name": "HF_HUB_DISABLE_TELEMETRY", "value": "1"},
     ]
     if hf_token_secret is not None:
@@ -94,10 +99,20 @@ def render_job(
             "labels": pod_labels,
         },
         "spec": {
-            "backoffLimit": 2,
+            # A pod may start before EKS admits its new Pod Identity association (no
+            # credentials): a few retries, each keeping the weights already uploaded.
+            "backoffLimit": 4,
             "activeDeadlineSeconds": deadline_seconds(model),
+            # A node drained or scaled down is not the mirror's failure.
+            "podFailurePolicy": {
+                "rules": [{"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]}]
+            },
             "template": {
-                "metadata": {"labels": pod_labels},
+                "metadata": {
+                    "labels": pod_labels,
+                    # cluster-autoscaler never removes a node while a mirror runs on it.
+                    "annotations": {"cluster-autoscaler.kubernetes.io/safe-to-evict": "false"},
+                },
                 "spec": {
                     "serviceAccountName": SERVICE_ACCOUNT,
                     "restartPolicy": "Never",

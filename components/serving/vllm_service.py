@@ -125,6 +125,26 @@ class VllmService(pulumi.ComponentResource):
             region=args.region,
             production=args.production,
         )
+        streamed = args.weights is not None or not model.from_hub
+        credentials_from = args.cloud if streamed else None
+
+        def policy(store: Sequence[str] | None) -> dict:
+            return exposure.render_network_policy(
+                k8s_name,
+                NAMESPACE,
+                object_store=store,
+                credentials_from=credentials_from,
+                interceptor=model.scales_to_zero,
+            )
+
+        # Only the spec waits for the store's addresses (known at deploy); the name never does.
+        # The servers start once their policy lets them reach where their weights are.
+        netpol = k8s.networking.v1.NetworkPolicy(
+            f"{name}-netpol",
+            metadata=policy(None)["metadata"],
+            spec=pulumi.Output.from_input(args.object_store).apply(lambda s: policy(s)["spec"]),
+            opts=child(ready),
+        )
         manifest = render()
         spec = (
             pulumi.Output.from_input(args.weights).apply(lambda w: render(weights=w)["spec"])
@@ -137,7 +157,7 @@ class VllmService(pulumi.ComponentResource):
             spec=spec,
             # KEDA owns the replica count; loading weights outlasts the default await.
             opts=child(
-                ready,
+                [*ready, netpol],
                 ignore_changes=["spec.replicas"],
                 custom_timeouts=timeouts,
             ),
@@ -163,25 +183,6 @@ class VllmService(pulumi.ComponentResource):
                 # Its await is the model's minReplicas Ready: as long as the server's.
                 opts=child(ready, custom_timeouts=timeouts),
             )
-        streamed = args.weights is not None or not model.from_hub
-        credentials_from = args.cloud if streamed else None
-
-        def policy(store: Sequence[str] | None) -> dict:
-            return exposure.render_network_policy(
-                k8s_name,
-                NAMESPACE,
-                object_store=store,
-                credentials_from=credentials_from,
-                interceptor=model.scales_to_zero,
-            )
-
-        # Only the spec waits for the store's addresses (known at deploy); the name never does.
-        k8s.networking.v1.NetworkPolicy(
-            f"{name}-netpol",
-            metadata=policy(None)["metadata"],
-            spec=pulumi.Output.from_input(args.object_store).apply(lambda s: policy(s)["spec"]),
-            opts=child(ready),
-        )
         scaled = render_scaled_object(
             k8s_name, NAMESPACE, k8s_name, workload.served_names(args.model_name, model)[0], model
         )

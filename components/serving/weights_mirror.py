@@ -12,14 +12,16 @@ and boto3. It reads its settings from the environment:
 
 Every file vLLM may load is downloaded, checked against the hash the hub publishes for it (the
 SHA-256 of an LFS file, the git blob id of any other) and uploaded; a file that does not match
-stops the mirror with exit code 2 before the manifest is written. Where the revision has
-safetensors, the other weight formats (`*.bin`, `*.pt`, `*.pth`, an `original/` folder of the
-publisher's own checkpoint) are left out: vLLM prefers safetensors, and they would double the
-bytes. The manifest (`<PREFIX>/mirror-manifest.json`: every file's path, size and SHA-256) is
-written last, so a mirror is complete exactly when its manifest exists; a run that finds the
-manifest of the same revision, with every object it lists present at its size, downloads
-nothing. The Job's identity needs s3:ListBucket (without it S3 answers a missing manifest with
-403) besides reading and writing objects.
+stops the mirror with exit code 2 before the manifest is written. The mirror is streamed by
+vLLM's Run:ai loader, which reads safetensors only: a revision without them is refused (the
+model needs `mirror: false`), and beside them the other weight formats (`*.bin`, `*.pt`,
+`*.pth`, an `original/` folder of the publisher's own checkpoint) are left out. An LFS file
+already uploaded with the hub's SHA-256 (a retry after a failure) is not downloaded again.
+The manifest (`<PREFIX>/mirror-manifest.json`: every file's path, size and SHA-256) is written
+last, so a mirror is complete exactly when its manifest exists; a run that finds the manifest
+of the same revision, with every object it lists present at its size, downloads nothing. The
+Job's identity needs s3:ListBucket (without it S3 answers a missing manifest with 403) besides
+reading and writing objects.
 """
 
 from __future__ import annotations
@@ -83,13 +85,28 @@ def hub_files(api: Any, model: str, revision: str) -> list[HubFile]:
             continue  # a folder
         lfs = getattr(entry, "lfs", None)
         files.append(HubFile(entry.path, entry.size, lfs.sha256 if lfs else None, entry.blob_id))
-    if any(f.path.endswith(".safetensors") for f in files):
-        files = [
-            f
-            for f in files
-            if not f.path.endswith(OTHER_WEIGHTS) and not f.path.startswith("original/")
-        ]
+    if not any(f.path.endswith(".safetensors") for f in files):
+        raise Mismatch(
+            f"{model}@{revision} has no safetensors, which vLLM's streamer needs; serve it "
+            "from the hub (mirror: false)"
+        )
+    files = [
+        f
+        for f in files
+        if not f.path.endswith(OTHER_WEIGHTS) and not f.path.startswith("original/")
+    ]
     return sorted(files, key=lambda f: f.path)
+
+
+def uploaded(s3: Any, bucket: str, key: str, file: HubFile) -> bool:
+    """Whether an LFS file is already in the bucket, uploaded with the hub's SHA-256."""
+    if file.sha256 is None:
+        return False
+    try:
+        head = s3.head_object(Bucket=bucket, Key=key)
+    except s3.exceptions.ClientError:
+        return False
+    return head["ContentLength"] == file.size and head["Metadata"].get("sha256") == file.sha256
 
 
 def already_mirrored(s3: Any, bucket: str, prefix: str, revision: str) -> bool:
@@ -127,6 +144,10 @@ def mirror(api: Any, s3: Any, settings: dict[str, str]) -> str:
     entries: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as directory:
         for file in hub_files(api, model, revision):
+            key = f"{prefix}/{file.path}"
+            if uploaded(s3, bucket, key, file):
+                entries[file.path] = {"size": file.size, "sha256": file.sha256}
+                continue
             local = Path(
                 hf_hub_download(
                     model,
@@ -138,7 +159,7 @@ def mirror(api: Any, s3: Any, settings: dict[str, str]) -> str:
                 )
             )
             sha256 = verify(file, local)
-            s3.upload_file(str(local), bucket, f"{prefix}/{file.path}")
+            s3.upload_file(str(local), bucket, key, ExtraArgs={"Metadata": {"sha256": sha256}})
             entries[file.path] = {"size": file.size, "sha256": sha256}
             local.unlink()  # one file on local disk at a time
     manifest = {"model": model, "revision": revision, "files": entries}
