@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.data.job_pod import render_script_pod
+from components.job_pod import render_script_pod
 
 NAMESPACE = "data"
 DATABASE = "rag"

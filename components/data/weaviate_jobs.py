@@ -11,7 +11,7 @@ from typing import Any
 
 from components import versions
 from components.data import weaviate_values as wv
-from components.data.job_pod import render_script_pod
+from components.job_pod import render_script_pod
 
 SCRIPT = "weaviate_bootstrap.py"
 COLLECTION_FILE = "collection.json"

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from components import labels, versions
+from components.job_pod import render_script_pod
 from components.serving import coldstart
 from components.serving.exposure import CREDENTIAL_ENDPOINTS, NOT_PUBLIC
 from components.serving.spec import ModelSpec
@@ -90,6 +91,21 @@ def render_job(
             }
         )
     pod_labels = {**LABELS, "gpuplatform.io/model": model_name}
+    pod = render_script_pod(
+        pod_labels=pod_labels,
+        image=versions.VLLM_IMAGE,
+        command=["python3", f"{MOUNT}/{SCRIPT}"],
+        env=env,
+        config_map=CONFIG_MAP,
+        mount=MOUNT,
+        uid=UID,
+        container="mirror",
+        resources={"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"memory": "4Gi"}},
+        scratch_gib=SCRATCH_GIB,
+    )
+    pod["spec"]["serviceAccountName"] = SERVICE_ACCOUNT
+    # cluster-autoscaler never removes a node while a mirror runs on it.
+    pod["metadata"]["annotations"] = {"cluster-autoscaler.kubernetes.io/safe-to-evict": "false"}
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
@@ -107,50 +123,7 @@ def render_job(
             "podFailurePolicy": {
                 "rules": [{"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]}]
             },
-            "template": {
-                "metadata": {
-                    "labels": pod_labels,
-                    # cluster-autoscaler never removes a node while a mirror runs on it.
-                    "annotations": {"cluster-autoscaler.kubernetes.io/safe-to-evict": "false"},
-                },
-                "spec": {
-                    "serviceAccountName": SERVICE_ACCOUNT,
-                    "restartPolicy": "Never",
-                    "nodeSelector": labels.node_selector(labels.SYSTEM_POOL),
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        "runAsUser": UID,
-                        "runAsGroup": UID,
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
-                    "containers": [
-                        {
-                            "name": "mirror",
-                            "image": versions.VLLM_IMAGE,
-                            "command": ["python3", f"{MOUNT}/{SCRIPT}"],
-                            "env": env,
-                            "resources": {
-                                "requests": {"cpu": "1", "memory": "2Gi"},
-                                "limits": {"memory": "4Gi"},
-                            },
-                            "securityContext": {
-                                "allowPrivilegeEscalation": False,
-                                "readOnlyRootFilesystem": True,
-                                "capabilities": {"drop": ["ALL"]},
-                            },
-                            "volumeMounts": [
-                                {"name": "script", "mountPath": MOUNT, "readOnly": True},
-                                {"name": "scratch", "mountPath": "/scratch"},
-                                {"name": "scratch", "mountPath": "/tmp", "subPath": "tmp"},
-                            ],
-                        }
-                    ],
-                    "volumes": [
-                        {"name": "script", "configMap": {"name": CONFIG_MAP}},
-                        {"name": "scratch", "emptyDir": {"sizeLimit": f"{SCRATCH_GIB}Gi"}},
-                    ],
-                },
-            },
+            "template": pod,
         },
     }
 
