@@ -234,13 +234,15 @@ def estimate(
     overrides: Mapping[str, float] | None = None,
     databases: tuple[DatabaseStorage | ManagedDatabase, ...] = (),
     burst: Mapping[str, int] | None = None,
+    weights_gib: float = 0.0,
 ) -> CostEstimate:
     """Estimate the monthly cost of `pools`, plus the cluster's fixed costs when the stack
     creates the cluster (`cluster` is None for an adopted one) and its `databases`: the storage
     of those in the cluster (their CPU and memory run on the system nodes, already counted),
     instance and storage of managed ones (RDS or Cloud SQL backups up to the database's size
     are included in their price). `burst` gives the nodes each pool runs with every model at
-    its maximum replicas (the estimate's middle column)."""
+    its maximum replicas (the estimate's middle column). `weights_gib`: the mirrored models'
+    checkpoints in the stack's weights bucket."""
     hours = catalog.PRICES.hours_per_month
     prices = dict(overrides or {})
     items: list[CostItem] = []
@@ -305,4 +307,20 @@ def estimate(
             items += _managed_items(cloud, database, hours, prices)
         else:
             items += _storage_items(cloud, database, hours)
+    if weights_gib:
+        objects = catalog.PRICES.object_storage_usd_per_gib_month[cloud]
+        items.append(
+            CostItem(
+                "model-weights",
+                "storage",
+                None,
+                None,
+                1,
+                1,
+                round(weights_gib * objects / hours, 6),
+                f"{weights_gib:,.0f} GiB of mirrored checkpoints at {objects} USD per "
+                "GiB-month; a replaced revision stays for the bucket's version window",
+                hours,
+            )
+        )
     return CostEstimate(tuple(items))

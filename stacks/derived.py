@@ -102,7 +102,7 @@ def cold_starts(config: StackConfig) -> tuple[ModelStart, ...]:
     result = []
     for name, model in config.models.items():
         pool = config.node_pools[model.tiers[0]]
-        mirrored = model.mirrored(config.cloud.provider)
+        mirrored = model.mirrored()
         kept = cache_mode(model, model_zones(config, model), mirrored) == "per-replica"
         result.append(
             ModelStart(
@@ -123,7 +123,7 @@ def startup_estimates(config: StackConfig) -> dict[str, int]:
             model,
             config.node_pools[model.tiers[0]],
             node_running=True,
-            mirrored=model.mirrored(config.cloud.provider),
+            mirrored=model.mirrored(),
         ).total_seconds
         for name, model in config.models.items()
     }

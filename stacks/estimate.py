@@ -28,9 +28,7 @@ def wake_ups(config: StackConfig) -> tuple[tuple[str, coldstart.ColdStart], ...]
     return tuple(
         (
             name,
-            coldstart.on_pool(
-                m, config.node_pools[m.tiers[0]], mirrored=m.mirrored(config.cloud.provider)
-            ),
+            coldstart.on_pool(m, config.node_pools[m.tiers[0]], mirrored=m.mirrored()),
         )
         for name, m in config.models.items()
         if m.scales_to_zero
@@ -73,6 +71,8 @@ def estimate(config: StackConfig, today: datetime.date | None = None) -> cost.Co
         overrides=config.pricing.hourly_usd,
         databases=_databases(config),
         burst=_placed(config, at_max=True),
+        weights_gib=sum(coldstart.weight_bytes(m) for m in config.models.values() if m.mirrored())
+        / 2**30,
     )
 
 

@@ -120,10 +120,10 @@ def _mirror(
     ready: list[pulumi.Resource],
     token_secret: str | None,
 ) -> ModelMirror | None:
-    """EKS: the stack's weights bucket (private, encrypted, versioned, protected in
-    production; written only by the mirror's service account) and the verified mirror of
-    each hub model with a revision."""
-    models = {n: m for n, m in config.models.items() if m.mirrored(config.cloud.provider)}
+    """The stack's weights bucket (private, encrypted, versioned, protected in production;
+    written only by the mirror's service account) and the verified mirror of each hub model
+    with a revision."""
+    models = {n: m for n, m in config.models.items() if m.mirrored()}
     if not models:
         return None
     cloud = config.cloud
@@ -138,7 +138,9 @@ def _mirror(
             provider=platform.cloud_provider,
             cluster_name=platform.cluster.cluster_name,
             partition=getattr(cloud, "partition", "aws"),
+            project=getattr(cloud, "project", None),
             region=cloud.region,
+            purpose="Mirrors model weights",
         ),
         opts=pulumi.ResourceOptions(parent=platform),
     )
@@ -146,9 +148,12 @@ def _mirror(
         f"{name}-model-mirror",
         ModelMirrorArgs(
             models=models,
-            bucket=bucket.url.apply(lambda url: url.removeprefix("s3://")),
+            bucket=bucket.url,
+            cloud=cloud.provider,
             namespace=SERVING_NAMESPACE,
             region=cloud.region,
+            project=getattr(cloud, "project", None),
+            service_account_annotations=bucket.service_account_annotations,
             k8s_provider=platform.cluster.k8s_provider,
             hf_token_secret=token_secret,
             depends_on=[*ready, *bucket.ready, platform.base],

@@ -87,8 +87,14 @@ def test_overrides_and_adopted_cluster() -> None:
     raw["cluster"]["create"] = False
     raw["pricing"] = {"spotDiscount": 0.5, "hourlyUsd": {"g6.xlarge": 1.0}}
     result = estimate(parse(raw), IN_SUPPORT)
-    assert [i.kind for i in result.items] == ["node-pool", "node-pool", "storage"]
-    assert result.monthly_max == pytest.approx(6 * 0.5 * HOURS + 10 * 0.08)
+    assert [i.name for i in result.items] == [
+        "l4-spot",
+        "l4-batch-spot",
+        "vector-store-volumes",
+        "model-weights",
+    ]
+    weights = _items(result)["model-weights"].monthly_max
+    assert result.monthly_max == pytest.approx(6 * 0.5 * HOURS + 10 * 0.08 + weights)
 
 
 def test_system_nodes_priced_from_override_or_flagged() -> None:
@@ -106,3 +112,17 @@ def test_capacity_block_uses_the_block_rate() -> None:
     raw["nodePools"]["h100-reserved"]["capacity"] = "capacity-block"
     items = _items(_estimate("prod", nodePools=raw["nodePools"]))
     assert items["h100-reserved"].usd_per_node_hour == 39.33
+
+
+def test_the_weights_bucket_holds_each_mirrored_checkpoint() -> None:
+    """prod mirrors qwen-72b (72.7 B parameters, 16-bit) and qwen-7b (7.6 B); bge-m3 is served
+    from the hub. A model taken off the mirror leaves the estimate."""
+    prices = catalog.PRICES.object_storage_usd_per_gib_month["aws"]
+    item = _items(_estimate("prod"))["model-weights"]
+    config = parse(platform_config("prod"))
+    gib = (config.models["qwen-72b"].parameters_b + config.models["qwen-7b"].parameters_b) * 2e9
+    assert item.monthly_min == pytest.approx(gib / 2**30 * prices, abs=0.01)
+    raw = platform_config("prod")
+    for model in raw["models"].values():
+        model["mirror"] = False
+    assert "model-weights" not in _items(estimate(parse(raw), IN_SUPPORT))

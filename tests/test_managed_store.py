@@ -209,7 +209,9 @@ def test_cloud_sql_on_a_network_the_stack_creates_peers_it_gcp() -> None:
     # Cloud SQL grows the disk; a grown disk must not read as a change to replace for.
     assert instance.options["ignoreChanges"] == ["settings.diskSize"]
     assert settings["diskAutoresizeLimit"] == 4 * 20
-    job = recording.one("kubernetes:batch/v1:Job").inputs["spec"]["template"]["spec"]
+    job = recording.one("kubernetes:batch/v1:Job", "gcp-dev-vectors-schema").inputs["spec"][
+        "template"
+    ]["spec"]
     env = {e["name"]: e for e in job["containers"][0]["env"]}
     assert env["PGUSER"]["valueFrom"]["secretKeyRef"]["name"] == "vector-store-admin"
     assert "serviceAccountName" not in job

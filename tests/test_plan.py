@@ -124,7 +124,7 @@ def test_plan_cost_matches_the_catalog(cli_plans: dict[str, CliPlan]) -> None:
     hours = catalog.PRICES.hours_per_month
     items = {i["name"]: i for i in document["cost"]["items"]}
     pools = platform_config("prod")["nodePools"]
-    stores = {"vector-store-volumes", "vector-store-backups"}
+    stores = {"vector-store-volumes", "vector-store-backups", "model-weights"}
     assert set(items) == {"control-plane", "system-nodes", "nat-gateways", *pools, *stores}
     # Pools serving a model keep the nodes its minReplicas need (l4-spot: qwen-7b's two and
     # bge-m3's two).

@@ -300,7 +300,7 @@ def test_gcp_production_backs_up_to_gcs_through_workload_identity() -> None:
         "gcp:serviceaccount/iAMMember:IAMMember", "gcp-dev-vectors-backups-impersonate"
     ).inputs
     assert impersonate["member"].endswith(".svc.id.goog[data/vectors]")
-    bucket = recording.one("gcp:storage/bucket:Bucket")
+    bucket = recording.one("gcp:storage/bucket:Bucket", "gcp-dev-vectors-backups-bucket")
     assert bucket.options["protect"] is True
     assert bucket.inputs["publicAccessPrevention"] == "enforced"
     assert bucket.inputs["versioning"] == {"enabled": True}

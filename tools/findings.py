@@ -259,10 +259,9 @@ def colocated_models(_: list[Registration], context: Context) -> Iterator[Findin
 
 
 def unmirrored_models(_: list[Registration], context: Context) -> Iterator[Finding]:
-    """Production hub models on EKS that download from the hub (mirror: false)."""
-    for name, model, platform in _production_models(context):
-        on_eks = (platform.get("cloud") or {}).get("provider") == "aws"
-        if on_eks and model.get("mirror") is False:
+    """Production hub models that download from the hub (mirror: false)."""
+    for name, model, _platform in _production_models(context):
+        if model.get("mirror") is False:
             yield Finding(
                 "unmirrored",
                 "warning",

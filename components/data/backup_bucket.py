@@ -1,5 +1,5 @@
 """BackupBucket: a private, encrypted, versioned bucket writable by exactly one Kubernetes
-service account: a vector store's backups, or (EKS) the mirror of the models' weights
+service account: a vector store's backups, or the mirror of the models' weights
 (stacks/serving.py), which its `model-mirror` Jobs write and model servers read by prefix.
 
 - EKS: an S3 bucket (public access blocked, TLS only, SSE, versioned so an overwritten or
@@ -90,6 +90,8 @@ class BackupBucketArgs:
     partition: str = "aws"
     project: str | None = None
     region: str | None = None
+    purpose: str = "Writes backups"
+    """What the writer does (GKE: its Google service account's display name)."""
     expire_backups: bool = False
     """Delete backups older than `retention_days` (for writers that never delete their own;
     barman-cloud applies its retention policy itself)."""
@@ -243,7 +245,7 @@ class BackupBucket(pulumi.ComponentResource):
             namespace=args.namespace,
             service_account=args.service_account,
             account_id=name,
-            purpose="Writes backups",
+            purpose=args.purpose,
         )
         write = gcp.storage.BucketIAMMember(
             f"{name}-write",

@@ -2,9 +2,10 @@
 the Job that puts it there (components/serving/weights_mirror.py is its script).
 
 One Job per model and revision runs on the system nodes with the pinned vLLM image (its Python
-has huggingface_hub and boto3), as the `model-mirror` service account, which alone may write
-the bucket. Its name carries the revision, so a new revision is a new Job, and a revision
-already mirrored finishes at once (the script checks the manifest). Model servers wait for it.
+has huggingface_hub, boto3 and google-cloud-storage), as the `model-mirror` service account,
+which alone may write the bucket (EKS Pod Identity or GKE Workload Identity). Its name carries
+the revision, so a new revision is a new Job, and a revision already mirrored finishes at once
+(the script checks the manifest). Model servers wait for it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from components import labels, versions
+from components.catalog import Cloud
 from components.job_pod import render_script_pod
 from components.serving import coldstart
 from components.serving.exposure import CREDENTIAL_ENDPOINTS, NOT_PUBLIC
@@ -39,7 +41,8 @@ def prefix(model: ModelSpec) -> str:
 
 
 def url(bucket: str, model: ModelSpec) -> str:
-    return f"s3://{bucket}/{prefix(model)}/"
+    """`bucket`: `s3://name` or `gs://name`."""
+    return f"{bucket}/{prefix(model)}/"
 
 
 def job_name(model_name: str, model: ModelSpec) -> str:
@@ -67,15 +70,17 @@ def render_job(
     model: ModelSpec,
     namespace: str,
     bucket: str,
-    region: str,
+    cloud_env: dict[str, str],
     hf_token_secret: str | None,
 ) -> dict[str, Any]:
+    """`bucket`: `s3://name` or `gs://name`; `cloud_env`: what the cloud's client library needs
+    (cloud_env())."""
     env: list[dict[str, Any]] = [
         {"name": "MODEL", "value": model.source},
         {"name": "REVISION", "value": model.revision},
         {"name": "BUCKET", "value": bucket},
         {"name": "PREFIX", "value": prefix(model)},
-        {"name": "AWS_REGION", "value": region},
+        *({"name": k, "value": v} for k, v in sorted(cloud_env.items())),
         {"name": "HF_HOME", "value": "/scratch/hf"},
         # The uid has no passwd entry in the image.
         {"name": "HOME", "value": "/tmp"},
@@ -128,12 +133,20 @@ def render_job(
     }
 
 
-def render_network_policy(namespace: str) -> dict[str, Any]:
-    """The mirror reaches DNS, HTTPS on public addresses (the hub, its CDN, S3) and the Pod
-    Identity agent for its credentials; nothing reaches it."""
+def cloud_env(cloud: Cloud, region: str, project: str | None) -> dict[str, str]:
+    """boto3's region; google-cloud-storage's project (the metadata server would tell it too)."""
+    if cloud == "aws":
+        return {"AWS_REGION": region}
+    return {"GOOGLE_CLOUD_PROJECT": project or ""}
+
+
+def render_network_policy(namespace: str, cloud: Cloud) -> dict[str, Any]:
+    """The mirror reaches DNS, HTTPS on public addresses (the hub, its CDN, the object store;
+    Google APIs answer there too) and the cloud's credential endpoints (EKS Pod Identity agent,
+    GKE metadata server); nothing reaches it."""
     credentials = [
         {"to": [{"ipBlock": {"cidr": cidr}}], "ports": [{"protocol": "TCP", "port": port}]}
-        for cidr, port in CREDENTIAL_ENDPOINTS["aws"]
+        for cidr, port in CREDENTIAL_ENDPOINTS[cloud]
     ]
     return {
         "apiVersion": "networking.k8s.io/v1",

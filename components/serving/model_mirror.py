@@ -1,9 +1,10 @@
-"""ModelMirror: the Jobs that mirror hub models into the stack's weights bucket (EKS).
+"""ModelMirror: the Jobs that mirror hub models into the stack's weights bucket.
 
 Registers the `model-mirror` service account (the bucket's only writer, through EKS Pod
-Identity set up with the bucket), the script's ConfigMap, a NetworkPolicy and one Job per
-model and revision (components/serving/mirror.py). Pulumi waits for each Job to complete, and
-the model's servers depend on it, so they never start on a mirror that is not verified.
+Identity or GKE Workload Identity set up with the bucket), the script's ConfigMap, a
+NetworkPolicy and one Job per model and revision (components/serving/mirror.py). Pulumi waits
+for each Job to complete, and the model's servers depend on it, so they never start on a
+mirror that is not verified.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.catalog import Cloud
 from components.options import child_of
 from components.serving import mirror
 from components.serving.spec import ModelSpec
@@ -27,10 +29,15 @@ class ModelMirrorArgs:
     models: Mapping[str, ModelSpec]
     """The models to mirror (hub models with a revision)."""
     bucket: pulumi.Input[str]
-    """The weights bucket's name."""
+    """The weights bucket, `s3://name` or `gs://name`."""
+    cloud: Cloud
     namespace: str
     region: str
     k8s_provider: k8s.Provider
+    project: str | None = None
+    """GKE: the bucket's project."""
+    service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """What the writer's identity needs on its service account (GKE Workload Identity)."""
     hf_token_secret: str | None = None
     depends_on: list[pulumi.Resource] = field(default_factory=list)
 
@@ -40,7 +47,7 @@ class ModelMirror(pulumi.ComponentResource):
 
     jobs: dict[str, pulumi.Resource]
     urls: dict[str, pulumi.Output[str]]
-    """`s3://bucket/models/<org>/<name>/<revision>/` per model."""
+    """`s3://` or `gs://bucket/models/<org>/<name>/<revision>/` per model."""
 
     def __init__(
         self, name: str, args: ModelMirrorArgs, opts: pulumi.ResourceOptions | None = None
@@ -53,6 +60,7 @@ class ModelMirror(pulumi.ComponentResource):
                 "name": mirror.SERVICE_ACCOUNT,
                 "namespace": args.namespace,
                 "labels": dict(mirror.LABELS),
+                "annotations": dict(args.service_account_annotations),
             },
             automount_service_account_token=False,
             opts=child(args.depends_on),
@@ -64,7 +72,8 @@ class ModelMirror(pulumi.ComponentResource):
             data=script["data"],
             opts=child(args.depends_on),
         )
-        policy = mirror.render_network_policy(args.namespace)
+        policy = mirror.render_network_policy(args.namespace, args.cloud)
+        env = mirror.cloud_env(args.cloud, args.region, args.project)
         k8s.networking.v1.NetworkPolicy(
             f"{name}-netpol",
             metadata=policy["metadata"],
@@ -76,15 +85,15 @@ class ModelMirror(pulumi.ComponentResource):
         for model_name, model in args.models.items():
             manifest = bucket.apply(
                 lambda b, m=model, n=model_name: mirror.render_job(
-                    n, m, args.namespace, b, args.region, args.hf_token_secret
+                    n, m, args.namespace, b, env, args.hf_token_secret
                 )
             )
             minutes = f"{mirror.deadline_seconds(model) // 60 + 10}m"
             self.jobs[model_name] = k8s.batch.v1.Job(
                 f"{name}-{model_name}",
-                metadata=mirror.render_job(
-                    model_name, model, args.namespace, "", args.region, None
-                )["metadata"],
+                metadata=mirror.render_job(model_name, model, args.namespace, "", env, None)[
+                    "metadata"
+                ],
                 spec=manifest.apply(lambda m: m["spec"]),
                 opts=child(
                     [*args.depends_on, account, config_map],

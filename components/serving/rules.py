@@ -144,7 +144,7 @@ def model_problems(
             )
         )
     if model.scales_to_zero and production and not model.allow_scale_to_zero:
-        wake = on_pool(model, pool, model.mirrored(cloud))
+        wake = on_pool(model, pool, model.mirrored())
         problems.append(
             Problem(
                 ("minReplicas",),
@@ -171,14 +171,6 @@ def model_problems(
     if model.mirror is not None and not model.from_hub:
         problems.append(
             Problem(("mirror",), "only hub models are mirrored; weights in s3:// or gs:// stream")
-        )
-    elif model.mirror and cloud == "gcp":
-        problems.append(
-            Problem(
-                ("mirror",),
-                "GKE does not mirror models yet: remove it (replicas download from the hub) or "
-                "put the weights in gs://",
-            )
         )
     elif model.mirror and model.revision is None:
         problems.append(

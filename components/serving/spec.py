@@ -148,9 +148,9 @@ class ModelSpec(Spec):
     mirror: bool | None = Field(
         None,
         description=(
-            "A hub model with a revision is mirrored once into the stack's weights bucket, "
-            "verified, and streamed from there (EKS; the default there). false: replicas "
-            "download from the hub (production warns). GKE does not mirror yet."
+            "A hub model with a revision is mirrored once into the stack's weights bucket "
+            "(S3 or GCS), verified, and streamed from there (the default). false: replicas "
+            "download from the hub (production warns)."
         ),
     )
     cold_start_budget_minutes: int = Field(
@@ -264,14 +264,9 @@ class ModelSpec(Spec):
     def effective_fallback(self) -> int:
         return self.fallback_replicas or max(1, self.min_replicas)
 
-    def mirrored(self, cloud: str) -> bool:
-        """Whether the platform mirrors the model into the stack's bucket (EKS)."""
-        return (
-            cloud == "aws"
-            and self.from_hub
-            and self.revision is not None
-            and self.mirror is not False
-        )
+    def mirrored(self) -> bool:
+        """Whether the platform mirrors the model into the stack's bucket."""
+        return self.from_hub and self.revision is not None and self.mirror is not False
 
     @property
     def scales_to_zero(self) -> bool:

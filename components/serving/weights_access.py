@@ -92,7 +92,7 @@ def s3_addresses(region: str | None, provider: pulumi.ProviderResource) -> pulum
 class ModelWeightsAccessArgs:
     cloud: Cloud
     source: pulumi.Input[str]
-    """`s3://` or `gs://` prefix; on EKS it may be known only at deploy (a mirror)."""
+    """`s3://` or `gs://` prefix; it may be known only at deploy (a mirror)."""
     namespace: str
     service_account: str
     provider: pulumi.ProviderResource
@@ -138,9 +138,7 @@ class ModelWeightsAccess(pulumi.ComponentResource):
             )
             self.object_store = s3_addresses(args.region, args.provider)
         else:
-            if not isinstance(args.source, str):
-                raise TypeError("GKE weights access needs its gs:// source up front")
-            bucket, _ = split_source(args.source)
+            source = pulumi.Output.from_input(args.source)
             identity = create_workload_identity(
                 name,
                 self,
@@ -153,10 +151,10 @@ class ModelWeightsAccess(pulumi.ComponentResource):
             )
             read = gcp.storage.BucketIAMMember(
                 f"{name}-read",
-                bucket=bucket,
+                bucket=source.apply(lambda s: split_source(s)[0]),
                 role="roles/storage.objectViewer",
                 member=identity.member,
-                condition=render_gcs_read_condition(args.source),
+                condition=source.apply(render_gcs_read_condition),
                 opts=child_of(self, args.provider),
             )
             self.service_account_annotations = identity.annotations

@@ -1,11 +1,12 @@
 """Mirror one revision of a Hugging Face model into the stack's weights bucket, verified.
 
-The model-mirror Job runs this file with the vLLM image's Python, which ships huggingface_hub
-and boto3. It reads its settings from the environment:
+The model-mirror Job runs this file with the vLLM image's Python, which ships huggingface_hub,
+boto3 and google-cloud-storage (the Run:ai streamer's S3 and GCS back ends). It reads its
+settings from the environment:
 
     MODEL        the hub repository, `org/name`
     REVISION     the commit to mirror (40 hex digits: a branch would move under the manifest)
-    BUCKET       the S3 bucket
+    BUCKET       the bucket, `s3://name` or `gs://name`
     PREFIX       where the files go, e.g. `models/org/name/<revision>`
     HF_TOKEN     optional, for gated models
     HF_ENDPOINT  optional, another hub (huggingface_hub reads it)
@@ -20,8 +21,8 @@ already uploaded with the hub's SHA-256 (a retry after a failure) is not downloa
 The manifest (`<PREFIX>/mirror-manifest.json`: every file's path, size and SHA-256) is written
 last, so a mirror is complete exactly when its manifest exists; a run that finds the manifest
 of the same revision, with every object it lists present at its size, downloads nothing. The
-Job's identity needs s3:ListBucket (without it S3 answers a missing manifest with 403) besides
-reading and writing objects.
+Job's identity lists, reads and writes objects (on S3 without s3:ListBucket a missing manifest
+is answered with 403); any answer but "not found" stops the mirror.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 MANIFEST = "mirror-manifest.json"
 CHUNK = 8 * 2**20
@@ -98,45 +99,109 @@ def hub_files(api: Any, model: str, revision: str) -> list[HubFile]:
     return sorted(files, key=lambda f: f.path)
 
 
-def uploaded(s3: Any, bucket: str, key: str, file: HubFile) -> bool:
+class Store(Protocol):
+    """The bucket the mirror writes: its objects by key."""
+
+    url: str
+
+    def head(self, key: str) -> tuple[int, dict[str, str]] | None:
+        """(size, metadata) of an object; None when there is none."""
+
+    def read(self, key: str) -> bytes | None: ...
+
+    def upload(self, local: Path, key: str, sha256: str) -> None:
+        """Upload a file, its SHA-256 in the object's metadata."""
+
+    def write_json(self, key: str, body: bytes) -> None: ...
+
+
+class S3:
+    def __init__(self, client: Any, bucket: str):
+        self.client, self.bucket, self.url = client, bucket, f"s3://{bucket}"
+
+    def _missing(self, error: Any) -> bool:
+        return error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound")
+
+    def head(self, key: str) -> tuple[int, dict[str, str]] | None:
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except self.client.exceptions.ClientError as error:
+            if self._missing(error):
+                return None
+            raise
+        return head["ContentLength"], head["Metadata"]
+
+    def read(self, key: str) -> bytes | None:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except self.client.exceptions.ClientError as error:
+            if self._missing(error):
+                return None
+            raise
+
+    def upload(self, local: Path, key: str, sha256: str) -> None:
+        self.client.upload_file(
+            str(local), self.bucket, key, ExtraArgs={"Metadata": {"sha256": sha256}}
+        )
+
+    def write_json(self, key: str, body: bytes) -> None:
+        self.client.put_object(
+            Bucket=self.bucket, Key=key, Body=body, ContentType="application/json"
+        )
+
+
+class Gcs:
+    def __init__(self, bucket: Any):
+        """`bucket`: a google.cloud.storage Bucket."""
+        self.bucket, self.url = bucket, f"gs://{bucket.name}"
+
+    def head(self, key: str) -> tuple[int, dict[str, str]] | None:
+        blob = self.bucket.get_blob(key)
+        return None if blob is None else (blob.size, blob.metadata or {})
+
+    def read(self, key: str) -> bytes | None:
+        blob = self.bucket.get_blob(key)
+        return None if blob is None else blob.download_as_bytes()
+
+    def upload(self, local: Path, key: str, sha256: str) -> None:
+        blob = self.bucket.blob(key)
+        blob.metadata = {"sha256": sha256}
+        blob.upload_from_filename(str(local))
+
+    def write_json(self, key: str, body: bytes) -> None:
+        self.bucket.blob(key).upload_from_string(body, content_type="application/json")
+
+
+def uploaded(store: Store, key: str, file: HubFile) -> bool:
     """Whether an LFS file is already in the bucket, uploaded with the hub's SHA-256."""
     if file.sha256 is None:
         return False
-    try:
-        head = s3.head_object(Bucket=bucket, Key=key)
-    except s3.exceptions.ClientError:
+    head = store.head(key)
+    return head is not None and head[0] == file.size and head[1].get("sha256") == file.sha256
+
+
+def already_mirrored(store: Store, prefix: str, revision: str) -> bool:
+    body = store.read(f"{prefix}/{MANIFEST}")
+    if body is None:
         return False
-    return head["ContentLength"] == file.size and head["Metadata"].get("sha256") == file.sha256
-
-
-def already_mirrored(s3: Any, bucket: str, prefix: str, revision: str) -> bool:
-    try:
-        body = s3.get_object(Bucket=bucket, Key=f"{prefix}/{MANIFEST}")["Body"].read()
-    except s3.exceptions.ClientError as error:
-        if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
-            return False
-        raise
     manifest = json.loads(body)
     if manifest.get("revision") != revision:
         return False
     for path, entry in manifest["files"].items():
-        try:
-            head = s3.head_object(Bucket=bucket, Key=f"{prefix}/{path}")
-        except s3.exceptions.ClientError:
-            return False
-        if head["ContentLength"] != entry["size"]:
+        head = store.head(f"{prefix}/{path}")
+        if head is None or head[0] != entry["size"]:
             return False
     return True
 
 
-def mirror(api: Any, s3: Any, settings: dict[str, str]) -> str:
+def mirror(api: Any, store: Store, settings: dict[str, str]) -> str:
     """Mirror the revision; returns what happened, or raises Mismatch."""
     model, revision = settings["MODEL"], settings["REVISION"]
     if not COMMIT.fullmatch(revision):
         raise Mismatch(f"REVISION {revision!r} is not a commit (40 hex digits)")
-    bucket, prefix = settings["BUCKET"], settings["PREFIX"].strip("/")
-    if already_mirrored(s3, bucket, prefix, revision):
-        return f"{model}@{revision} is already in s3://{bucket}/{prefix}"
+    prefix = settings["PREFIX"].strip("/")
+    if already_mirrored(store, prefix, revision):
+        return f"{model}@{revision} is already in {store.url}/{prefix}"
     # The Job's image has these; the Pulumi program, which only ships this file, does not.
     from huggingface_hub import hf_hub_download  # noqa: PLC0415
 
@@ -145,7 +210,7 @@ def mirror(api: Any, s3: Any, settings: dict[str, str]) -> str:
     with tempfile.TemporaryDirectory() as directory:
         for file in hub_files(api, model, revision):
             key = f"{prefix}/{file.path}"
-            if uploaded(s3, bucket, key, file):
+            if uploaded(store, key, file):
                 entries[file.path] = {"size": file.size, "sha256": file.sha256}
                 continue
             local = Path(
@@ -159,27 +224,37 @@ def mirror(api: Any, s3: Any, settings: dict[str, str]) -> str:
                 )
             )
             sha256 = verify(file, local)
-            s3.upload_file(str(local), bucket, key, ExtraArgs={"Metadata": {"sha256": sha256}})
+            store.upload(local, key, sha256)
             entries[file.path] = {"size": file.size, "sha256": sha256}
             local.unlink()  # one file on local disk at a time
     manifest = {"model": model, "revision": revision, "files": entries}
-    s3.put_object(
-        Bucket=bucket,
-        Key=f"{prefix}/{MANIFEST}",
-        Body=json.dumps(manifest, indent=2, sort_keys=True).encode(),
-        ContentType="application/json",
+    store.write_json(
+        f"{prefix}/{MANIFEST}", json.dumps(manifest, indent=2, sort_keys=True).encode()
     )
-    return f"{model}@{revision}: {len(entries)} files verified into s3://{bucket}/{prefix}"
+    return f"{model}@{revision}: {len(entries)} files verified into {store.url}/{prefix}"
+
+
+def open_store(url: str) -> Store:
+    """The bucket of `s3://name` or `gs://name`, with the pod's own credentials."""
+    scheme, _, bucket = url.partition("://")
+    if scheme == "s3":
+        import boto3  # noqa: PLC0415 (see mirror())
+
+        return S3(boto3.client("s3"), bucket)
+    if scheme == "gs":
+        from google.cloud import storage  # noqa: PLC0415
+
+        return Gcs(storage.Client().bucket(bucket))
+    raise Mismatch(f"BUCKET {url!r} is neither s3:// nor gs://")
 
 
 def main() -> int:
-    import boto3  # noqa: PLC0415 (see mirror())
-    from huggingface_hub import HfApi  # noqa: PLC0415
+    from huggingface_hub import HfApi  # noqa: PLC0415 (see mirror())
 
     settings = dict(os.environ)
     api = HfApi(endpoint=settings.get("HF_ENDPOINT"), token=settings.get("HF_TOKEN") or None)
     try:
-        print(mirror(api, boto3.client("s3"), settings), flush=True)
+        print(mirror(api, open_store(settings["BUCKET"]), settings), flush=True)
     except Mismatch as error:
         print(f"refused: {error}; nothing was marked mirrored", file=sys.stderr, flush=True)
         return 2
