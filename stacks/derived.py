@@ -107,7 +107,9 @@ def cold_starts(config: StackConfig) -> tuple[ModelStart, ...]:
         result.append(
             ModelStart(
                 name,
-                coldstart.cold_start(model, pool, node_running=False, mirrored=mirrored),
+                coldstart.cold_start(
+                    model, pool, config.cloud.provider, node_running=False, mirrored=mirrored
+                ),
                 coldstart.warm_start(model, cache_kept=kept, mirrored=mirrored),
                 60 * model.cold_start_budget_minutes,
             )
@@ -122,6 +124,7 @@ def startup_estimates(config: StackConfig) -> dict[str, int]:
         name: coldstart.cold_start(
             model,
             config.node_pools[model.tiers[0]],
+            config.cloud.provider,
             node_running=True,
             mirrored=model.mirrored(),
         ).total_seconds

@@ -28,7 +28,9 @@ def wake_ups(config: StackConfig) -> tuple[tuple[str, coldstart.ColdStart], ...]
     return tuple(
         (
             name,
-            coldstart.on_pool(m, config.node_pools[m.tiers[0]], mirrored=m.mirrored()),
+            coldstart.on_pool(
+                m, config.node_pools[m.tiers[0]], config.cloud.provider, mirrored=m.mirrored()
+            ),
         )
         for name, m in config.models.items()
         if m.scales_to_zero

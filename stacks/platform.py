@@ -27,6 +27,7 @@ from components.data.spec import vectorizer
 from components.data.weaviate import Weaviate, WeaviateArgs
 from components.gcp import compute_class
 from components.gcp.cluster import GkeCluster, GkeClusterArgs
+from components.gcp.image_cache import GkeImageCache, GkeImageCacheArgs
 from components.gcp.node_pool import GkeGpuNodePool, GkeGpuNodePoolArgs
 from components.observability import alert_rules
 from components.observability.prometheus import NAMESPACE as PROMETHEUS_NAMESPACE
@@ -77,6 +78,8 @@ class Platform(pulumi.ComponentResource):
     """Explicit provider for the configured cloud, passed to every cloud resource."""
     cluster: EksCluster | GkeCluster
     node_pools: dict[str, EksGpuNodePool | GkeGpuNodePool]
+    image_cache: GkeImageCache | None
+    """GKE: the Docker Hub cache the nodes stream images from."""
 
     def __init__(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TOKEN, name, None, opts)
@@ -90,6 +93,7 @@ class Platform(pulumi.ComponentResource):
         self.cloud_provider = cloud_provider(
             config, f"{name}-{cloud.provider}", tags, pulumi.ResourceOptions(parent=self)
         )
+        self.image_cache = None
         if cloud.provider == "aws":
             cluster = EksCluster(
                 f"{name}-cluster",
@@ -138,6 +142,16 @@ class Platform(pulumi.ComponentResource):
                 ),
                 opts=self._child(),
             )
+            self.image_cache = GkeImageCache(
+                f"{name}-image-cache",
+                GkeImageCacheArgs(
+                    cluster_name=config.cluster.name,
+                    region=cloud.region,
+                    project=cloud.project,
+                    provider=self.cloud_provider,
+                ),
+                opts=self._child(),
+            )
             self.node_pools = {
                 pool_name: GkeGpuNodePool(
                     f"{name}-{pool_name}",
@@ -152,7 +166,7 @@ class Platform(pulumi.ComponentResource):
                         service_account=cluster.node_service_account,
                         resource_labels=tags,
                         provider=self.cloud_provider,
-                        depends_on=cluster.node_account_ready,
+                        depends_on=[*cluster.node_account_ready, *self.image_cache.ready],
                         compute_class=compute_class.pool_classes(config.models).get(pool_name),
                     ),
                     opts=self._child(),

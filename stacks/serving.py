@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import labels
+from components import image_pull, labels, versions
 from components.data.backup_bucket import BackupBucket, BackupBucketArgs
 from components.gcp import compute_class
 from components.manifests import register_custom
@@ -95,9 +95,13 @@ def models(platform: Platform, name: str, config: StackConfig) -> dict[str, Vllm
                 production=config.production,
                 http_ready=platform.keda.http_ready,
                 cold_start=coldstart.on_pool(
-                    model, config.node_pools[model.tiers[0]], mirrored=weights is not None
+                    model,
+                    config.node_pools[model.tiers[0]],
+                    config.cloud.provider,
+                    mirrored=weights is not None,
                 ),
                 weights=weights,
+                image=_image(platform, config, model.image or versions.VLLM_IMAGE),
                 depends_on=[
                     *([mirrored.jobs[model_name]] if weights is not None and mirrored else []),
                     *ready,
@@ -156,9 +160,29 @@ def _mirror(
             service_account_annotations=bucket.service_account_annotations,
             k8s_provider=platform.cluster.k8s_provider,
             hf_token_secret=token_secret,
-            depends_on=[*ready, *bucket.ready, platform.base],
+            image=_image(platform, config, versions.VLLM_IMAGE),
+            depends_on=[
+                *ready,
+                *bucket.ready,
+                platform.base,
+                *(platform.image_cache.ready if platform.image_cache else []),
+            ],
         ),
         opts=pulumi.ResourceOptions(parent=platform),
+    )
+
+
+def _image(platform: Platform, config: StackConfig, image: str) -> str:
+    """Where the nodes pull `image`: on GKE a Docker Hub image comes through the stack's image
+    cache (streamed), elsewhere as it is."""
+    cache = platform.image_cache
+    if cache is None:
+        return image
+    return image_pull.cached_image(
+        image,
+        region=config.cloud.region,
+        project=getattr(config.cloud, "project", ""),
+        repository=cache.repository_id,
     )
 
 

@@ -12,6 +12,7 @@ from harness import planned, platform_config, recorded
 from hypothesis import given
 from hypothesis import strategies as st
 
+from components.catalog import Cloud
 from components.pools import NodePoolSpec
 from components.serving import coldstart, vllm_service, workload
 from components.serving.spec import ModelSpec
@@ -34,41 +35,50 @@ def _pool(gpu: str, count: int, capacity: str) -> NodePoolSpec:
     )
 
 
-# (model settings, pool, source, expected seconds per part: node, image, weights, warm-up)
-# 8B bf16 = 16 GB: 160 s from the hub + 122.1 s read back at gp3's 125 MiB/s; 16 s streamed.
-# 70B fp8 may come as a 16-bit checkpoint, 140 GB: 1400 s + 1068.1 s from the hub; 140 s
-# streamed.
+# (model settings, pool, cloud, source, expected seconds per part: node, image, weights,
+# warm-up). 8B bf16 = 16 GB: 160 s from the hub + 122.1 s read back at gp3's 125 MiB/s; 16 s
+# streamed. 70B fp8 may come as a 16-bit checkpoint, 140 GB: 1400 s + 1068.1 s from the hub;
+# 140 s streamed. The 10 GB image: 55.6 s pulled in parallel (EKS), a minute streamed (GKE).
 TABLE = [
-    ({}, _pool("l4", 1, "spot"), "hub", (360, 100, 283, 60)),
-    ({"source": "s3://bucket/m/"}, _pool("l4", 1, "on-demand"), "stream", (300, 100, 16, 60)),
+    ({}, _pool("l4", 1, "spot"), "aws", "hub", (360, 56, 283, 60)),
+    (
+        {"source": "s3://bucket/m/"},
+        _pool("l4", 1, "on-demand"),
+        "aws",
+        "stream",
+        (300, 56, 16, 60),
+    ),
     (
         {"parametersB": 70, "quantization": "fp8", "gpusPerReplica": 4},
         _pool("h100", 8, "reserved"),
+        "aws",
         "hub",
-        (420, 100, 2469, 60),
+        (420, 56, 2469, 60),
     ),
     (
         {"parametersB": 70, "quantization": "fp8", "gpusPerReplica": 4, "source": "gs://bucket/m/"},
         _pool("a100-80gb", 8, "spot"),
+        "gcp",
         "stream",
-        (480, 100, 140, 60),
+        (480, 60, 140, 60),
     ),
 ]
 
 
-@pytest.mark.parametrize(("settings", "pool", "source", "parts"), TABLE)
+@pytest.mark.parametrize(("settings", "pool", "cloud", "source", "parts"), TABLE)
 def test_each_part_follows_its_rate(
-    settings: dict, pool: NodePoolSpec, source: str, parts: tuple[int, int, int, int]
+    settings: dict, pool: NodePoolSpec, cloud: Cloud, source: str, parts: tuple[int, ...]
 ) -> None:
     model = _model(**settings)
     assert coldstart.source_of(model) == source
-    start = coldstart.cold_start(model, pool, node_running=False)
+    start = coldstart.cold_start(model, pool, cloud, node_running=False)
     assert dict(start.parts()) == dict(
         zip(("node", "image", "weights", "warm-up"), parts, strict=True)
     )
     assert start.total_seconds == sum(parts)
     # On a running node only the node's part goes; on a node that ran it, the image too.
-    assert coldstart.cold_start(model, pool, node_running=True).total_seconds == sum(parts[1:])
+    running = coldstart.cold_start(model, pool, cloud, node_running=True)
+    assert running.total_seconds == sum(parts[1:])
     warm = coldstart.warm_start(model, cache_kept=False)
     assert (warm.node_seconds, warm.image_seconds, warm.weights_seconds) == (0, 0, parts[2])
 
@@ -117,13 +127,15 @@ def test_the_startup_probe_and_pulumis_awaits_follow_the_estimate() -> None:
     # prod's 72B model streams from the stack's mirror, on a reserved pool whose nodes run: its
     # await is twice the image, the weights and the warm-up, under the 45-minute floor.
     config = parse(platform_config("prod"))
-    start = coldstart.on_pool(config.models["qwen-72b"], config.node_pools["h100-reserved"], True)
+    start = coldstart.on_pool(
+        config.models["qwen-72b"], config.node_pools["h100-reserved"], "aws", True
+    )
     assert (start.node_seconds, start.weights_seconds) == (0, 146)
     server = recorded("prod").one(STATEFUL_SET, "prod-qwen-72b-server")
     assert server.options["customTimeouts"]["create"] == "45m"
     # A model downloading 145 GB from the hub waits longer than the floor.
-    assert vllm_service.await_minutes(coldstart.on_pool(hub, pool)) == math.ceil(
-        2 * (420 + 100 + 2564 + 60) / 60
+    assert vllm_service.await_minutes(coldstart.on_pool(hub, pool, "aws")) == math.ceil(
+        2 * (420 + 56 + 2564 + 60) / 60
     )
 
 
@@ -136,7 +148,9 @@ def test_the_plan_warns_about_a_cold_start_over_budget_and_names_the_biggest_par
     # Served from the hub, the weights dominate.
     hub = coldstart.ModelStart(
         "m",
-        coldstart.cold_start(_model(parametersB=70), _pool("h100", 8, "spot"), node_running=False),
+        coldstart.cold_start(
+            _model(parametersB=70), _pool("h100", 8, "spot"), "aws", node_running=False
+        ),
         coldstart.warm_start(_model(parametersB=70), cache_kept=False),
         600,
     )

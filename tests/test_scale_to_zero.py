@@ -66,7 +66,7 @@ def test_the_route_holds_requests_for_the_models_cold_start() -> None:
     assert "vllm-qwen-7b.inference.svc.cluster.local" in spec["rules"][0]["hosts"]
     assert "vllm-qwen-7b.inference" in spec["rules"][0]["hosts"]
     config = parse(platform_config("dev"))
-    start = coldstart.on_pool(config.models["qwen-7b"], config.node_pools["l4-spot"], True)
+    start = coldstart.on_pool(config.models["qwen-7b"], config.node_pools["l4-spot"], "aws", True)
     # dev's pool keeps no node: the estimate includes booting one; the hold doubles it.
     assert start.node_seconds > 0
     assert spec["timeouts"]["readiness"] == f"{coldstart.hold_seconds(start)}s"
@@ -136,9 +136,9 @@ def test_dev_at_idle_runs_no_gpu_node_and_the_plan_shows_the_wake_up() -> None:
     assert set(wake) == {"qwen-7b", "bge-small"}
     # Streamed from the stack's mirror.
     assert wake["qwen-7b"].describe() == (
-        "about 8.9 min (node 6.0 min, image 1.7 min, weights 16 s, warm-up 60 s)"
+        "about 8.2 min (node 6.0 min, image 56 s, weights 16 s, warm-up 60 s)"
     )
-    assert plan.as_json()["scaleToZero"]["qwen-7b"]["holdSeconds"] == 1080
+    assert plan.as_json()["scaleToZero"]["qwen-7b"]["holdSeconds"] == 1020
     # prod keeps its models warm: no add-on, no route.
     prod = recorded("prod")
     charts = {r.inputs["chart"] for r in prod.of_type("kubernetes:helm.sh/v3:Release")}
@@ -152,8 +152,8 @@ def test_production_scales_to_zero_only_when_told_and_sees_the_cold_start() -> N
     (problem,) = refused(config)
     assert problem.startswith(
         "models.qwen-7b.minReplicas: 0 scales the model to zero when idle, and the first "
-        "request after that waits for a cold start: about 8.9 min (node 6.0 min, image 1.7 "
-        "min, weights 16 s, warm-up 60 s). Set allowScaleToZero: true"
+        "request after that waits for a cold start: about 8.2 min (node 6.0 min, image 56 s, "
+        "weights 16 s, warm-up 60 s). Set allowScaleToZero: true"
     )
     config["models"]["qwen-7b"]["allowScaleToZero"] = True
     assert parse(config).models["qwen-7b"].scales_to_zero

@@ -275,7 +275,7 @@ def unmirrored_models(_: list[Registration], context: Context) -> Iterator[Findi
 # What shortens each part of a cold start most.
 _FASTER = {
     "node": "keep a node warm (the pool's minNodes) or the model's minReplicas above 0",
-    "image": "pre-pull the vLLM image on the pool's nodes",
+    "image": "instance types of at least 4 vCPUs and 7 GiB (EKS parallel image pull)",
     "weights": "stream the weights from object storage (the mirror, or an s3:// or gs:// source)",
     "warm-up": "fewer CUDA graph sizes (or --enforce-eager outside production)",
 }

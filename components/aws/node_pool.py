@@ -23,7 +23,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import labels, versions
+from components import image_pull, labels, versions
 from components.aws.launch_template import render_launch_template
 from components.labels import MigStrategy
 from components.pools import NodePoolSpec
@@ -68,7 +68,11 @@ def render_pool_launch_template(
     pool: NodePoolSpec, plan: CapacityPlan, tags: dict[str, str]
 ) -> dict[str, Any]:
     """Keyword arguments for the pool's `aws.ec2.LaunchTemplate`."""
-    template = render_launch_template(disk_gib=pool.disk_gib, tags=tags)
+    template = render_launch_template(
+        disk_gib=pool.disk_gib,
+        tags=tags,
+        fast_image_pull=image_pull.method("aws") == "parallel",
+    )
     if plan.template_instance_type is not None:
         template["instance_type"] = plan.template_instance_type
     if plan.market_type is not None:

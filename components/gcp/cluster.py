@@ -57,7 +57,9 @@ def render_node_basics(disk_gib: int) -> dict:
 
 # Node settings GKE updates in place (the service account, an Output, changes only with the
 # cluster's name, which replaces the whole cluster).
-IN_PLACE_NODE_SETTINGS = frozenset({"labels", "taints", "resource_labels", "service_account"})
+IN_PLACE_NODE_SETTINGS = frozenset(
+    {"labels", "taints", "resource_labels", "service_account", "gcfs_config"}
+)
 
 
 def render_pool_name(pool_name: str, node_config: dict[str, Any]) -> str:

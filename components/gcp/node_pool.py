@@ -125,6 +125,8 @@ class GkeGpuNodePool(pulumi.ComponentResource):
             "taints": render_taints(pool, args.compute_class),
             "service_account": args.service_account,
             "resource_labels": args.resource_labels,
+            # Image streaming (components/image_pull.py).
+            "gcfs_config": {"enabled": True},
         }
         node_pool = gcp.container.NodePool(
             f"{name}-np",

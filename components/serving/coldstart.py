@@ -18,7 +18,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from components import versions
+from components import image_pull, versions
+from components.catalog import Cloud
 from components.pools import NodePoolSpec
 from components.serving.sizing import BYTES_PER_PARAM
 from components.serving.spec import ModelSpec
@@ -29,8 +30,16 @@ from components.serving.spec import ModelSpec
 NODE_SECONDS = 300
 LARGE_NODE_EXTRA_SECONDS = 120
 SPOT_EXTRA_SECONDS = 60
-# Assumption: an image pulls and unpacks at 100 MB/s of compressed layers.
-IMAGE_BYTES_PER_SECOND = 100e6
+# How a GPU node gets the image (components/image_pull.py). EKS, parallel pull: the SOCI
+# snapshotter's parallel pull and unpack (FastImagePull) took 59.8 s for a 10.78 GB vLLM image
+# (180 MB/s) where containerd's default pull took 112 s (96 MB/s), on AL2023 nodes with a
+# 1,000 MiB/s root volume (aws-samples/karpenter-blueprints, blueprints/soci-snapshotter).
+# The platform's volumes run at 600 MiB/s, nodeadm's recommended minimum; assumption: the
+# same rate. GKE, image streaming: the container starts after "a couple of seconds, regardless
+# of container size" (Google Cloud blog, "Introducing GKE image streaming", 2021); assumption:
+# a minute, counting the first reads of CUDA and PyTorch streamed on demand.
+PARALLEL_IMAGE_BYTES_PER_SECOND = 180e6
+STREAMED_IMAGE_SECONDS = 60
 # Assumption: one replica downloads from the Hugging Face hub at 100 MB/s.
 HUB_BYTES_PER_SECOND = 100e6
 # A download read back, or a kept cache, comes off the replica's volume at the disk's
@@ -108,8 +117,11 @@ def node_seconds(pool: NodePoolSpec) -> int:
     return NODE_SECONDS + large + spot
 
 
-def image_seconds() -> int:
-    return math.ceil(versions.VLLM_IMAGE_COMPRESSED_BYTES / IMAGE_BYTES_PER_SECOND)
+def image_seconds(cloud: Cloud) -> int:
+    """Until the container runs on a GPU node that has never pulled the image."""
+    if image_pull.method(cloud) == "streaming":
+        return STREAMED_IMAGE_SECONDS
+    return math.ceil(versions.VLLM_IMAGE_COMPRESSED_BYTES / PARALLEL_IMAGE_BYTES_PER_SECOND)
 
 
 def weights_seconds(model: ModelSpec, source: Source) -> int:
@@ -129,13 +141,18 @@ def source_of(model: ModelSpec, mirrored: bool = False) -> Source:
 
 
 def cold_start(
-    model: ModelSpec, pool: NodePoolSpec, *, node_running: bool, mirrored: bool = False
+    model: ModelSpec,
+    pool: NodePoolSpec,
+    cloud: Cloud,
+    *,
+    node_running: bool,
+    mirrored: bool = False,
 ) -> ColdStart:
     """A replica on a node that has never run the model: a node boots unless one is running,
     the image is pulled, the weights come from the model's source (its mirror, if any)."""
     return ColdStart(
         node_seconds=0 if node_running else node_seconds(pool),
-        image_seconds=image_seconds(),
+        image_seconds=image_seconds(cloud),
         weights_seconds=weights_seconds(model, source_of(model, mirrored)),
         warmup_seconds=WARMUP_SECONDS,
     )
@@ -153,10 +170,12 @@ def warm_start(model: ModelSpec, *, cache_kept: bool, mirrored: bool = False) ->
     )
 
 
-def on_pool(model: ModelSpec, pool: NodePoolSpec, mirrored: bool = False) -> ColdStart:
+def on_pool(
+    model: ModelSpec, pool: NodePoolSpec, cloud: Cloud, mirrored: bool = False
+) -> ColdStart:
     """The wake-up time on the model's first pool: a node boots unless the pool keeps one
     (its own minNodes; a model at zero keeps none running)."""
-    return cold_start(model, pool, node_running=pool.min_nodes > 0, mirrored=mirrored)
+    return cold_start(model, pool, cloud, node_running=pool.min_nodes > 0, mirrored=mirrored)
 
 
 def hold_seconds(start: ColdStart) -> int:

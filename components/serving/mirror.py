@@ -72,9 +72,11 @@ def render_job(
     bucket: str,
     cloud_env: dict[str, str],
     hf_token_secret: str | None,
+    image: str = versions.VLLM_IMAGE,
 ) -> dict[str, Any]:
     """`bucket`: `s3://name` or `gs://name`; `cloud_env`: what the cloud's client library needs
-    (cloud_env())."""
+    (cloud_env()); `image`: where the node pulls the pinned vLLM image (GKE: the image
+    cache)."""
     env: list[dict[str, Any]] = [
         {"name": "MODEL", "value": model.source},
         {"name": "REVISION", "value": model.revision},
@@ -98,7 +100,7 @@ def render_job(
     pod_labels = {**LABELS, "gpuplatform.io/model": model_name}
     pod = render_script_pod(
         pod_labels=pod_labels,
-        image=versions.VLLM_IMAGE,
+        image=image,
         command=["python3", f"{MOUNT}/{SCRIPT}"],
         env=env,
         config_map=CONFIG_MAP,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components import versions
 from components.catalog import Cloud
 from components.options import child_of
 from components.serving import mirror
@@ -39,6 +40,8 @@ class ModelMirrorArgs:
     service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """What the writer's identity needs on its service account (GKE Workload Identity)."""
     hf_token_secret: str | None = None
+    image: str = versions.VLLM_IMAGE
+    """Where the node pulls the pinned vLLM image (GKE: the stack's image cache)."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
 
 
@@ -85,7 +88,7 @@ class ModelMirror(pulumi.ComponentResource):
         for model_name, model in args.models.items():
             manifest = bucket.apply(
                 lambda b, m=model, n=model_name: mirror.render_job(
-                    n, m, args.namespace, b, env, args.hf_token_secret
+                    n, m, args.namespace, b, env, args.hf_token_secret, args.image
                 )
             )
             minutes = f"{mirror.deadline_seconds(model) // 60 + 10}m"

@@ -144,7 +144,7 @@ def model_problems(
             )
         )
     if model.scales_to_zero and production and not model.allow_scale_to_zero:
-        wake = on_pool(model, pool, model.mirrored())
+        wake = on_pool(model, pool, cloud, model.mirrored())
         problems.append(
             Problem(
                 ("minReplicas",),

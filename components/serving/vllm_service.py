@@ -75,6 +75,9 @@ class VllmServiceArgs:
     """KEDA's HTTP add-on, for a model that scales to zero."""
     weights: pulumi.Input[str] | None = None
     """The mirror a hub model streams its weights from (`s3://bucket/models/...`)."""
+    image: str | None = None
+    """Where nodes pull the server's image (GKE: the stack's image cache); default the
+    model's image or the pinned vLLM image."""
     cold_start: ColdStart | None = None
     """How long the model takes to wake up, for the interceptor's hold (scale to zero)."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
@@ -124,6 +127,7 @@ class VllmService(pulumi.ComponentResource):
             zones=args.zones,
             region=args.region,
             production=args.production,
+            image=args.image,
         )
         streamed = args.weights is not None or not model.from_hub
         credentials_from = args.cloud if streamed else None

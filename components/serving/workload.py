@@ -182,9 +182,11 @@ def render_workload(
     region: str | None = None,
     production: bool = False,
     weights: str | None = None,
+    image: str | None = None,
 ) -> dict:
     """The model's StatefulSet; `pools` are its tiers in order, `zones` the zones they span,
-    `weights` the mirror a hub model streams from."""
+    `weights` the mirror a hub model streams from, `image` where the nodes pull the server's
+    image (default: the model's image or the pinned vLLM image)."""
     streamed = weights is not None or not model.from_hub
     probe = probe_seconds(model, "stream" if streamed else None)
     pool = next(iter(pools.values()))
@@ -224,7 +226,7 @@ def render_workload(
     prestop, grace = drain_seconds(cloud, list(pools.values()))
     container = {
         "name": "vllm",
-        "image": model.image or versions.VLLM_IMAGE,
+        "image": image or model.image or versions.VLLM_IMAGE,
         "command": ["vllm", "serve"],
         "args": render_args(model_name, model, pool, weights),
         "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
