@@ -11,6 +11,7 @@ import pytest
 from harness import planned, platform_config, recorded
 from hypothesis import given
 from hypothesis import strategies as st
+from upstream_checks import vllm_flags
 
 from components.catalog import Cloud
 from components.pools import NodePoolSpec
@@ -163,3 +164,17 @@ def test_the_plan_warns_about_a_cold_start_over_budget_and_names_the_biggest_par
     assert [f.rule for f in findings.slow_cold_starts([relaxed])] == ["cold-start"]
     document = planned("prod").as_json()["coldStarts"]["qwen-72b"]
     assert document["coldNodeSeconds"] == sum(document["parts"].values())
+
+
+def test_enforce_eager_skips_the_cuda_graph_capture() -> None:
+    """`enforceEager` passes vLLM's own flag and takes graph capture out of the estimate."""
+    accepted, _removed = vllm_flags()
+    eager, graphs = _model(enforceEager=True), _model()
+    pool = _pool("l4", 1, "on-demand")
+    args = workload.render_args("m", eager, pool)
+    assert "--enforce-eager" in args and "--enforce-eager" in accepted
+    assert "--enforce-eager" not in workload.render_args("m", graphs, pool)
+    assert coldstart.warmup_seconds(graphs) - coldstart.warmup_seconds(eager) == 30
+    # From the hub (both over the ten-minute floor), the probe keeps its margin over the same
+    # loading.
+    assert coldstart.probe_seconds(graphs) - coldstart.probe_seconds(eager) == 2 * 30

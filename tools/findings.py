@@ -277,7 +277,7 @@ _FASTER = {
     "node": "keep a node warm (the pool's minNodes) or the model's minReplicas above 0",
     "image": "instance types of at least 4 vCPUs and 7 GiB (EKS parallel image pull)",
     "weights": "stream the weights from object storage (the mirror, or an s3:// or gs:// source)",
-    "warm-up": "fewer CUDA graph sizes (or --enforce-eager outside production)",
+    "warm-up": "enforceEager: true skips CUDA graph capture (slower decoding; for development)",
 }
 
 

@@ -52,8 +52,10 @@ DISK_BYTES_PER_SECOND = 125 * 2**20
 # ("Reducing Cold Start Latency for LLM Inference with NVIDIA Run:ai Model Streamer", NVIDIA
 # technical blog, 2025). Assumption: from S3 / GCS in the same region it reaches 1 GB/s.
 STREAM_BYTES_PER_SECOND = 1e9
-# Assumption: engine start, memory profiling and CUDA graph capture take a minute.
-WARMUP_SECONDS = 60
+# Assumption: engine start and memory profiling take 30 s, CUDA graph capture 30 s more (vLLM
+# logs each, "Graph capturing finished in N secs"); --enforce-eager captures none.
+ENGINE_SECONDS = 30
+GRAPH_CAPTURE_SECONDS = 30
 # Held requests and startup probes wait this many times the estimate.
 MARGIN = 2
 # Never a startup probe budget below ten minutes.
@@ -124,6 +126,11 @@ def image_seconds(cloud: Cloud) -> int:
     return math.ceil(versions.VLLM_IMAGE_COMPRESSED_BYTES / PARALLEL_IMAGE_BYTES_PER_SECOND)
 
 
+def warmup_seconds(model: ModelSpec) -> int:
+    """vLLM's start once the weights are in GPU memory."""
+    return ENGINE_SECONDS + (0 if model.enforce_eager else GRAPH_CAPTURE_SECONDS)
+
+
 def weights_seconds(model: ModelSpec, source: Source) -> int:
     """Moving the weights into GPU memory: a hub download is written to disk and read back."""
     size = weight_bytes(model)
@@ -154,7 +161,7 @@ def cold_start(
         node_seconds=0 if node_running else node_seconds(pool),
         image_seconds=image_seconds(cloud),
         weights_seconds=weights_seconds(model, source_of(model, mirrored)),
-        warmup_seconds=WARMUP_SECONDS,
+        warmup_seconds=warmup_seconds(model),
     )
 
 
@@ -166,7 +173,7 @@ def warm_start(model: ModelSpec, *, cache_kept: bool, mirrored: bool = False) ->
         node_seconds=0,
         image_seconds=0,
         weights_seconds=weights_seconds(model, source),
-        warmup_seconds=WARMUP_SECONDS,
+        warmup_seconds=warmup_seconds(model),
     )
 
 
@@ -187,5 +194,5 @@ def hold_seconds(start: ColdStart) -> int:
 def probe_seconds(model: ModelSpec, source: Source | None = None) -> int:
     """The startup probe's budget: the container starts after the node and the image, so it
     covers the weights from their source and the warm-up, with the margin."""
-    loading = weights_seconds(model, source or source_of(model)) + WARMUP_SECONDS
+    loading = weights_seconds(model, source or source_of(model)) + warmup_seconds(model)
     return max(MIN_PROBE_SECONDS, MARGIN * loading)

@@ -153,6 +153,13 @@ class ModelSpec(Spec):
             "download from the hub (production warns)."
         ),
     )
+    enforce_eager: bool = Field(
+        False,
+        description=(
+            "Run vLLM without CUDA graphs (--enforce-eager): a start skips capturing them "
+            "(about 30 s) and decoding is slower; for development and debugging."
+        ),
+    )
     cold_start_budget_minutes: int = Field(
         10,
         ge=1,

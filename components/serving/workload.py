@@ -88,6 +88,8 @@ def render_args(
         args += ["--enable-prefix-caching"]
     if model.quantization is not None:
         args += ["--quantization", model.quantization]
+    if model.enforce_eager:
+        args += ["--enforce-eager"]
     return args
 
 
