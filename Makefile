@@ -37,7 +37,8 @@ $(SYNCED): $(UV) pyproject.toml uv.lock
 plan: $(SYNCED) ## Offline plan of a stack: resources, cost, findings (no cloud needed)
 	$(RUN) -m tools.plan $(if $(STACK_FILE),--stack-file $(STACK_FILE),--stack $(STACK)) \
 		$(if $(JSON),--json $(JSON)) \
-		$(if $(MANIFESTS),--manifests $(MANIFESTS))
+		$(if $(MANIFESTS),--manifests $(MANIFESTS)) \
+		$(if $(STRICT),--strict)
 
 # Tests run in a worker per core (at most 4): each worker pays the SDK imports and the shipped
 # stacks' program runs once, and the rest of the suite splits between them a module at a time

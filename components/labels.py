@@ -32,6 +32,8 @@ DEVICE_PLUGIN_CONFIG_LABEL = "nvidia.com/device-plugin.config"
 EKS_ACCELERATOR_LABEL = "k8s.amazonaws.com/accelerator"
 SYSTEM_POOL = "system"
 PART_OF_LABEL = "app.kubernetes.io/part-of"
+# `application` or `platform`: application namespaces must have a NetworkPolicy (policy/rules.py).
+NAMESPACE_ROLE_LABEL = f"{DOMAIN}/namespace-role"
 # Namespaces whose pods may call model servers carry this label (gateways, applications, a
 # vector store that embeds with a served model).
 INFERENCE_CLIENT_LABEL = f"{DOMAIN}/inference-client"

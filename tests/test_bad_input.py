@@ -153,12 +153,17 @@ def test_a_plaintext_token_is_refused(tmp_path: Path) -> None:
     assert "gpu-platform:hfToken: stored in plain text" in result.stderr
 
 
-def test_error_findings_exit_3_after_writing_the_report(tmp_path: Path) -> None:
+def test_error_findings_exit_3_with_strict_after_writing_the_report(tmp_path: Path) -> None:
     text = STACK_FILES["dev"].read_text().replace('  pulumi:disable-default-providers: ["*"]\n', "")
     path = tmp_path / "Pulumi.implicit.yaml"
     path.write_text(text)
     out = tmp_path / "plan.json"
-    result = runner.invoke(plan.app, ["--stack-file", str(path), "--quiet", "--json", str(out)])
+    args = ["--stack-file", str(path), "--quiet", "--json", str(out)]
+    result = runner.invoke(plan.app, args)
+    assert result.exit_code == 0, "without --strict the plan reports and succeeds"
+    assert "1 finding(s) of severity error" in result.stderr
+    out.unlink()
+    result = runner.invoke(plan.app, [*args, "--strict"])
     assert result.exit_code == plan.EXIT_ERROR_FINDINGS
     assert "default-providers-disabled" in out.read_text()
 

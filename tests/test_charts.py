@@ -16,8 +16,10 @@ from upstream_checks import charts_dir, k8s_errors, load, packaged, render_chart
 
 from components import labels, versions
 from components.addons.platform_base import PSA
-from tools import findings
-from tools.mockengine import Recording, Registration
+from policy import rules
+from policy.images import images
+from policy.model import Resource, Stack
+from tools.mockengine import Recording
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 STACKS = ("dev", "prod", "gcp-dev")
@@ -119,37 +121,31 @@ def test_a_values_change_that_breaks_a_template_fails() -> None:
         render_chart("keda", {"resources": "oops"}, "keda", "keda")
 
 
+DEV = Stack(production=False)
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_image_the_charts_install_is_pinned(stack: str) -> None:
-    """The plan's own pinned-images rule, over what the charts render: no `latest`, no bare
+    """The policy's own pinned-images rule, over what the charts render: no `latest`, no bare
     repository."""
     installed = [
-        Registration(
-            type=f"kubernetes:{manifest['apiVersion']}:{manifest['kind']}",
-            name=f"{chart}/{manifest['metadata'].get('name')}",
-            parent=None,
-            provider=None,
-            custom=True,
-            inputs=manifest,
-            options={},
+        Resource(
+            f"kubernetes:{manifest['apiVersion']}:{manifest['kind']}",
+            f"{chart}/{manifest['metadata'].get('name')}",
+            manifest,
         )
         for chart, _, objects in rendered(stack)
         for manifest in objects
     ]
-    images = [image for r in installed for _, image in findings._images(r.inputs)]
-    assert len(images) >= 5
-    assert list(findings.pinned_images(installed, None)) == []
+    found = [image for r in installed for _, image in images(r.inputs)]
+    assert len(found) >= 5
+    assert [m for r in installed for m in rules.pinned_images(r, DEV)] == []
 
 
 def test_the_image_scan_reads_the_split_form_and_skips_disabled_components() -> None:
     def scan(spec: dict) -> list[str]:
-        resource = Registration(
-            "kubernetes:nvidia.com/v1:ClusterPolicy", "p", None, None, True, spec, {}
-        )
-        return [
-            f.message.split(" = ")[1].split(" ")[0]
-            for f in findings.pinned_images([resource], None)
-        ]
+        resource = Resource("kubernetes:nvidia.com/v1:ClusterPolicy", "p", spec)
+        return [m.split(" = ")[1].split(" ")[0] for m in rules.pinned_images(resource, DEV)]
 
     assert (
         scan({"dcgm": {"repository": "nvcr.io/nvidia", "image": "dcgm", "version": "4.4.1"}}) == []

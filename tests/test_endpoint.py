@@ -32,7 +32,7 @@ def test_production_apis_are_private_and_not_flagged() -> None:
     prod = recorded("prod")
     vpc = prod.one(EKS).inputs["vpcConfig"]
     assert (vpc["endpointPrivateAccess"], vpc["endpointPublicAccess"]) == (True, False)
-    assert "public-api" not in _findings(prod, platform_config("prod"))
+    assert "private-api" not in _findings(prod, platform_config("prod"))
 
 
 def test_a_production_gke_api_is_private_by_default() -> None:
@@ -45,7 +45,7 @@ def test_a_production_gke_api_is_private_by_default() -> None:
 def test_dev_apis_are_public_without_a_warning() -> None:
     vpc = recorded("dev").one(EKS).inputs["vpcConfig"]
     assert (vpc["endpointPrivateAccess"], vpc["endpointPublicAccess"]) == (True, True)
-    assert "public-api" not in _findings(recorded("dev"), platform_config("dev"))
+    assert "private-api" not in _findings(recorded("dev"), platform_config("dev"))
 
 
 def test_the_dev_gke_api_is_public() -> None:
@@ -62,12 +62,12 @@ def test_a_production_api_open_to_anywhere_is_a_warning() -> None:
     recording = prod_variant()
     vpc = recording.one(EKS).inputs["vpcConfig"]
     assert (vpc["endpointPublicAccess"], vpc["publicAccessCidrs"]) == (True, ["0.0.0.0/0"])
-    assert "public-api" in _findings(recording, config)
+    assert "private-api" in _findings(recording, config)
     # The same cluster open to named ranges only is not flagged.
     named = copy.deepcopy(recording)
     for r in named.of_type(EKS):
         r.inputs["vpcConfig"]["publicAccessCidrs"] = ["34.120.0.0/16"]
-    assert "public-api" not in _findings(named, config)
+    assert "private-api" not in _findings(named, config)
 
 
 @pytest.mark.parametrize(

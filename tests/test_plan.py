@@ -308,8 +308,9 @@ def test_findings_catch_implicit_providers_and_unpinned_images() -> None:
         _reg("aws:s3/bucket:Bucket", "b", {}, provider=None),
         _reg("kubernetes:apps/v1:Deployment", "d", {"spec": {"image": "vllm/vllm-openai:latest"}}),
         _reg("kubernetes:apps/v1:Deployment", "e", {"spec": {"image": "vllm/vllm-openai"}}),
-        _reg("kubernetes:apps/v1:Deployment", "f", {"spec": {"image": "vllm/vllm-openai:v0.21.0"}}),
+        _reg("kubernetes:apps/v1:Deployment", "f", {"spec": {"image": "nginx:1.27"}}),
         _reg("kubernetes:apps/v1:Deployment", "g", {"image": "ghcr.io/x/y@sha256:" + "a" * 64}),
+        _reg("kubernetes:apps/v1:Deployment", "h", {"spec": {"image": "vllm/vllm-openai:v0.21.0"}}),
         _reg("pulumi:providers:aws", "p", {}, provider=None),
     ]
     found = check(resources, {})
@@ -318,12 +319,22 @@ def test_findings_catch_implicit_providers_and_unpinned_images() -> None:
         ("explicit-provider", "aws:s3/bucket:Bucket::b"),
         ("pinned-images", "kubernetes:apps/v1:Deployment::d"),
         ("pinned-images", "kubernetes:apps/v1:Deployment::e"),
+        ("pinned-images", "kubernetes:apps/v1:Deployment::h"),  # vLLM's only by digest
     ]
 
 
 def test_hub_models_without_a_token_are_flagged() -> None:
     def deployment(env: list[str]) -> Registration:
-        container = {"name": "vllm", "env": [{"name": n, "value": "x"} for n in env]}
+        container = {
+            "name": "vllm",
+            "env": [
+                {"name": n, "valueFrom": {"secretKeyRef": {"name": "hf-token", "key": n}}}
+                if n == "HF_TOKEN"
+                else {"name": n, "value": "x"}
+                for n in env
+            ],
+            "resources": {"limits": {"memory": "1Gi"}},
+        }
         spec = {"template": {"spec": {"containers": [container]}}}
         return _reg("kubernetes:apps/v1:Deployment", "d", {"spec": spec})
 
@@ -357,13 +368,17 @@ def test_support_finding_follows_the_calendar(
     cluster = _reg(type_, "c", {key: version}, provider="p::p")
     config = {"pulumi:disable-default-providers": ["*"]}
     last_day = datetime.date.fromisoformat(end)
-    assert check([cluster], config, today=last_day - datetime.timedelta(days=61)) == []
-    (warned,) = check([cluster], config, today=last_day - datetime.timedelta(days=60))
-    assert warned.rule == "kubernetes-support" and warned.severity == "warning"
+
+    def support(today: datetime.date) -> list:
+        return [f for f in check([cluster], config, today=today) if f.rule == "kubernetes-support"]
+
+    assert support(last_day - datetime.timedelta(days=61)) == []
+    (warned,) = support(last_day - datetime.timedelta(days=60))
+    assert warned.severity == "warning"
     assert "leaves" in warned.message and end in warned.message and "in 60 days" in warned.message
-    (on_last_day,) = check([cluster], config, today=last_day)
+    (on_last_day,) = support(last_day)
     assert "in 0 days" in on_last_day.message
-    (past,) = check([cluster], config, today=last_day + datetime.timedelta(days=1))
+    (past,) = support(last_day + datetime.timedelta(days=1))
     assert "left" in past.message and end in past.message and after in past.message
     upgrade = f"upgrade cluster.kubernetesVersion to {next_version}" if next_version else None
     assert upgrade is None or upgrade in past.message

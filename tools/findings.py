@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from components import k8s_versions
-from components.cloud import ANYWHERE
 from components.serving import hub
 from components.serving.coldstart import ModelStart
+from policy import rules as policy
+from policy.model import Resource, Stack
 from stacks.keys import CONFIG_KEY, PROJECT
 from tools.mockengine import Registration
 
@@ -70,57 +71,23 @@ def default_providers_disabled(_: list[Registration], context: Context) -> Itera
         )
 
 
-def _images(value: Any, path: str = "") -> Iterable[tuple[str, str]]:
-    """Every container image reference in a resource's inputs, with where it is. An `image`
-    beside a `version` is the split form the GPU Operator's ClusterPolicy and many charts use
-    (`repository`/`image`:`version`); an `image` map with a `tag` or `digest` is the form most
-    charts' values use (`registry`, `repository`, `tag`, `digest`). A map with
-    `enabled: false` is a component that is not installed."""
-    if isinstance(value, dict):
-        if value.get("enabled") is False:
-            return  # a disabled component installs nothing
-        for key, item in value.items():
-            where = f"{path}.{key}" if path else str(key)
-            if key == "image" and isinstance(item, str):
-                split = "version" in value and "@" not in item and ":" not in item.rsplit("/")[-1]
-                yield where, _joined(value) if split else item
-            elif key == "image" and isinstance(item, dict) and ({"tag", "digest"} & set(item)):
-                yield where, _from_map(item)
-            else:
-                yield from _images(item, where)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _images(item, f"{path}[{index}]")
+def _production(context: Context) -> bool:
+    platform = context.config.get(f"{PROJECT}:{CONFIG_KEY}")
+    return isinstance(platform, dict) and platform.get("production") is True
 
 
-def _joined(split: dict) -> str:
-    repository = str(split.get("repository") or "").rstrip("/")
-    image = f"{repository}/{split['image']}" if repository else split["image"]
-    version = str(split.get("version") or "")
-    return f"{image}@{version}" if version.startswith("sha256:") else f"{image}:{version}"
-
-
-def _from_map(image: dict) -> str:
-    """A values-style image map; without a repository it is the chart's own image."""
-    parts = [str(image[k]).strip("/") for k in ("registry", "repository") if image.get(k)]
-    name = "/".join(parts) or "<the chart's image>"
-    digest = str(image.get("digest") or "")
-    return f"{name}@{digest}" if digest else f"{name}:{image.get('tag') or ''}"
-
-
-def pinned_images(resources: list[Registration], _: Context) -> Iterator[Finding]:
-    """Container images name a tag other than `latest`, or a digest."""
-    for r in resources:
-        for where, image in _images(r.inputs):
-            name, _, tag = image.rpartition(":")
-            untagged = "@sha256:" not in image and (not name or not tag or "/" in tag)
-            if untagged or tag == "latest":
-                yield Finding(
-                    "pinned-images",
-                    "error",
-                    r.key,
-                    f"{where} = {image!r} is not pinned; use a release tag or digest",
-                )
+def policy_rules(resources: list[Registration], context: Context) -> Iterator[Finding]:
+    """The policy pack's rules (policy/rules.py), run on the registrations: a mandatory rule's
+    violation is an error, an advisory one's a warning."""
+    stack = Stack(production=_production(context))
+    converted = [
+        Resource(r.type, r.name, r.inputs, bool(r.options.get("protect"))) for r in resources
+    ]
+    for rule in policy.RULES:
+        severity = "error" if rule.enforcement == "mandatory" else "warning"
+        for violation in rule.violations(converted, stack):
+            key = violation.resource.key if violation.resource else None
+            yield Finding(rule.name, severity, key, violation.message)
 
 
 # The cluster resource of each cloud and the input that holds its Kubernetes minor version.
@@ -176,36 +143,6 @@ def kubernetes_support(resources: list[Registration], context: Context) -> Itera
         yield Finding("kubernetes-support", "warning", r.key, message)
 
 
-def _api_open_to_anywhere(r: Registration) -> bool:
-    if r.type == "aws:eks/cluster:Cluster":
-        vpc = r.inputs.get("vpcConfig") or {}
-        return bool(vpc.get("endpointPublicAccess")) and ANYWHERE in (
-            vpc.get("publicAccessCidrs") or []
-        )
-    if r.type == "gcp:container/cluster:Cluster":
-        private = (r.inputs.get("privateClusterConfig") or {}).get("enablePrivateEndpoint")
-        networks = (r.inputs.get("masterAuthorizedNetworksConfig") or {}).get("cidrBlocks") or []
-        return not private and ANYWHERE in {n.get("cidrBlock") for n in networks}
-    return False
-
-
-def public_api(resources: list[Registration], context: Context) -> Iterator[Finding]:
-    """A production cluster's Kubernetes API is not open to the whole internet."""
-    platform = context.config.get(f"{PROJECT}:{CONFIG_KEY}")
-    if not (isinstance(platform, dict) and platform.get("production") is True):
-        return
-    for r in resources:
-        if _api_open_to_anywhere(r):
-            yield Finding(
-                "public-api",
-                "warning",
-                r.key,
-                "the production Kubernetes API is reachable from anywhere (0.0.0.0/0): set "
-                "cluster.publicAccessCidrs to the ranges that deploy and operate the cluster, "
-                "or cluster.endpointAccess: private (README: Reaching a private API)",
-            )
-
-
 def hub_token(resources: list[Registration], _: Context) -> Iterator[Finding]:
     """Model servers, or model mirrors, that download from the Hugging Face hub without a token
     fetch a model not known to be gated (known gated families are config errors without one)
@@ -238,7 +175,7 @@ def hub_token(resources: list[Registration], _: Context) -> Iterator[Finding]:
 def _production_models(context: Context) -> Iterator[tuple[str, dict[str, Any], dict]]:
     """(name, model settings, platform settings) of a production stack's models, as written."""
     platform = context.config.get(f"{PROJECT}:{CONFIG_KEY}")
-    if not (isinstance(platform, dict) and platform.get("production") is True):
+    if not _production(context):
         return
     for name, model in sorted((platform.get("models") or {}).items()):
         if isinstance(model, dict):
@@ -300,9 +237,8 @@ def slow_cold_starts(starts: Iterable[ModelStart]) -> Iterator[Finding]:
 RULES: tuple[Callable[[list[Registration], Context], Iterator[Finding]], ...] = (
     explicit_provider,
     default_providers_disabled,
-    pinned_images,
+    policy_rules,
     kubernetes_support,
-    public_api,
     hub_token,
     colocated_models,
     unmirrored_models,

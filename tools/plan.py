@@ -4,9 +4,12 @@ create and what it would cost. Needs no cloud, no Pulumi CLI and no network.
     python -m tools.plan --stack dev
     python -m tools.plan --stack-file examples/gcp-dev.yaml --json plan.json --manifests out/
 
-Exit codes: 0 the program ran; 3 it ran but a finding of severity error stands (the report and
-files are still written); 2 the stack config is invalid (the problems are listed on stderr);
-1 anything else.
+Findings of severity error are violations of mandatory policy rules (policy/rules.py, the
+same rules the CrossGuard pack enforces at `pulumi up`); warnings are advisory.
+
+Exit codes: 0 the program ran; 3 with `--strict`, it ran but a finding of severity error stands
+(the report and files are still written); 2 the stack config is invalid (the problems are
+listed on stderr); 1 anything else.
 """
 
 from __future__ import annotations
@@ -149,6 +152,10 @@ def main(
         typer.Option(help="Write Kubernetes manifests and Helm values files to this directory."),
     ] = None,
     quiet: Annotated[bool, typer.Option(help="Do not print the text report.")] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(help="Exit 3 when a mandatory rule is violated (an error finding)."),
+    ] = False,
 ) -> None:
     """Show what a stack would create and what it would cost, with no cloud access."""
     name = _stack_name(stack, stack_file)
@@ -180,8 +187,12 @@ def main(
         typer.echo(f"wrote {len(written)} manifest files to {manifests}", err=True)
     errors = [f for f in plan.findings if f.severity == "error"]
     if errors:
-        typer.echo(f"{len(errors)} finding(s) of severity error; see the report", err=True)
-        raise typer.Exit(EXIT_ERROR_FINDINGS)
+        typer.echo(
+            f"{len(errors)} finding(s) of severity error (mandatory rules); see the report",
+            err=True,
+        )
+        if strict:
+            raise typer.Exit(EXIT_ERROR_FINDINGS)
 
 
 if __name__ == "__main__":

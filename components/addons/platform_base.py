@@ -13,6 +13,12 @@ Pod Security Admission levels, and why:
 
 Every namespace also warns and audits against `restricted`, so drift shows up before it is
 enforced.
+
+`inference`, `batch` and `data` are application namespaces (labelled so: the policy pack wants a
+NetworkPolicy in each); `observability` and the add-ons' own namespaces are platform ones.
+Model servers and data stores bring their own policies; `batch` gets one that admits traffic
+from its own pods and from `observability` (metrics) only, and leaves egress open (jobs fetch
+their data).
 """
 
 from __future__ import annotations
@@ -38,12 +44,21 @@ NAMESPACE_LEVELS = {
     "data": "baseline",
     "observability": "privileged",
 }
+NAMESPACE_ROLES = {
+    "inference": "application",
+    "batch": "application",
+    "data": "application",
+    "observability": "platform",
+}
 GPU_NAMESPACES = ("inference", "batch")
 INFERENCE_PRIORITY, BATCH_PRIORITY = "inference", "batch"
 
 
-def render_namespace(name: str, level: str, kubernetes_version: str) -> dict:
-    """A Namespace with Pod Security Admission labels pinned to the cluster's version."""
+def render_namespace(
+    name: str, level: str, kubernetes_version: str, role: str = "platform"
+) -> dict:
+    """A Namespace with Pod Security Admission labels pinned to the cluster's version, and its
+    role (`application` or `platform`)."""
     version = f"v{kubernetes_version}"
     return {
         "apiVersion": "v1",
@@ -58,7 +73,37 @@ def render_namespace(name: str, level: str, kubernetes_version: str) -> dict:
                 f"{PSA}/audit": "restricted",
                 f"{PSA}/audit-version": version,
                 labels.PART_OF_LABEL: "gpu-platform",
+                labels.NAMESPACE_ROLE_LABEL: role,
             },
+        },
+    }
+
+
+def render_batch_network_policy() -> dict:
+    """Batch pods admit their own namespace's pods and metrics scrapes; egress stays open."""
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {
+            "name": "batch-ingress",
+            "namespace": "batch",
+            "labels": {labels.PART_OF_LABEL: "gpu-platform"},
+        },
+        "spec": {
+            "podSelector": {},
+            "policyTypes": ["Ingress"],
+            "ingress": [
+                {"from": [{"podSelector": {}}]},
+                {
+                    "from": [
+                        {
+                            "namespaceSelector": {
+                                "matchLabels": {"kubernetes.io/metadata.name": "observability"}
+                            }
+                        }
+                    ]
+                },
+            ],
         },
     }
 
@@ -173,7 +218,9 @@ class PlatformBase(pulumi.ComponentResource):
         quotas = render_gpu_quota(args.cloud, args.pools, args.mig_strategy, args.gpu_quota)
         self.namespaces = {}
         for namespace, level in NAMESPACE_LEVELS.items():
-            manifest = render_namespace(namespace, level, args.kubernetes_version)
+            manifest = render_namespace(
+                namespace, level, args.kubernetes_version, NAMESPACE_ROLES[namespace]
+            )
             if namespace in args.inference_clients:
                 manifest["metadata"]["labels"][labels.INFERENCE_CLIENT_LABEL] = "true"
             ns = k8s.core.v1.Namespace(
@@ -194,6 +241,13 @@ class PlatformBase(pulumi.ComponentResource):
                 spec=limits["spec"],
                 opts=child([ns]),
             )
+        batch = render_batch_network_policy()
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-batch-ingress",
+            metadata=batch["metadata"],
+            spec=batch["spec"],
+            opts=child([self.namespaces["batch"]]),
+        )
         for priority in render_priority_classes():
             k8s.scheduling.v1.PriorityClass(
                 f"{name}-{priority['metadata']['name']}",
