@@ -37,7 +37,7 @@ from tools.findings import check
 from tools.mockengine import Recording, Registration, run_program
 
 runner = CliRunner()
-RESOURCE_KEYS = {"type", "name", "parent", "provider", "custom", "inputs", "options"}
+RESOURCE_KEYS = {"type", "name", "parent", "provider", "custom", "inputs", "options", "secrets"}
 OPTION_KEYS = {"protect", "retainOnDelete", "dependsOn", "ignoreChanges"}
 
 
@@ -220,7 +220,15 @@ def test_secure_values_become_placeholder_secrets(tmp_path: Path) -> None:
     )
     parsed = stackfile.read(path, "gpu-platform")
     assert parsed.secret_keys == ("gpu-platform:hfToken",)
-    assert parsed.config["gpu-platform:hfToken"] == stackfile.OFFLINE_SECRET
+    assert parsed.config["gpu-platform:hfToken"].startswith(stackfile.OFFLINE_SECRET)
+    # Another ciphertext (a rotated secret) is another stand-in.
+    rotated = _write_stack(
+        tmp_path, platform_config("dev"), **{"gpu-platform:hfToken": {"secure": "v1:abd"}}
+    )
+    assert (
+        stackfile.read(rotated, "gpu-platform").config["gpu-platform:hfToken"]
+        != parsed.config["gpu-platform:hfToken"]
+    )
 
     def program() -> None:
         token = pulumi.Config("gpu-platform").require_secret("hfToken")
@@ -488,8 +496,10 @@ def test_the_benchmark_floor_replays_the_same_registrations() -> None:
     original = recorded("dev")
     document = {"resources": [r.as_json() for r in reversed(original.resources)]}
     replayed = run_mocked(lambda: replay.replay(document["resources"]))
-    assert [r.as_json() | {"inputs": None} for r in replayed.resources] == [
-        r.as_json() | {"inputs": None} for r in original.resources
+    # (Replayed inputs hold the plan's "[secret]" markers as plain text: no secret digests.)
+    unset = {"inputs": None, "secrets": None}
+    assert [r.as_json() | unset for r in replayed.resources] == [
+        r.as_json() | unset for r in original.resources
     ]
     assert {r.key: r.inputs for r in replayed.resources if r.custom} == {
         r.key: r.inputs for r in original.resources if r.custom

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -38,6 +39,10 @@ class Registration:
     custom: bool
     inputs: dict[str, Any]
     options: dict[str, Any]
+    secrets: dict[str, str] = field(default_factory=dict)
+    """Where inputs hold a secret (a dotted path) -> a digest of its value, so a plan diff can
+    tell a changed secret from an unchanged one without either value. Offline, secrets are the
+    stack file's stand-ins (derived from its ciphertext) and the mocks' values."""
 
     @property
     def key(self) -> str:
@@ -53,6 +58,7 @@ class Registration:
             "custom": self.custom,
             "inputs": self.inputs,
             "options": self.options,
+            "secrets": self.secrets,
         }
 
 
@@ -103,15 +109,26 @@ def _key_of_provider_ref(ref: str) -> str | None:
     return _key_of_urn(ref.rsplit("::", 1)[0]) if ref else None
 
 
-def _redact(value: Any) -> Any:
-    """Plain data with secrets replaced by a marker, so nothing secret is printed or written."""
+def _digest(value: Any) -> str:
+    """A short digest of a secret's value: enough to see that it changed, not what it is."""
+    text = json.dumps(value, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _redact(value: Any, secrets: dict[str, str] | None = None, path: str = "") -> Any:
+    """Plain data with secrets replaced by a marker, so nothing secret is printed or written;
+    `secrets` collects each secret's path and digest."""
     if rpc.is_rpc_secret(value):
+        if secrets is not None:
+            secrets[path] = _digest(rpc.unwrap_rpc_secret(value))
         return SECRET
     if isinstance(value, dict):
         # Sorted: the wire's map order varies between runs, and plans must diff cleanly.
-        return {k: _redact(v) for k, v in sorted(value.items())}
+        return {
+            k: _redact(v, secrets, f"{path}.{k}" if path else k) for k, v in sorted(value.items())
+        }
     if isinstance(value, list | tuple):
-        return [_redact(v) for v in value]
+        return [_redact(v, secrets, f"{path}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, float) and value.is_integer():
         return int(value)  # the wire carries every number as a double
     if isinstance(value, pulumi.Resource):
@@ -189,6 +206,8 @@ class RecordingMonitor(mocks.MockMonitor):
         self._urns.add(urn)
         if request.type != _STACK_TYPE:
             inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+            secrets: dict[str, str] = {}
+            redacted = _redact(inputs, secrets)
             self.recording.resources.append(
                 Registration(
                     type=request.type,
@@ -196,8 +215,9 @@ class RecordingMonitor(mocks.MockMonitor):
                     parent=_key_of_urn(request.parent),
                     provider=_key_of_provider_ref(request.provider),
                     custom=bool(request.custom),
-                    inputs=_redact(inputs),
+                    inputs=redacted,
                     options=_options(request),
+                    secrets=secrets,
                 )
             )
         response = super().RegisterResource(request)

@@ -13,6 +13,7 @@ naming the line, never a traceback or a runaway allocation.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,16 @@ from typing import Any
 import yaml
 
 OFFLINE_SECRET = "offline-plan-stand-in-secret"
+
+
+def stand_in(ciphertext: Any) -> str:
+    """The offline value of a `secure:` setting: marked secret like the real one, and changing
+    when its ciphertext changes, so a plan diff sees a rotated secret (as changed, never as a
+    value)."""
+    digest = hashlib.sha256(str(ciphertext).encode()).hexdigest()[:12]
+    return f"{OFFLINE_SECRET}-{digest}"
+
+
 MAX_BYTES = 1 << 20
 MAX_DEPTH = 64
 MAX_NODES = 100_000
@@ -183,7 +194,7 @@ def read(path: Path, project: str) -> StackFile:
     for key, value in (document.get("config") or {}).items():
         full = key if ":" in str(key) else f"{project}:{key}"
         if isinstance(value, dict) and set(value) == {"secure"}:
-            config[full] = OFFLINE_SECRET
+            config[full] = stand_in(value["secure"])
             secret_keys.append(full)
         else:
             config[full] = value
