@@ -6,6 +6,7 @@ STACK ?= dev
 STACK_FILE ?=
 JSON ?=
 MANIFESTS ?=
+DIR ?= plans
 UV_VERSION := 0.13.9
 
 TOOLS := .tools
@@ -20,7 +21,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .DEFAULT_GOAL := help
-.PHONY: help plan test lint fmt docs bench upstream clean prometheus-tools
+.PHONY: help venv plan plans policy-venv test lint fmt docs bench upstream clean prometheus-tools
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -34,11 +35,28 @@ $(SYNCED): $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
+venv: $(SYNCED) ## Create .venv from uv.lock (what `pulumi` and the workflows run the program with)
+
 plan: $(SYNCED) ## Offline plan of a stack: resources, cost, findings (no cloud needed)
 	$(RUN) -m tools.plan $(if $(STACK_FILE),--stack-file $(STACK_FILE),--stack $(STACK)) \
 		$(if $(JSON),--json $(JSON)) \
 		$(if $(MANIFESTS),--manifests $(MANIFESTS)) \
 		$(if $(STRICT),--strict)
+
+plans: $(SYNCED) ## Offline plans of every shipped stack and example, as DIR/<stack>.json
+	@mkdir -p $(DIR)
+	@for file in Pulumi.*.yaml; do stack=$${file#Pulumi.}; stack=$${stack%.yaml}; \
+		$(RUN) -m tools.plan --stack $$stack --quiet --json $(DIR)/$$stack.json || exit 1; done
+	@for file in examples/*.yaml; do \
+		$(RUN) -m tools.plan --stack-file $$file --quiet --json $(DIR)/$$(basename $$file .yaml).json \
+		|| exit 1; done
+
+# The policy pack's own virtualenv, which `pulumi ... --policy-pack policy` runs it with.
+policy-venv: policy/venv/.synced ## Create policy/venv from policy/requirements.txt
+policy/venv/.synced: policy/requirements.txt
+	$(PYTHON) -m venv policy/venv
+	policy/venv/bin/pip install --quiet --disable-pip-version-check -r policy/requirements.txt
+	@touch $@
 
 # Tests run in a worker per core (at most 4): each worker pays the SDK imports and the shipped
 # stacks' program runs once, and the rest of the suite splits between them a module at a time
@@ -55,9 +73,13 @@ prometheus-tools:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install \
 			-y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null; }
 
-lint: $(SYNCED) ## ruff check and ruff format --check
+# Workflows: GitHub's workflow schema (check-jsonschema's vendored copy), then actionlint with
+# shellcheck for their scripts (both from PyPI wheels, offline).
+lint: $(SYNCED) ## ruff check and ruff format --check; the GitHub workflows' schema and actionlint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/actionlint
 
 fmt: $(SYNCED) ## Format and fix what ruff can
 	$(VENV)/bin/ruff format .
@@ -75,4 +97,4 @@ docs: $(SYNCED) ## Regenerate README.md's config reference and plan diff example
 	$(RUN) -m tools.dashboards --write dashboards
 
 clean: ## Remove the virtualenvs and caches
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS) policy/venv .pytest_cache .ruff_cache .hypothesis
