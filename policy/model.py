@@ -14,6 +14,20 @@ from typing import Any, Literal
 
 Enforcement = Literal["mandatory", "advisory"]
 
+
+class Unknown(dict):
+    """A value only known at deploy time (an Output in a preview). It reads as an empty map, so
+    a rule walking the inputs passes over it; a rule that would judge a missing value checks
+    `known()` first and leaves an unknown one alone."""
+
+    def __repr__(self) -> str:
+        return "<unknown>"
+
+
+def known(*values: Any) -> bool:
+    return not any(isinstance(v, Unknown) for v in values)
+
+
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod")
 
 

@@ -10,7 +10,7 @@ serves them to the Pulumi engine.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import (
@@ -22,8 +22,9 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import UnknownValueError
 
-from policy.model import Resource, Rule, Stack
+from policy.model import Resource, Rule, Stack, Unknown
 from policy.rules import RULES
 
 PACK_NAME = "gpu-platform"
@@ -39,6 +40,33 @@ CONFIG = PolicyConfigSchema(
         }
     }
 )
+
+
+def plain(value: Any) -> Any:
+    """pulumi-policy's inputs (proxies that raise on a value known only at deploy) as plain
+    maps and lists, each such value an `Unknown`: one Output in a resource then leaves only
+    that value unjudged, not every rule on the resource (or, for a stack rule, the stack)."""
+    if isinstance(value, Mapping):
+        result = {}
+        for key in value:
+            try:
+                result[key] = plain(value[key])
+            except UnknownValueError:
+                result[key] = Unknown()
+        return result
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        items = []
+        for index in range(len(value)):
+            try:
+                items.append(plain(value[index]))
+            except UnknownValueError:
+                items.append(Unknown())
+        return items
+    return value
+
+
+def _resource(type_: str, name: str, props: Any, protect: bool | None) -> Resource:
+    return Resource(type_, name, plain(props), bool(protect))
 
 
 def stack_of(urn: str, config: Mapping[str, Any]) -> Stack:
@@ -62,7 +90,7 @@ def resource_policy(rule: Rule) -> ResourceValidationPolicy:
     assert check is not None
 
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        resource = Resource(args.resource_type, args.name, args.props, bool(args.opts.protect))
+        resource = _resource(args.resource_type, args.name, args.props, args.opts.protect)
         for message in check(resource, stack_of(args.urn, args.get_config())):
             report_violation(message, args.urn)
 
@@ -77,7 +105,7 @@ def stack_policy(rule: Rule) -> StackValidationPolicy:
         urns = {}
         resources = []
         for r in args.resources:
-            resource = Resource(r.resource_type, r.name, r.props, bool(r.opts.protect))
+            resource = _resource(r.resource_type, r.name, r.props, r.opts.protect)
             resources.append(resource)
             urns[id(resource)] = r.urn
         if not args.resources:

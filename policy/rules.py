@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from policy.images import images, is_vllm, unpinned
-from policy.model import Resource, Rule, Stack, Violation
+from policy.model import Resource, Rule, Stack, Violation, known
 
 POOL_LABEL = "gpuplatform.io/pool"
 CLASS_LABEL = "cloud.google.com/compute-class"  # a GKE ComputeClass, whose tiers are pools
@@ -39,6 +39,8 @@ STATEFUL_TYPES = {
     "gcp:storage/bucket:Bucket": "a bucket",
     "kubernetes:postgresql.cnpg.io/v1:Cluster": "a PostgreSQL cluster",
     "kubernetes:core/v1:PersistentVolumeClaim": "a volume",
+    "aws:kms/key:Key": "an encryption key",
+    "gcp:kms/cryptoKey:CryptoKey": "an encryption key",
 }
 
 
@@ -61,9 +63,10 @@ def pinned_images(resource: Resource, _: Stack) -> Iterator[str]:
 
 def _requests_gpus(resource: Resource) -> bool:
     for container in resource.containers():
-        amounts = (container.get("resources") or {}).values()
-        if any(GPU_RESOURCES.match(key) for amount in amounts for key in (amount or {})):
-            return True
+        for kind in ("limits", "requests"):  # (`claims` is a list of names)
+            amounts = (container.get("resources") or {}).get(kind) or {}
+            if isinstance(amounts, Mapping) and any(GPU_RESOURCES.match(k) for k in amounts):
+                return True
     return False
 
 
@@ -77,8 +80,8 @@ def _pool_taints(resources: Sequence[Resource]) -> dict[tuple[str, str], list[tu
         elif r.type == "gcp:container/nodePool:NodePool":
             config = r.inputs.get("nodeConfig") or {}
             node_labels, taints = config.get("labels") or {}, list(config.get("taints") or [])
-            if config.get("guestAccelerators"):
-                taints.append(dict(zip(("key", "value", "effect"), GPU_TAINT, strict=True)))
+            # GKE taints GPU nodes nvidia.com/gpu=present itself and admits pods that request
+            # GPUs with the toleration added: nothing for the pod to declare.
         else:
             continue
         found = [
@@ -130,6 +133,8 @@ def gpu_placement(resources: Sequence[Resource], _: Stack) -> Iterator[Violation
             continue
         pod = r.pod_spec() or {}
         chosen = _selected(pod)
+        if not known(pod.get("nodeSelector"), pod.get("affinity"), *(v for _, v in chosen)):
+            continue  # chosen at deploy time
         if not chosen:
             yield Violation(
                 r,
@@ -160,7 +165,10 @@ def gpu_placement(resources: Sequence[Resource], _: Stack) -> Iterator[Violation
 
 def memory_limits(resource: Resource, _: Stack) -> Iterator[str]:
     for container in resource.containers():
-        limits = (container.get("resources") or {}).get("limits") or {}
+        resources = container.get("resources") or {}
+        limits = resources.get("limits") or {}
+        if not known(resources, limits):
+            continue
         if "memory" not in limits:
             yield (
                 f"container {container.get('name')!r} has no memory limit: one container could "
@@ -177,10 +185,14 @@ def namespace_network_policy(resources: Sequence[Resource], _: Stack) -> Iterato
         for r in resources
         if r.type == "kubernetes:networking.k8s.io/v1:NetworkPolicy"
     }
+    if not known(*covered):
+        return  # a policy whose namespace is known only at deploy may cover any of them
     for r in resources:
         if r.type != "kubernetes:core/v1:Namespace":
             continue
         metadata = r.inputs.get("metadata") or {}
+        if not known(metadata.get("name"), metadata.get("labels")):
+            continue
         if (metadata.get("labels") or {}).get(NAMESPACE_ROLE_LABEL) == "platform":
             continue
         if metadata.get("name") not in covered:
@@ -231,8 +243,8 @@ def private_datastores(resource: Resource, _: Stack) -> Iterator[str]:
 
 def protected_stateful(resource: Resource, stack: Stack) -> Iterator[str]:
     what = STATEFUL_TYPES.get(resource.type)
-    if resource.type == "kubernetes:helm.sh/v3:Release" and resource.inputs.get("chart") in (
-        "weaviate",
+    if resource.type == "kubernetes:helm.sh/v3:Release" and resource.inputs.get("chart") == (
+        "weaviate"
     ):
         what = "a vector store"
     if stack.production and what and not resource.protect:
@@ -246,7 +258,7 @@ def imdsv2(resource: Resource, _: Stack) -> Iterator[str]:
     if resource.type not in ("aws:ec2/launchTemplate:LaunchTemplate", "aws:ec2/instance:Instance"):
         return
     options = resource.inputs.get("metadataOptions") or {}
-    if options.get("httpTokens") != "required":
+    if known(options, options.get("httpTokens")) and options.get("httpTokens") != "required":
         yield (
             "metadataOptions.httpTokens is not required: IMDSv1 answers any request on the "
             "node, including a pod's; require IMDSv2 tokens"
@@ -256,7 +268,10 @@ def imdsv2(resource: Resource, _: Stack) -> Iterator[str]:
 # --- encryption at rest ---------------------------------------------------------------------
 
 
-def _truthy(value: Any) -> bool:
+def _truthy(value: Any, unknown: bool = False) -> bool:
+    """`true` as a boolean or a string; `unknown` for a value known only at deploy."""
+    if not known(value):
+        return unknown
     return value is True or str(value).lower() == "true"
 
 
@@ -265,17 +280,19 @@ def encryption_at_rest(resource: Resource, _: Stack) -> Iterator[str]:
     if kind == "aws:ec2/launchTemplate:LaunchTemplate":
         for mapping in inputs.get("blockDeviceMappings") or []:
             ebs = mapping.get("ebs") or {}
-            if ebs and not _truthy(ebs.get("encrypted")):
+            if ebs and known(ebs.get("encrypted")) and not _truthy(ebs.get("encrypted")):
                 yield f"the volume {mapping.get('deviceName')} is not encrypted"
-    elif kind == "aws:ebs/volume:Volume" and not _truthy(inputs.get("encrypted")):
+    elif kind == "aws:ebs/volume:Volume" and not _truthy(inputs.get("encrypted"), True):
         yield "the volume is not encrypted"
-    elif kind == "aws:rds/instance:Instance" and not _truthy(inputs.get("storageEncrypted")):
+    elif kind == "aws:rds/instance:Instance" and not _truthy(inputs.get("storageEncrypted"), True):
         yield "storageEncrypted is off"
-    elif kind == "aws:eks/cluster:Cluster" and not inputs.get("encryptionConfig"):
-        yield "Kubernetes Secrets are not envelope-encrypted with a KMS key (encryptionConfig)"
+    elif kind == "aws:eks/cluster:Cluster" and known(inputs.get("encryptionConfig")):
+        if not inputs.get("encryptionConfig"):
+            yield "Kubernetes Secrets are not envelope-encrypted with a KMS key (encryptionConfig)"
     elif kind == "gcp:container/cluster:Cluster":
-        state = (inputs.get("databaseEncryption") or {}).get("state")
-        if state != "ENCRYPTED":
+        encryption = inputs.get("databaseEncryption") or {}
+        state = encryption.get("state")
+        if known(encryption, state) and state != "ENCRYPTED":
             yield "Kubernetes Secrets are not encrypted with a Cloud KMS key (databaseEncryption)"
 
 
@@ -309,8 +326,13 @@ def _api_open_to_anywhere(resource: Resource) -> bool:
         )
     if resource.type == "gcp:container/cluster:Cluster":
         private = (inputs.get("privateClusterConfig") or {}).get("enablePrivateEndpoint")
-        networks = (inputs.get("masterAuthorizedNetworksConfig") or {}).get("cidrBlocks") or []
-        return not private and ANYWHERE in {n.get("cidrBlock") for n in networks}
+        authorized = inputs.get("masterAuthorizedNetworksConfig")
+        if private or not known(private, authorized):
+            return False
+        if not authorized:
+            return True  # no authorized networks: the public endpoint takes any address
+        networks = authorized.get("cidrBlocks") or []
+        return ANYWHERE in {n.get("cidrBlock") for n in networks}
     return False
 
 

@@ -253,3 +253,78 @@ def _go_fields(source: str, kind: str) -> list[str]:
         match = re.search(rf'"{kind}": (?:append\(\s*)?properties\{{(.*?)\}}', source, re.S)
     assert match, kind
     return re.findall(r'"(\.[A-Za-z.]+)"', match.group(1))
+
+
+def _document(*resources: dict) -> dict:
+    return {"stack": "s", "resources": list(resources), "cost": {}, "findings": []}
+
+
+def _resource(type_: str, name: str, inputs: dict, **options: Any) -> dict:
+    return {
+        "type": type_,
+        "name": name,
+        "parent": None,
+        "custom": True,
+        "inputs": inputs,
+        "options": {"protect": False, "retainOnDelete": False, **options},
+        "secrets": {},
+    }
+
+
+POOL = "gcp:container/nodePool:NodePool"
+
+
+def test_what_the_engine_ignores_is_no_change() -> None:
+    """A node pool's initialNodeCount forces a new pool, but the platform ignores it (the
+    autoscaler owns the size): only the name it hashes its settings into replaces it."""
+    base = _resource(
+        POOL, "p", {"name": "l4-1", "initialNodeCount": 0}, ignoreChanges=["initialNodeCount"]
+    )
+    grown = _resource(
+        POOL, "p", {"name": "l4-1", "initialNodeCount": 1}, ignoreChanges=["initialNodeCount"]
+    )
+    assert diffplan.diff(_document(base), _document(grown)).unchanged
+    renamed = _resource(
+        POOL, "p", {"name": "l4-2", "initialNodeCount": 1}, ignoreChanges=["initialNodeCount"]
+    )
+    (change,) = diffplan.diff(_document(base), _document(renamed)).changes
+    assert change.action == "replace"
+    assert [p.path for p in change.properties if p.replaces] == ["name"]
+
+
+def test_a_reordered_list_and_a_wildcard_replace_on_changes() -> None:
+    job = "kubernetes:batch/v1:Job"
+    containers = [{"name": "a", "image": "x:1"}, {"name": "b", "image": "y:1"}]
+    spec = {"metadata": {"name": "j"}, "extra": {"containers": containers}}
+    moved = {"metadata": {"name": "j"}, "extra": {"containers": containers[::-1]}}
+    (change,) = diffplan.diff(
+        _document(_resource(job, "j", spec)), _document(_resource(job, "j", moved))
+    ).changes
+    (order,) = change.properties
+    assert (order.path, order.before, order.after) == (
+        "extra.containers (order)",
+        ["name=a", "name=b"],
+        ["name=b", "name=a"],
+    )
+    # replaceOnChanges with a wildcard position covers every item.
+    bumped = copy.deepcopy(spec)
+    bumped["extra"]["containers"][1]["image"] = "y:2"
+    option = {"replaceOnChanges": ["extra.containers[*].image"]}
+    (change,) = diffplan.diff(
+        _document(_resource(job, "j", spec, **option)),
+        _document(_resource(job, "j", bumped, **option)),
+    ).changes
+    assert change.action == "replace"
+
+
+def test_protected_and_retained_deletions_say_so() -> None:
+    bucket = "aws:s3/bucket:Bucket"
+    protected = _resource(bucket, "kept", {}, protect=True)
+    retained = _resource(bucket, "left", {}, retainOnDelete=True)
+    diff = diffplan.diff(_document(protected, retained), _document())
+    by_name = {c.name: c for c in diff.changes}
+    assert by_name["kept"].destructive and by_name["kept"].protected
+    assert not by_name["left"].destructive, "the cloud keeps a resource retained on delete"
+    text = diffreport.render_text([diff])
+    assert "kept (protected: `pulumi up` refuses" in text
+    assert "left (retained on delete" in text

@@ -411,21 +411,33 @@ def test_production_rules_apply_by_the_stacks_name() -> None:
     assert not pack.stack_of("urn:pulumi:prod::p::t::n", staging).production
 
 
-def test_a_value_known_only_at_deploy_leaves_the_resource_to_the_engine() -> None:
-    """An unknown image cannot be judged in a preview: pulumi-policy's proxy raises, and the
-    engine reports the policy as not applicable to the resource, instead of a false alarm."""
-    (policy,) = [p for p in pack.policies() if p.name == "pinned-images"]
-    resource = _workload("w", containers=[_container(image=UNKNOWN_STRING_VALUE)])
-    args = ResourceValidationArgs(
-        resource.type,
-        unknown_checking_proxy(copy.deepcopy(dict(resource.inputs))),
-        _urn("dev", resource),
-        resource.name,
-        _options(resource),
-        None,
+def test_a_value_known_only_at_deploy_is_left_alone_and_only_it() -> None:
+    """In a preview an Output is unknown. The pack passes over that value alone: an unknown
+    image is not judged, but the same resource's other, known image still is; an unknown
+    namespace elsewhere does not switch a rule off; an unknown setting a rule would judge
+    (a launch template's metadata options) gives no false alarm."""
+    unknown_image = _container(name="a", image=UNKNOWN_STRING_VALUE)
+    latest = _container(name="b", image="nginx:latest")
+    workload = _workload("w", containers=[unknown_image, latest])
+    workload.inputs["metadata"] = {"namespace": UNKNOWN_STRING_VALUE}
+    ((key, message),) = pack_violations("pinned-images", [workload], "dev")
+    assert key == workload.key and "'nginx:latest' is not pinned" in message
+    template = Resource(
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        "lt",
+        {"metadataOptions": {"httpTokens": UNKNOWN_STRING_VALUE}},
     )
+    assert pack_violations("imdsv2", [template], "dev") == []
+    # A stack rule keeps working around an unknown value: the namespace without a policy is
+    # still found while the workload's namespace is unknown.
+    resources = [_namespace("batch", "application"), NETPOL, workload]
+    assert [k for k, _ in pack_violations("namespace-network-policy", resources, "dev")] == [
+        "kubernetes:core/v1:Namespace::batch"
+    ]
+    # The proxy itself raises on the unknown value, as the engine's would.
+    proxied = unknown_checking_proxy({"image": UNKNOWN_STRING_VALUE})
     with pytest.raises(UnknownValueError):
-        policy.validate(args, lambda *_: None)
+        proxied["image"]
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod", "gcp-dev"])

@@ -120,7 +120,23 @@ def test_one_operation_per_stack_at_a_time() -> None:
             groups.setdefault(concurrency["group"], []).append(f"{name}:{job_name}")
     assert groups["stack-dev"] == ["deploy.yml:dev"]
     assert groups["stack-prod"] == ["deploy.yml:prod-preview", "deploy.yml:prod"]
-    assert groups["stack-${{ matrix.stack }}"] == ["drift.yml:refresh"]
+    # Drift checks take no stack lock and keep out of the deployments' groups, where a newly
+    # queued job would cancel a deployment waiting for its turn.
+    assert groups["drift-${{ matrix.stack }}"] == ["drift.yml:refresh"]
+
+
+def test_cloud_credentials_come_from_environments() -> None:
+    """A pull request's preview runs its code: it gets the `preview` environment's read-only
+    credentials, never the deploy ones."""
+    preview = _workflows()["pull-request.yml"]["jobs"]["preview"]
+    assert preview["environment"] == "preview"
+    jobs = _workflows()["deploy.yml"]["jobs"]
+    assert {name: job["environment"] for name, job in jobs.items()} == {
+        "dev": "dev",
+        "prod-preview": "prod-preview",
+        "prod": "prod",
+    }
+    assert jobs["dev"]["if"] == "github.ref == 'refs/heads/main'"
 
 
 def test_prod_deploys_after_a_preview_behind_its_environment_with_the_policy_pack() -> None:

@@ -60,6 +60,10 @@ class ResourceChange:
     stateful: str | None
     """What the resource is when it holds state ("node pool", "database", ...)."""
     properties: tuple[PropertyChange, ...] = ()
+    protected: bool = False
+    """`protect` before the change: the engine refuses to replace or delete it."""
+    retained: bool = False
+    """`retainOnDelete` before the change: a deletion leaves the cloud resource in place."""
 
     @property
     def key(self) -> str:
@@ -67,8 +71,10 @@ class ResourceChange:
 
     @property
     def destructive(self) -> bool:
-        """A stateful resource replaced or deleted."""
-        return self.stateful is not None and self.action in ("replace", "delete")
+        """A stateful resource replaced or deleted (not merely forgotten: retained on delete)."""
+        if self.stateful is None or self.action not in ("replace", "delete"):
+            return False
+        return not (self.action == "delete" and self.retained)
 
 
 @dataclass(frozen=True)
@@ -162,6 +168,10 @@ def _walk(before: Any, after: Any, path: str, shape: str) -> Iterator[tuple[str,
         if key is not None and _item_key(after) == key:
             old = {_item_value(i, key): i for i in before}
             new = {_item_value(i, key): i for i in after}
+            kept = [v for v in old if v in new]
+            if kept != [v for v in new if v in old]:
+                # Only the order: the engine compares lists by position, so this is a change.
+                yield f"{path} (order)", shape, kept, [v for v in new if v in old]
             for value in [*old, *(v for v in new if v not in old)]:
                 yield from _walk(
                     old.get(value, ABSENT), new.get(value, ABSENT), f"{path}[{value}]", shape
@@ -181,39 +191,32 @@ def _secret_paths(resource: Mapping[str, Any] | None) -> dict[str, str]:
 def _property_changes(
     type_: str, before: Mapping[str, Any], after: Mapping[str, Any]
 ) -> list[PropertyChange]:
-    replace_on = after.get("options", {}).get("replaceOnChanges") or []
+    options = after.get("options") or {}
+    replace_on = options.get("replaceOnChanges") or []
+    # The engine leaves these alone (a count the autoscaler owns, a disk the cloud grows).
+    ignored = [replacements.shape(p) for p in options.get("ignoreChanges") or []]
     changes = []
     for path, shape, old, new in _walk(before.get("inputs"), after.get("inputs"), "", ""):
-        changes.append(
-            PropertyChange(
-                path,
-                old,
-                new,
-                SECRET in (old, new),
-                replacements.replaces(type_, shape, replace_on),
-            )
-        )
+        if replacements.covered(shape, ignored):
+            continue
+        replaces = replacements.replaces(type_, shape, replace_on)
+        changes.append(PropertyChange(path, old, new, SECRET in (old, new), replaces))
     # A secret whose marker stayed but whose value changed.
     old_secrets, new_secrets = _secret_paths(before), _secret_paths(after)
     listed = {c.path for c in changes}
     for path in sorted(set(old_secrets) & set(new_secrets)):
-        if old_secrets[path] != new_secrets[path] and path not in listed:
-            shape = _shape(path)
-            changes.append(
-                PropertyChange(
-                    path, SECRET, SECRET, True, replacements.replaces(type_, shape, replace_on)
-                )
-            )
+        shape = replacements.shape(path)
+        if old_secrets[path] == new_secrets[path] or path in listed:
+            continue
+        if replacements.covered(shape, ignored):
+            continue
+        replaces = replacements.replaces(type_, shape, replace_on)
+        changes.append(PropertyChange(path, SECRET, SECRET, True, replaces))
     for option in OPTIONS:
-        old, new = before.get("options", {}).get(option), after.get("options", {}).get(option)
+        old, new = (before.get("options") or {}).get(option), options.get(option)
         if old != new:
             changes.append(PropertyChange(f"(option) {option}", old, new))
     return sorted(changes, key=lambda c: c.path)
-
-
-def _shape(path: str) -> str:
-    """A secret's recorded path (`env[0].value`) without list positions."""
-    return ".".join(part.split("[", 1)[0] for part in path.split("."))
 
 
 def _costs(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[list[CostLine], CostLine]:
@@ -258,15 +261,21 @@ def diff(
         assert resource is not None
         type_, name = resource["type"], resource["name"]
         stateful = replacements.stateful_kind(type_, (resource.get("inputs") or {}))
+        kept = (a or {}).get("options") or {}
+        protected, retained = bool(kept.get("protect")), bool(kept.get("retainOnDelete"))
         if a is None:
             changes.append(ResourceChange(type_, name, "create", stateful))
         elif b is None:
-            changes.append(ResourceChange(type_, name, "delete", stateful))
+            changes.append(ResourceChange(type_, name, "delete", stateful, (), protected, retained))
         else:
             properties = _property_changes(type_, a, b)
             if properties:
                 action: Action = "replace" if any(p.replaces for p in properties) else "update"
-                changes.append(ResourceChange(type_, name, action, stateful, tuple(properties)))
+                changes.append(
+                    ResourceChange(
+                        type_, name, action, stateful, tuple(properties), protected, retained
+                    )
+                )
     lines, total = _costs(before, after)
     old_findings = {_finding_key(f): f for f in before.get("findings", [])}
     new_findings = {_finding_key(f): f for f in after.get("findings", [])}

@@ -94,12 +94,16 @@ def render_text(diffs: Sequence[StackDiff]) -> str:
         lines += ["", f"== {d.stack} =="]
         destructive = [c for c in d.changes if c.destructive]
         for change in destructive:
-            lines.append(f"!! {change.action.upper()} {change.stateful} {change.key}")
+            lines.append(
+                f"!! {change.action.upper()} {change.stateful} {change.key}{_guard(change)}"
+            )
             lines += [f"     {describe(p)}" for p in change.properties]
         for change in d.changes:
             if change.destructive:
                 continue
-            lines.append(f"{SYMBOLS[change.action]} {change.action:<7} {change.key}")
+            lines.append(
+                f"{SYMBOLS[change.action]} {change.action:<7} {change.key}{_guard(change)}"
+            )
             lines += [f"     {describe(p)}" for p in change.properties]
         moved = [c for c in d.cost if c.delta_min or c.delta_max]
         if moved:
@@ -141,10 +145,21 @@ def _destructive(d: StackDiff, values: bool) -> list[str]:
         return []
     lines = [f"**Stateful resources replaced or deleted ({len(destructive)}):**", ""]
     for c in destructive:
-        lines.append(f"- **{c.action} {c.stateful} {_code(c.key)}**")
+        lines.append(f"- **{c.action} {c.stateful} {_code(c.key)}**{_guard(c)}")
         reasons = [p for p in c.properties if p.replaces] if values else []
         lines += [f"  - {_code(describe(p))}" for p in reasons]
     return [*lines, ""]
+
+
+def _guard(change: ResourceChange) -> str:
+    """What stops or softens a replacement or deletion."""
+    if change.action not in ("replace", "delete"):
+        return ""
+    if change.protected:
+        return " (protected: `pulumi up` refuses until protection is lifted on purpose)"
+    if change.action == "delete" and change.retained:
+        return " (retained on delete: Pulumi forgets it, the cloud keeps it)"
+    return ""
 
 
 def _resources(d: StackDiff, values: bool, rows: int | None) -> list[str]:
@@ -159,7 +174,8 @@ def _resources(d: StackDiff, values: bool, rows: int | None) -> list[str]:
         else:
             n = len(c.properties)
             detail = f"{n} propert{'ies' if n != 1 else 'y'}" if n else ""
-        table.append(f"| {SYMBOLS[c.action]} {c.action} | {_code(c.key)} | {_cell(detail)} |")
+        label = f"{_code(c.key)}{_guard(c)}"
+        table.append(f"| {SYMBOLS[c.action]} {c.action} | {label} | {_cell(detail)} |")
     if len(shown) < len(others):
         table += ["", f"…and {len(others) - len(shown)} more (trimmed; see the job's log)."]
     return _details(f"{len(others)} resource change{'s' if len(others) != 1 else ''}", table)

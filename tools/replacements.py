@@ -15,11 +15,15 @@ A property listed here replaces the resource when it, or anything under it, chan
 - random: every argument of a RandomPassword replaces it (a new password).
 
 Paths use the plan's camelCase input names; list positions and keys are left out
-(`spec.template.spec.containers.image`).
+(`spec.template.spec.containers.image`). A block marked `ForceNew` as a whole is listed by the
+sub-fields that force it where some of its fields update in place.
 """
 
 from __future__ import annotations
 
+import re
+
+_POSITIONS = re.compile(r"\[[^\]]*\]")
 _METADATA = ("metadata.name", "metadata.namespace")
 _SELECTOR = ("spec.selector",)
 
@@ -81,9 +85,8 @@ CLOUD: dict[str, tuple[str, ...]] = {
     ),
     "aws:eks/accessEntry:AccessEntry": ("clusterName", "principalArn", "type"),
     "aws:s3/bucket:Bucket": ("bucket", "bucketPrefix", "objectLockEnabled"),
+    # (An identifier change renames the instance in place.)
     "aws:rds/instance:Instance": (
-        "identifier",
-        "identifierPrefix",
         "engine",
         "dbName",
         "username",
@@ -106,8 +109,16 @@ CLOUD: dict[str, tuple[str, ...]] = {
         "project",
         "network",
         "subnetwork",
-        "ipAllocationPolicy",
+        "initialNodeCount",
+        "datapathProvider",
+        "defaultMaxPodsPerNode",
+        "enableAutopilot",
+        "clusterIpv4Cidr",
         "networkingMode",
+        "ipAllocationPolicy.clusterSecondaryRangeName",
+        "ipAllocationPolicy.servicesSecondaryRangeName",
+        "ipAllocationPolicy.clusterIpv4CidrBlock",
+        "ipAllocationPolicy.servicesIpv4CidrBlock",
         "privateClusterConfig.masterIpv4CidrBlock",
     ),
     # The platform names a pool after the settings GKE cannot change in place
@@ -121,7 +132,6 @@ CLOUD: dict[str, tuple[str, ...]] = {
         "initialNodeCount",
         "maxPodsPerNode",
         "placementPolicy",
-        "networkConfig",
     ),
     "gcp:storage/bucket:Bucket": ("name", "location", "project"),
     "gcp:sql/databaseInstance:DatabaseInstance": (
@@ -139,7 +149,7 @@ CLOUD: dict[str, tuple[str, ...]] = {
         "project",
         "format",
         "mode",
-        "remoteRepositoryConfig",
+        "remoteRepositoryConfig.dockerRepository",
     ),
     "gcp:compute/network:Network": ("name", "project", "autoCreateSubnetworks"),
     "gcp:compute/subnetwork:Subnetwork": ("name", "network", "region", "project"),
@@ -169,6 +179,12 @@ STATEFUL: dict[str, str] = {
 STATEFUL_CHARTS = {"weaviate": "vector store"}
 
 
+def shape(path: str) -> str:
+    """A property path without list positions or keys (`a[0].b`, `a[*].b`, `a[name=x].b`:
+    `a.b`), the form the table and resource options are compared in."""
+    return _POSITIONS.sub("", path)
+
+
 def replacing_paths(type_: str) -> tuple[str, ...]:
     """The input paths whose change replaces a resource of this type."""
     if type_ == "kubernetes:helm.sh/v3:Release":
@@ -181,10 +197,15 @@ def replacing_paths(type_: str) -> tuple[str, ...]:
 def replaces(type_: str, path: str, replace_on_changes: list[str] | tuple[str, ...] = ()) -> bool:
     """Whether a change at `path` (list positions left out) replaces the resource: the
     provider's table or the resource's own `replaceOnChanges` option."""
-    for prefix in (*replacing_paths(type_), *replace_on_changes):
-        if prefix in ("", "*") or path == prefix or path.startswith(f"{prefix}."):
-            return True
-    return False
+    return covered(path, (*replacing_paths(type_), *map(shape, replace_on_changes)))
+
+
+def covered(path: str, prefixes: tuple[str, ...] | list[str]) -> bool:
+    """Whether `path` is one of `prefixes` or under one (`""` and `*` cover everything)."""
+    return any(
+        prefix in ("", "*") or path == prefix or path.startswith(f"{prefix}.")
+        for prefix in prefixes
+    )
 
 
 def stateful_kind(type_: str, inputs: dict) -> str | None:
