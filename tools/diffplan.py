@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from tools import replacements
+from tools import replacements, urns
 
 Action = Literal["create", "update", "replace", "delete"]
 ABSENT = object()
@@ -112,20 +112,6 @@ class StackDiff:
 
     def count(self, action: Action) -> int:
         return sum(1 for c in self.changes if c.action == action)
-
-
-def _urns(plan: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    """Each resource under its URN's type chain and name."""
-    by_key = {f"{r['type']}::{r['name']}": r for r in plan.get("resources", [])}
-
-    def chain(r: Mapping[str, Any]) -> str:
-        types, parent = [r["type"]], r.get("parent")
-        while parent in by_key:
-            types.append(by_key[parent]["type"])
-            parent = by_key[parent].get("parent")
-        return "$".join(reversed(types))
-
-    return {f"{chain(r)}::{r['name']}": r for r in by_key.values()}
 
 
 def _item_value(item: Mapping[str, Any], key: str | tuple[str, ...]) -> Any:
@@ -253,7 +239,7 @@ def diff(
 ) -> StackDiff:
     """The difference from plan `before` to plan `after` (two plans' JSON documents); an empty
     document stands for a stack that does not exist on that side."""
-    old, new = _urns(before), _urns(after)
+    old, new = urns.by_urn(before), urns.by_urn(after)
     changes: list[ResourceChange] = []
     for urn in [*old, *(u for u in new if u not in old)]:
         a, b = old.get(urn), new.get(urn)
