@@ -1,7 +1,7 @@
 """gpu-platform: one Pulumi program, one stack per environment.
 
 Reads the validated stack config, builds the platform and exports a few facts about it. All
-resource logic lives in `stacks/` and `components/`.
+resource logic lives in `stacks/` and the `gpu_platform` package (`src/gpu_platform/`).
 """
 
 import pulumi

@@ -9,8 +9,8 @@ import difflib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from components.observability.spec import receiver_secrets
-from components.serving.hub import gated_by
+from gpu_platform.observability.spec import receiver_secrets
+from gpu_platform.serving.hub import gated_by
 from stacks.keys import (
     CONFIG_KEY,
     GRAFANA_ADMIN_PASSWORD,

@@ -15,19 +15,19 @@ from typing import Annotated, Any
 import pulumi
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from components import catalog, labels
-from components.addons.spec import AddonsSpec
-from components.cloud import CloudSpec, ClusterSpec
-from components.data import managed
-from components.data.spec import VectorStoreSpec
-from components.gcp import compute_class
-from components.observability.spec import ObservabilitySpec
-from components.pool_rules import cloud_problems
-from components.pools import NodePoolSpec, PoolName
-from components.serving.rules import model_problems, pool_capacity_problems
-from components.serving.spec import ModelName, ModelSpec
-from components.spec import Problem, Spec, check, raise_problems
-from components.tiers import order_problems
+from gpu_platform import catalog, labels
+from gpu_platform.addons.spec import AddonsSpec
+from gpu_platform.cloud import CloudSpec, ClusterSpec
+from gpu_platform.data import managed
+from gpu_platform.data.spec import VectorStoreSpec
+from gpu_platform.gcp import compute_class
+from gpu_platform.observability.spec import ObservabilitySpec
+from gpu_platform.pool_rules import cloud_problems
+from gpu_platform.pools import NodePoolSpec, PoolName
+from gpu_platform.serving.rules import model_problems, pool_capacity_problems
+from gpu_platform.serving.spec import ModelName, ModelSpec
+from gpu_platform.spec import Problem, Spec, check, raise_problems
+from gpu_platform.tiers import order_problems
 from stacks import checks, rules
 from stacks.errors import format_errors
 from stacks.keys import (

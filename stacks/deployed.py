@@ -12,8 +12,8 @@ from typing import Any
 
 import pulumi
 
-from components.data.changes import change_problems
-from components.data.spec import VectorStoreSpec
+from gpu_platform.data.changes import change_problems
+from gpu_platform.data.spec import VectorStoreSpec
 from stacks.config import ConfigError
 
 STORE_OUTPUT = "vectorStore"

@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import pulumi
 
-from components import catalog, labels
-from components.aws.cluster import EksCluster
-from components.data.cnpg import NAMESPACE as DATA_NAMESPACE
-from components.data.spec import vectorizer
-from components.gcp.cluster import GkeCluster
-from components.observability import cost_rules, opencost
-from components.observability.spec import receiver_secrets
-from components.serving import coldstart
-from components.serving.coldstart import ModelStart
-from components.serving.spec import ModelSpec
-from components.serving.workload import cache_mode
+from gpu_platform import catalog, labels
+from gpu_platform.aws.cluster import EksCluster
+from gpu_platform.data.cnpg import NAMESPACE as DATA_NAMESPACE
+from gpu_platform.data.spec import vectorizer
+from gpu_platform.gcp.cluster import GkeCluster
+from gpu_platform.observability import cost_rules, opencost
+from gpu_platform.observability.spec import receiver_secrets
+from gpu_platform.serving import coldstart
+from gpu_platform.serving.coldstart import ModelStart
+from gpu_platform.serving.spec import ModelSpec
+from gpu_platform.serving.workload import cache_mode
 from stacks import config as stack_config
 from stacks.config import StackConfig
 from stacks.estimate import estimate

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-from components.spec import Problems
+from gpu_platform.spec import Problems
 
 _NAME_RULE = (
     "not a valid {kind} name: lowercase letters, digits and '-', starting with a letter, ending "

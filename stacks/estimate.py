@@ -1,21 +1,21 @@
-"""The monthly cost estimate of one stack: its StackConfig mapped onto `components.cost`."""
+"""The monthly cost estimate of one stack: its StackConfig mapped onto `gpu_platform.cost`."""
 
 from __future__ import annotations
 
 import datetime
 
-from components import catalog, cost, k8s_versions
-from components.aws.network import render_nat_zones
-from components.data import managed
-from components.pools import NodePoolSpec
-from components.serving import coldstart
-from components.serving.rules import placed_nodes
+from gpu_platform import catalog, cost, k8s_versions
+from gpu_platform.aws.network import render_nat_zones
+from gpu_platform.data import managed
+from gpu_platform.pools import NodePoolSpec
+from gpu_platform.serving import coldstart
+from gpu_platform.serving.rules import placed_nodes
 from stacks.config import StackConfig
 
 
 def effective_pools(config: StackConfig) -> dict[str, NodePoolSpec]:
     """Pools with their minimum raised to the nodes the models' minReplicas keep running
-    (components.serving.rules.placed_nodes)."""
+    (gpu_platform.serving.rules.placed_nodes)."""
     pinned = _placed(config, at_max=False)
     return {
         name: pool.model_copy(update={"min_nodes": max(pool.min_nodes, pinned[name])})

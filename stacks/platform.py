@@ -12,29 +12,29 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
 
-from components import labels
-from components.addons import keda_http
-from components.addons.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
-from components.addons.gpu_operator import GpuOperator, GpuOperatorArgs
-from components.addons.keda import Keda, KedaArgs
-from components.addons.platform_base import PlatformBase, PlatformBaseArgs
-from components.aws.cluster import EksCluster, EksClusterArgs
-from components.aws.node_pool import EksGpuNodePool, EksGpuNodePoolArgs
-from components.data.cnpg import NAMESPACE as DATA_NAMESPACE
-from components.data.managed_pgvector import ManagedPgVector, ManagedPgVectorArgs
-from components.data.pgvector import PgVector, PgVectorArgs
-from components.data.spec import vectorizer
-from components.data.weaviate import Weaviate, WeaviateArgs
-from components.gcp import compute_class
-from components.gcp.cluster import GkeCluster, GkeClusterArgs
-from components.gcp.image_cache import GkeImageCache, GkeImageCacheArgs
-from components.gcp.node_pool import GkeGpuNodePool, GkeGpuNodePoolArgs
-from components.observability import alert_rules
-from components.observability.prometheus import NAMESPACE as PROMETHEUS_NAMESPACE
-from components.observability.prometheus import Prometheus, PrometheusArgs
-from components.pools import ami_release, resolved_machine_types
-from components.serving.vllm_service import NAMESPACE as SERVING_NAMESPACE
-from components.serving.vllm_service import VllmService, render_url
+from gpu_platform import labels
+from gpu_platform.addons import keda_http
+from gpu_platform.addons.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
+from gpu_platform.addons.gpu_operator import GpuOperator, GpuOperatorArgs
+from gpu_platform.addons.keda import Keda, KedaArgs
+from gpu_platform.addons.platform_base import PlatformBase, PlatformBaseArgs
+from gpu_platform.aws.cluster import EksCluster, EksClusterArgs
+from gpu_platform.aws.node_pool import EksGpuNodePool, EksGpuNodePoolArgs
+from gpu_platform.data.cnpg import NAMESPACE as DATA_NAMESPACE
+from gpu_platform.data.managed_pgvector import ManagedPgVector, ManagedPgVectorArgs
+from gpu_platform.data.pgvector import PgVector, PgVectorArgs
+from gpu_platform.data.spec import vectorizer
+from gpu_platform.data.weaviate import Weaviate, WeaviateArgs
+from gpu_platform.gcp import compute_class
+from gpu_platform.gcp.cluster import GkeCluster, GkeClusterArgs
+from gpu_platform.gcp.image_cache import GkeImageCache, GkeImageCacheArgs
+from gpu_platform.gcp.node_pool import GkeGpuNodePool, GkeGpuNodePoolArgs
+from gpu_platform.observability import alert_rules
+from gpu_platform.observability.prometheus import NAMESPACE as PROMETHEUS_NAMESPACE
+from gpu_platform.observability.prometheus import Prometheus, PrometheusArgs
+from gpu_platform.pools import ami_release, resolved_machine_types
+from gpu_platform.serving.vllm_service import NAMESPACE as SERVING_NAMESPACE
+from gpu_platform.serving.vllm_service import VllmService, render_url
 from stacks import config as stack_config
 from stacks import deployed, derived, serving
 from stacks.config import PROJECT, StackConfig
@@ -47,7 +47,7 @@ def cloud_provider(
 ) -> pulumi.ProviderResource:
     """The AWS provider (region, profile, assumed role) or Google provider (project + region;
     application-default credentials) for this stack. The cluster's kubeconfig uses the same
-    identity (components/kubeconfig.py)."""
+    identity (gpu_platform/kubeconfig.py)."""
     cloud = config.cloud
     if cloud.provider == "aws":
         return aws.Provider(

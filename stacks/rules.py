@@ -9,13 +9,13 @@ import ipaddress
 import re
 from typing import TYPE_CHECKING
 
-from components import catalog
-from components.addons.spec import AddonsSpec
-from components.cloud import AwsCloudSpec, ClusterSpec, GcpCloudSpec
-from components.data import managed
-from components.data.spec import production_problems, vectorizer_problems
-from components.pool_rules import ami_release_problems
-from components.spec import Problem
+from gpu_platform import catalog
+from gpu_platform.addons.spec import AddonsSpec
+from gpu_platform.cloud import AwsCloudSpec, ClusterSpec, GcpCloudSpec
+from gpu_platform.data import managed
+from gpu_platform.data.spec import production_problems, vectorizer_problems
+from gpu_platform.pool_rules import ami_release_problems
+from gpu_platform.spec import Problem
 
 if TYPE_CHECKING:
     from stacks.config import StackConfig

@@ -8,16 +8,16 @@ from typing import TYPE_CHECKING
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import image_pull, labels, versions
-from components.data.backup_bucket import BackupBucket, BackupBucketArgs
-from components.gcp import compute_class
-from components.manifests import register_custom
-from components.serving import coldstart, mirror
-from components.serving.model_mirror import ModelMirror, ModelMirrorArgs
-from components.serving.vllm_service import NAMESPACE as SERVING_NAMESPACE
-from components.serving.vllm_service import VllmService, VllmServiceArgs
-from components.serving.vllm_service import resource_name as vllm_resource_name
-from components.serving.weights_access import ModelWeightsAccess, ModelWeightsAccessArgs
+from gpu_platform import image_pull, labels, versions
+from gpu_platform.data.backup_bucket import BackupBucket, BackupBucketArgs
+from gpu_platform.gcp import compute_class
+from gpu_platform.manifests import register_custom
+from gpu_platform.serving import coldstart, mirror
+from gpu_platform.serving.model_mirror import ModelMirror, ModelMirrorArgs
+from gpu_platform.serving.vllm_service import NAMESPACE as SERVING_NAMESPACE
+from gpu_platform.serving.vllm_service import VllmService, VllmServiceArgs
+from gpu_platform.serving.vllm_service import resource_name as vllm_resource_name
+from gpu_platform.serving.weights_access import ModelWeightsAccess, ModelWeightsAccessArgs
 from stacks import config as stack_config
 from stacks import derived
 from stacks.config import StackConfig

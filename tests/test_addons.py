@@ -27,9 +27,9 @@ from upstream_checks import (
     unknown_keys,
 )
 
-from components import k8s_versions, labels, versions
-from components.addons.gpu_operator import render_dcgm_exporter_values
-from components.pools import NodePoolSpec
+from gpu_platform import k8s_versions, labels, versions
+from gpu_platform.addons.gpu_operator import render_dcgm_exporter_values
+from gpu_platform.pools import NodePoolSpec
 from tools.mockengine import Recording
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -229,7 +229,7 @@ def test_prometheus_selects_the_platform_monitors(stacks: RecordedStacks, stack:
     gpu = _release(stacks[stack], gpu_chart)
     assert release.key in gpu.options["dependsOn"], "monitors need the CRDs first"
     # KEDA's queries go to the service the operator creates for this Prometheus.
-    from components.serving.autoscaling import PROMETHEUS_URL
+    from gpu_platform.serving.autoscaling import PROMETHEUS_URL
 
     assert PROMETHEUS_URL.startswith("http://prometheus-operated.observability.svc")
 

@@ -15,8 +15,8 @@ import yaml
 from harness import planned, platform_config, recorded, run_main
 from upstream_checks import prometheus_tool
 
-from components.observability import alertmanager
-from components.observability.spec import AlertsSpec
+from gpu_platform.observability import alertmanager
+from gpu_platform.observability.spec import AlertsSpec
 from stacks.config import ConfigError, parse
 from tools.mockengine import SECRET
 
@@ -85,7 +85,7 @@ def test_a_broken_or_down_node_holds_back_its_other_alerts() -> None:
     assert broken["equal"] == ["node"]
     assert broken["target_matchers"] == ['severity=~"warning|info"']
     # kube-prometheus-stack's node alerts name the node as `node`; every GPU series is
-    # relabelled to carry it too (components/addons/gpu_operator.py NODE_RELABELING), and the
+    # relabelled to carry it too (gpu_platform/addons/gpu_operator.py NODE_RELABELING), and the
     # GPU alerts keep it.
     assert down["equal"] == ["node"]
     assert down["source_matchers"] == ['alertname=~"KubeNodeNotReady|KubeNodeUnreachable"']

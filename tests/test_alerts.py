@@ -21,9 +21,9 @@ import yaml
 from harness import platform_config, prod_variant, prod_variant_config, recorded
 from upstream_checks import UPSTREAM, crd_errors, prometheus_tool, promql_series, vllm_series
 
-from components import labels
-from components.observability import alert_rules, dcgm_counters
-from components.observability.spec import ObservabilitySpec
+from gpu_platform import labels
+from gpu_platform.observability import alert_rules, dcgm_counters
+from gpu_platform.observability.spec import ObservabilitySpec
 from stacks.config import parse
 from stacks.estimate import estimate
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from harness import ROOT, planned, platform_config, recorded, refused
 
-from components.pools import NodePoolSpec
-from components.serving import exposure, placement
-from components.serving.spec import ModelSpec
+from gpu_platform.pools import NodePoolSpec
+from gpu_platform.serving import exposure, placement
+from gpu_platform.serving.spec import ModelSpec
 from stacks.config import parse
 
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"

@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from components.aws import pod_identity
-from components.gcp import workload_identity
-from components.serving import weights_access
+from gpu_platform.aws import pod_identity
+from gpu_platform.gcp import workload_identity
+from gpu_platform.serving import weights_access
 from stacks.config import MAX_PROBLEM, ConfigError, parse
 from stacks.errors import format_path
 from tools import plan, stackfile

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from upstream_checks import UPSTREAM
 
-from components import catalog
+from gpu_platform import catalog
 
 FACTS = UPSTREAM / "gpu-facts.md"
 

@@ -14,8 +14,8 @@ import pytest
 from harness import kubernetes_version, recorded
 from upstream_checks import charts_dir, k8s_errors, load, packaged, render_chart
 
-from components import labels, versions
-from components.addons.platform_base import PSA
+from gpu_platform import labels, versions
+from gpu_platform.addons.platform_base import PSA
 from policy import rules
 from policy.images import images
 from policy.model import Resource, Stack

@@ -13,10 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from upstream_checks import vllm_flags
 
-from components.catalog import Cloud
-from components.pools import NodePoolSpec
-from components.serving import coldstart, vllm_service, workload
-from components.serving.spec import ModelSpec
+from gpu_platform.catalog import Cloud
+from gpu_platform.pools import NodePoolSpec
+from gpu_platform.serving import coldstart, vllm_service, workload
+from gpu_platform.serving.spec import ModelSpec
 from stacks.config import parse
 from tools import findings
 

@@ -10,9 +10,9 @@ from harness import ADMIN_ROLE, dev_variant, platform_config, prod_variant, reco
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components import k8s_versions
-from components.aws.network import render_subnets
-from components.aws.node_pool import NODE_TEMPLATE
+from gpu_platform import k8s_versions
+from gpu_platform.aws.network import render_subnets
+from gpu_platform.aws.node_pool import NODE_TEMPLATE
 from tools.mockdata import RESOLVED_AT_DEPLOY
 from tools.mockengine import Recording
 

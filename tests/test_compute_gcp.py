@@ -8,8 +8,8 @@ import re
 import pytest
 from harness import GCP_PRODUCTION_STACK, gcp_production, platform_config, recorded, run_main
 
-from components import versions
-from components.serving import exposure
+from gpu_platform import versions
+from gpu_platform.serving import exposure
 from tools.mockengine import Recording
 
 NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy"

@@ -10,8 +10,8 @@ from harness import platform_config, recorded, run_main
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components import catalog
-from components.pools import resolved_machine_types
+from gpu_platform import catalog
+from gpu_platform.pools import resolved_machine_types
 from stacks.config import ConfigError, StackConfig, parse
 from tools.mockengine import Recording
 

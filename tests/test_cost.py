@@ -7,7 +7,7 @@ import datetime
 import pytest
 from harness import platform_config
 
-from components import catalog, cost
+from gpu_platform import catalog, cost
 from stacks.config import parse
 from stacks.estimate import estimate
 

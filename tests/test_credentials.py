@@ -22,7 +22,7 @@ from harness import (
 )
 from typer.testing import CliRunner
 
-from components import kubeconfig
+from gpu_platform import kubeconfig
 from stacks.config import ConfigError
 from tools import plan
 

@@ -16,10 +16,10 @@ from harness import ROOT, dev_variant, platform_config, recorded, run_main
 from test_alerts import KUBE_STATE_METRICS, PROMETHEUS_BUILTIN
 from upstream_checks import UPSTREAM, load, promql_series, vllm_series
 
-from components import versions
-from components.observability import alert_rules, dashboards, dcgm_counters
-from components.observability.prometheus import render_grafana_values
-from components.observability.spec import ObservabilitySpec
+from gpu_platform import versions
+from gpu_platform.observability import alert_rules, dashboards, dcgm_counters
+from gpu_platform.observability.prometheus import render_grafana_values
+from gpu_platform.observability.spec import ObservabilitySpec
 from stacks.config import ConfigError
 from tools.mockengine import SECRET
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from harness import ROOT, platform_config
 
-from components import k8s_versions
-from components.quotas import quota_needs
+from gpu_platform import k8s_versions
+from gpu_platform.quotas import quota_needs
 from stacks.config import parse
 from stacks.estimate import effective_pools
 from tools import configdoc

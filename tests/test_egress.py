@@ -11,10 +11,10 @@ import pytest
 from harness import platform_config, recorded
 from upstream_checks import k8s_errors
 
-from components.aws import network
-from components.gcp.private_apis import PRIVATE_GOOGLE_APIS, render_records
-from components.serving import exposure
-from components.serving.weights_access import s3_addresses
+from gpu_platform.aws import network
+from gpu_platform.gcp.private_apis import PRIVATE_GOOGLE_APIS, render_records
+from gpu_platform.serving import exposure
+from gpu_platform.serving.weights_access import s3_addresses
 from tools.mockdata import PlanMocks
 from tools.mockengine import run_program
 

@@ -14,9 +14,9 @@ import yaml
 from harness import ROOT, planned, recorded
 from upstream_checks import crd_errors
 
-from components import catalog, image_pull, versions
-from components.gcp import cluster as gke_cluster
-from components.gcp import image_cache
+from gpu_platform import catalog, image_pull, versions
+from gpu_platform.gcp import cluster as gke_cluster
+from gpu_platform.gcp import image_cache
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 NODE_POOL = "gcp:container/nodePool:NodePool"

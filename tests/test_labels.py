@@ -9,10 +9,10 @@ from harness import recorded
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components import catalog, kubeconfig, labels
-from components.aws.node_pool import render_taints as eks_taints
-from components.gcp.node_pool import render_taints as gke_taints
-from components.pools import NodePoolSpec
+from gpu_platform import catalog, kubeconfig, labels
+from gpu_platform.aws.node_pool import render_taints as eks_taints
+from gpu_platform.gcp.node_pool import render_taints as gke_taints
+from gpu_platform.pools import NodePoolSpec
 
 
 @st.composite

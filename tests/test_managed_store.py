@@ -12,8 +12,8 @@ import pytest
 from harness import platform_config, run_main
 from upstream_checks import recorded_object_errors
 
-from components.data import cloudsql, prices, schema_job
-from components.data.spec import VectorStoreSpec
+from gpu_platform.data import cloudsql, prices, schema_job
+from gpu_platform.data.spec import VectorStoreSpec
 from stacks.config import ConfigError, parse
 from stacks.estimate import estimate
 from tools.mockengine import SECRET, Recording

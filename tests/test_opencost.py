@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from harness import recorded
 
-from components import catalog, labels, versions
-from components.observability import opencost
+from gpu_platform import catalog, labels, versions
+from gpu_platform.observability import opencost
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from components.data import schema_job
-from components.data.pgvector_schema import (
+from gpu_platform.data import schema_job
+from gpu_platform.data.pgvector_schema import (
     HALFVEC_MAX_DIMENSIONS,
     VectorSchema,
     column_type,

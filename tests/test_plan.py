@@ -29,8 +29,8 @@ from harness import (
 )
 from typer.testing import CliRunner
 
-from components import catalog, k8s_versions
-from components.serving import hub
+from gpu_platform import catalog, k8s_versions
+from gpu_platform.serving import hub
 from stacks.config import ConfigError
 from tools import plan, replay, report, stackfile
 from tools.findings import check

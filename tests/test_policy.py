@@ -23,7 +23,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
-from components import labels
+from gpu_platform import labels
 from policy import pack, rules
 from policy.model import Resource
 from stacks.config import CONFIG_KEY, PROJECT

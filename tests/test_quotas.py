@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harness import platform_config
 
-from components.quotas import QuotaNeed, quota_needs
+from gpu_platform.quotas import QuotaNeed, quota_needs
 from stacks.config import parse
 from stacks.estimate import effective_pools
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from harness import planned, platform_config, recorded, refused
 from upstream_checks import UPSTREAM, crd_errors, render_chart
 
-from components.addons import keda_http
-from components.serving import coldstart
+from gpu_platform.addons import keda_http
+from gpu_platform.serving import coldstart
 from stacks.config import parse
 from stacks.estimate import estimate
 

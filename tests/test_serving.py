@@ -22,12 +22,12 @@ from hypothesis import given
 from test_labels import pools as pool_strategy
 from upstream_checks import crd_errors, k8s_errors, promql_series, vllm_flags, vllm_series
 
-from components import labels
-from components.gcp.private_apis import PRIVATE_GOOGLE_APIS
-from components.pools import NodePoolSpec
-from components.serving import autoscaling, exposure, workload
-from components.serving.rules import model_fit
-from components.serving.spec import ModelSpec
+from gpu_platform import labels
+from gpu_platform.gcp.private_apis import PRIVATE_GOOGLE_APIS
+from gpu_platform.pools import NodePoolSpec
+from gpu_platform.serving import autoscaling, exposure, workload
+from gpu_platform.serving.rules import model_fit
+from gpu_platform.serving.spec import ModelSpec
 from stacks.config import ConfigError, parse
 from tools.mockdata import RESOLVED_AT_DEPLOY
 from tools.mockengine import Recording

@@ -11,14 +11,14 @@ import pytest
 import yaml
 from harness import platform_config, recorded, refused, run_main
 
-from components import labels
-from components.addons.cluster_autoscaler import render_priority_expander
-from components.gcp.compute_class import CLASS_LABEL
-from components.pools import NodePoolSpec
-from components.serving import placement
-from components.serving.rules import placed_nodes
-from components.serving.spec import ModelSpec
-from components.tiers import pool_priorities
+from gpu_platform import labels
+from gpu_platform.addons.cluster_autoscaler import render_priority_expander
+from gpu_platform.gcp.compute_class import CLASS_LABEL
+from gpu_platform.pools import NodePoolSpec
+from gpu_platform.serving import placement
+from gpu_platform.serving.rules import placed_nodes
+from gpu_platform.serving.spec import ModelSpec
+from gpu_platform.tiers import pool_priorities
 from stacks.config import parse
 from stacks.estimate import estimate
 from tools.mockengine import Recording

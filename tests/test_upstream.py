@@ -19,7 +19,7 @@ import yaml
 from harness import ROOT, recorded
 from upstream_checks import UPSTREAM, k8s_errors
 
-from components import k8s_versions
+from gpu_platform import k8s_versions
 from tools import upstream
 
 

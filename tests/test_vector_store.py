@@ -23,11 +23,11 @@ from upstream_checks import (
     unknown_keys,
 )
 
-from components import versions
-from components.data import cnpg, schema_job
-from components.data.changes import change_problems
-from components.data.pgvector_schema import render_bootstrap_sql
-from components.data.spec import VectorStoreSpec
+from gpu_platform import versions
+from gpu_platform.data import cnpg, schema_job
+from gpu_platform.data.changes import change_problems
+from gpu_platform.data.pgvector_schema import render_bootstrap_sql
+from gpu_platform.data.spec import VectorStoreSpec
 from stacks.config import ConfigError, parse
 from tools.mockdata import PlanMocks
 from tools.mockengine import SECRET, Recording

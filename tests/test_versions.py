@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from components import k8s_versions as kv
+from gpu_platform import k8s_versions as kv
 
 TABLES = {
     "EKS_SUPPORT": kv.EKS_SUPPORT,

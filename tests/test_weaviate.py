@@ -28,10 +28,10 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 from upstream_checks import UPSTREAM, load, recorded_object_errors, render_chart
 
-from components import versions
-from components.data import weaviate_jobs as jobs
-from components.data import weaviate_values as wv
-from components.data.spec import VectorStoreSpec
+from gpu_platform import versions
+from gpu_platform.data import weaviate_jobs as jobs
+from gpu_platform.data import weaviate_values as wv
+from gpu_platform.data.spec import VectorStoreSpec
 from stacks.config import ConfigError, parse
 from stacks.keys import PROJECT, WEAVIATE_API_KEY
 from tools.mockengine import SECRET, Recording

@@ -37,9 +37,9 @@ from huggingface_hub import HfApi
 from moto import mock_aws
 from upstream_checks import k8s_errors
 
-from components import versions
-from components.gcp.private_apis import PRIVATE_GOOGLE_APIS
-from components.serving import mirror, weights_mirror
+from gpu_platform import versions
+from gpu_platform.gcp.private_apis import PRIVATE_GOOGLE_APIS
+from gpu_platform.serving import mirror, weights_mirror
 from stacks.config import CONFIG_KEY, PROJECT, parse
 from tools import findings
 from tools.mockengine import Recording, Registration
@@ -357,7 +357,7 @@ def test_prod_mirrors_each_hub_model_once_per_revision_into_a_protected_bucket()
     )
     assert identity.inputs["serviceAccount"] == mirror.SERVICE_ACCOUNT
     script = prod.one("kubernetes:core/v1:ConfigMap", "prod-model-mirror-script")
-    shipped = (ROOT / "components/serving/weights_mirror.py").read_text()
+    shipped = (ROOT / "src/gpu_platform/serving/weights_mirror.py").read_text()
     assert script.inputs["data"] == {"weights_mirror.py": shipped}
     model = parse(platform_config("prod")).models["qwen-72b"]
     job = prod.one(JOB, "prod-model-mirror-qwen-72b")

@@ -2,7 +2,7 @@
 
     python -m tools.dashboards --write dashboards
 
-The program provisions the same JSON (components/observability/dashboards.py); the test suite
+The program provisions the same JSON (gpu_platform/observability/dashboards.py); the test suite
 checks that the files here are current.
 """
 
@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from components.observability import dashboards
+from gpu_platform.observability import dashboards
 
 app = typer.Typer(add_completion=False, help=__doc__.split("\n\n")[0])
 

@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from components import k8s_versions
-from components.serving import hub
-from components.serving.coldstart import ModelStart
+from gpu_platform import k8s_versions
+from gpu_platform.serving import hub
+from gpu_platform.serving.coldstart import ModelStart
 from policy import rules as policy
 from policy.model import Resource, Stack
 from stacks.keys import CONFIG_KEY, PROJECT

@@ -122,7 +122,7 @@ CLOUD: dict[str, tuple[str, ...]] = {
         "privateClusterConfig.masterIpv4CidrBlock",
     ),
     # The platform names a pool after the settings GKE cannot change in place
-    # (components/gcp/cluster.py, render_pool_name), so those changes show as a new name.
+    # (gpu_platform/gcp/cluster.py, render_pool_name), so those changes show as a new name.
     "gcp:container/nodePool:NodePool": (
         "name",
         "namePrefix",

@@ -14,9 +14,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
-from components.cost import CostEstimate
-from components.quotas import QuotaNeed
-from components.serving.coldstart import ColdStart, ModelStart, hold_seconds
+from gpu_platform.cost import CostEstimate
+from gpu_platform.quotas import QuotaNeed
+from gpu_platform.serving.coldstart import ColdStart, ModelStart, hold_seconds
 from tools.findings import Finding
 from tools.mockengine import Recording, Registration
 
@@ -243,7 +243,8 @@ def _render_cold_starts(plan: Plan, console: Console) -> None:
     if not plan.cold_starts:
         return
     table = Table(
-        title="model cold starts (estimated; components/serving/coldstart.py)", title_justify="left"
+        title="model cold starts (estimated; gpu_platform/serving/coldstart.py)",
+        title_justify="left",
     )
     for column in ("model", "on a new node", "on a node that ran it", "budget"):
         table.add_column(column)

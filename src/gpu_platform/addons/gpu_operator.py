@@ -1,0 +1,264 @@
+"""GpuOperator: the NVIDIA GPU stack on top of what the cloud already provides, never twice.
+
+- EKS: the AL2023 NVIDIA AMI ships the driver and container toolkit, so the GPU Operator runs
+  with both off and supplies the device plugin, GPU feature discovery, node feature discovery,
+  the MIG manager (when a pool uses MIG) and the DCGM exporter. Time-slicing pools get a
+  device-plugin config each, selected by the node label `nvidia.com/device-plugin.config`.
+- GKE: GKE installs the driver and runs its own device plugin, MIG partitioning and time-sharing
+  (see `gpu_platform/gcp/node_pool.py`), so a GPU Operator would only double-install them. Only
+  the DCGM exporter is added, reading the driver GKE installed under /home/kubernetes/bin/nvidia.
+  GKE admits system-node-critical pods outside kube-system only up to a ResourceQuota scoped to
+  that priority, so its namespace gets one.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+
+from gpu_platform import labels, versions
+from gpu_platform.addons import helm
+from gpu_platform.addons.platform_base import render_namespace
+from gpu_platform.catalog import Cloud
+from gpu_platform.labels import MigStrategy
+from gpu_platform.observability import dcgm_counters
+from gpu_platform.options import child_of
+from gpu_platform.pools import NodePoolSpec
+
+TOKEN = "gpuplatform:addons:GpuOperator"
+NAMESPACE = {"aws": "gpu-operator", "gcp": "dcgm-exporter"}
+DEVICE_PLUGIN_CONFIG = "device-plugin-config"
+GKE_DRIVER_DIR = "/home/kubernetes/bin/nvidia"
+GKE_ACCELERATOR_LABEL = "cloud.google.com/gke-accelerator"
+# Every GPU series carries the Kubernetes node it was read on, as `node`, which the node's own
+# alerts carry too (Alertmanager silences a down node's GPU alerts by it).
+NODE_RELABELING = {
+    "sourceLabels": ["__meta_kubernetes_pod_node_name"],
+    "targetLabel": "node",
+    "action": "replace",
+}
+_DCGM_METRICS_MOUNT = {  # the chart's own default mount, kept when adding ours
+    "name": "exporter-metrics-volume",
+    "mountPath": "/etc/dcgm-exporter/default-counters.csv",
+    "subPath": "default-counters.csv",
+}
+
+
+def _device_plugin_config(strategy: MigStrategy, replicas: int | None = None) -> str:
+    config: dict[str, Any] = {"version": "v1", "flags": {"migStrategy": strategy}}
+    if replicas is not None:
+        config["flags"]["migStrategy"] = "none"
+        config["sharing"] = {
+            "timeSlicing": {
+                "renameByDefault": False,
+                # A pod asking for 2 shared GPUs could get 2 slices of one GPU; refuse instead.
+                "failRequestsGreaterThanOne": True,
+                "resources": [{"name": labels.GPU_RESOURCE, "replicas": replicas}],
+            }
+        }
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def render_time_slicing_config(
+    pools: Mapping[str, NodePoolSpec], strategy: MigStrategy
+) -> dict | None:
+    """The device-plugin ConfigMap: `default` for ordinary nodes plus one entry per time-slicing
+    pool (its nodes carry `nvidia.com/device-plugin.config=<pool>`). None without such pools."""
+    shared = {
+        name: pool.sharing.replicas
+        for name, pool in pools.items()
+        if pool.sharing.mode == "time-slicing"
+    }
+    if not shared:
+        return None
+    data = {"default": _device_plugin_config(strategy)}
+    data |= {name: _device_plugin_config(strategy, replicas) for name, replicas in shared.items()}
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": DEVICE_PLUGIN_CONFIG, "namespace": NAMESPACE["aws"]},
+        "data": data,
+    }
+
+
+def render_gpu_operator_values(
+    pools: Mapping[str, NodePoolSpec], strategy: MigStrategy, service_monitor: bool
+) -> dict[str, Any]:
+    """Helm values of the GPU Operator on EKS with the AL2023 NVIDIA AMI."""
+    tolerations = labels.gpu_node_tolerations("aws")
+    values: dict[str, Any] = {
+        # The AMI ships both; installing them again would fight the host's.
+        "driver": {"enabled": False},
+        "toolkit": {"enabled": False},
+        "mig": {"strategy": "single" if strategy == "none" else strategy},
+        "migManager": {"enabled": strategy != "none"},
+        "dcgmExporter": {
+            "enabled": True,
+            # The counters the platform's alerts read (gpu_platform/observability/dcgm_counters.py).
+            "config": {"name": dcgm_counters.CONFIG_MAP},
+            "serviceMonitor": {
+                "enabled": service_monitor,
+                "additionalLabels": dict(labels.PROMETHEUS_SELECTOR),
+                "relabelings": [NODE_RELABELING],
+            },
+        },
+        # Operands run on every GPU node, spot nodes included.
+        "daemonsets": {"tolerations": tolerations},
+        "operator": {"nodeSelector": labels.node_selector(labels.SYSTEM_POOL)},
+        "node-feature-discovery": {
+            "worker": {"tolerations": tolerations},
+            "master": {"nodeSelector": labels.node_selector(labels.SYSTEM_POOL)},
+            "gc": {"nodeSelector": labels.node_selector(labels.SYSTEM_POOL)},
+        },
+    }
+    if render_time_slicing_config(pools, strategy) is not None:
+        values["devicePlugin"] = {
+            "config": {"create": False, "name": DEVICE_PLUGIN_CONFIG, "default": "default"}
+        }
+    return values
+
+
+def render_dcgm_exporter_values(service_monitor: bool) -> dict[str, Any]:
+    """Helm values of the standalone DCGM exporter on GKE GPU nodes."""
+    return {
+        "tolerations": labels.gpu_node_tolerations("gcp"),
+        "affinity": {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [
+                        {"matchExpressions": [{"key": GKE_ACCELERATOR_LABEL, "operator": "Exists"}]}
+                    ]
+                }
+            }
+        },
+        # GKE's driver lives on the host, outside any container image.
+        "extraHostVolumes": [{"name": "nvidia-install-dir-host", "hostPath": GKE_DRIVER_DIR}],
+        # The platform's counter list, where the chart's default list would be.
+        "extraConfigMapVolumes": [
+            {
+                "name": _DCGM_METRICS_MOUNT["name"],
+                "configMap": {
+                    "name": dcgm_counters.CONFIG_MAP,
+                    "items": [{"key": dcgm_counters.KEY, "path": _DCGM_METRICS_MOUNT["subPath"]}],
+                },
+            }
+        ],
+        "extraVolumeMounts": [
+            _DCGM_METRICS_MOUNT,
+            {"name": "nvidia-install-dir-host", "mountPath": "/usr/local/nvidia", "readOnly": True},
+        ],
+        "extraEnv": [{"name": "LD_LIBRARY_PATH", "value": "/usr/local/nvidia/lib64"}],
+        # Without a device plugin allocation the exporter sees the GPUs only as a privileged pod;
+        # the chart's default forbids privilege escalation, which privileged contradicts.
+        "securityContext": {"privileged": True, "allowPrivilegeEscalation": True},
+        "serviceMonitor": {
+            "enabled": service_monitor,
+            "additionalLabels": dict(labels.PROMETHEUS_SELECTOR),
+            "relabelings": [NODE_RELABELING],
+        },
+    }
+
+
+def render_critical_pods_quota(namespace: str) -> dict:
+    """GKE admits system-node-critical pods outside kube-system only within such a quota."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "metadata": {"name": "critical-pods", "namespace": namespace},
+        "spec": {
+            "hard": {"pods": "1000"},
+            "scopeSelector": {
+                "matchExpressions": [
+                    {
+                        "scopeName": "PriorityClass",
+                        "operator": "In",
+                        "values": ["system-node-critical", "system-cluster-critical"],
+                    }
+                ]
+            },
+        },
+    }
+
+
+@dataclass(frozen=True)
+class GpuOperatorArgs:
+    cloud: Cloud
+    kubernetes_version: str
+    pools: Mapping[str, NodePoolSpec]
+    mig_strategy: MigStrategy
+    k8s_provider: k8s.Provider
+    chart_version: str | None = None
+    service_monitor: bool = True
+    """Whether the stack runs Prometheus, and so has the ServiceMonitor CRD."""
+    depends_on: list[pulumi.Resource] = field(default_factory=list)
+
+
+class GpuOperator(pulumi.ComponentResource):
+    """NVIDIA GPU Operator (EKS) or DCGM exporter (GKE), with its namespace and configuration."""
+
+    release: k8s.helm.v3.Release
+
+    def __init__(
+        self, name: str, args: GpuOperatorArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__(TOKEN, name, None, opts)
+
+        child = functools.partial(child_of, self, args.k8s_provider)
+
+        # Node agents need host access: the namespace is privileged.
+        manifest = render_namespace(NAMESPACE[args.cloud], "privileged", args.kubernetes_version)
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-ns", metadata=manifest["metadata"], opts=child(args.depends_on)
+        )
+        counters = dcgm_counters.render_config_map(NAMESPACE[args.cloud])
+        ready: list[pulumi.Resource] = [
+            namespace,
+            *args.depends_on,
+            k8s.core.v1.ConfigMap(
+                f"{name}-dcgm-metrics",
+                metadata=counters["metadata"],
+                data=counters["data"],
+                opts=child([namespace]),
+            ),
+        ]
+        if args.cloud == "aws":
+            chart = versions.GPU_OPERATOR_CHART
+            values = render_gpu_operator_values(args.pools, args.mig_strategy, args.service_monitor)
+            config = render_time_slicing_config(args.pools, args.mig_strategy)
+            if config is not None:
+                ready.append(
+                    k8s.core.v1.ConfigMap(
+                        f"{name}-device-plugin-config",
+                        metadata=config["metadata"],
+                        data=config["data"],
+                        opts=child([namespace]),
+                    )
+                )
+        else:
+            chart = versions.DCGM_EXPORTER_CHART
+            values = render_dcgm_exporter_values(args.service_monitor)
+            quota = render_critical_pods_quota(NAMESPACE["gcp"])
+            ready.append(
+                k8s.core.v1.ResourceQuota(
+                    f"{name}-critical-pods",
+                    metadata=quota["metadata"],
+                    spec=quota["spec"],
+                    opts=child([namespace]),
+                )
+            )
+        self.release = helm.release(
+            f"{name}-release",
+            chart=chart,
+            version=args.chart_version,
+            namespace=NAMESPACE[args.cloud],
+            values=values,
+            timeout=900,
+            opts=child(ready),
+        )
+        self.register_outputs({"namespace": NAMESPACE[args.cloud], "chart": chart[0]})
