@@ -13,7 +13,6 @@ import pulumi_aws as aws
 import pulumi_gcp as gcp
 
 from gpu_platform import labels
-from gpu_platform.addons import keda_http
 from gpu_platform.addons.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
 from gpu_platform.addons.gpu_operator import GpuOperator, GpuOperatorArgs
 from gpu_platform.addons.keda import Keda, KedaArgs
@@ -246,20 +245,18 @@ class Platform(pulumi.ComponentResource):
             ),
             opts=self._child(),
         )
+        keda_args = KedaArgs(kubernetes_version=version)
+        if addons.chart_versions.keda is not None:
+            keda_args["chart_version"] = addons.chart_versions.keda
+        if any(m.scales_to_zero for m in config.models.values()):
+            keda_args["http_add_on"] = {
+                "watch_namespace": SERVING_NAMESPACE,
+                "highly_available": config.production,
+            }
         self.keda = Keda(
             f"{name}-keda",
-            KedaArgs(
-                version,
-                provider,
-                addons.chart_versions.keda,
-                ready,
-                http_add_on_values=(
-                    keda_http.render_values(SERVING_NAMESPACE, config.production)
-                    if any(m.scales_to_zero for m in config.models.values())
-                    else None
-                ),
-            ),
-            opts=self._child(),
+            keda_args,
+            opts=pulumi.ResourceOptions(parent=self, providers=[provider], depends_on=ready),
         )
         if cloud.provider == "aws":
             ClusterAutoscaler(

@@ -3,23 +3,26 @@ when a model scales to zero, KEDA's HTTP add-on beside it (gpu_platform/addons/k
 
 `ready` is the release: anything that creates ScaledObjects depends on it, so their CRDs exist
 first. `http_ready` is the add-on's release, for InterceptorRoutes.
+
+A public component: typed args (KedaArgs), its Kubernetes provider through `opts`, checked at
+construction (gpu_platform.args). No `from __future__ import annotations` here: Pulumi's
+component analyzer reads the args' and outputs' annotations as types, not strings.
 """
 
-from __future__ import annotations
-
-from dataclasses import dataclass, field
-from typing import Any
+import re
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from gpu_platform import labels, versions
-from gpu_platform.addons import helm
+from gpu_platform import k8s_versions, labels, versions
+from gpu_platform.addons import helm, keda_http
+from gpu_platform.addons.keda_http import NAMESPACE
 from gpu_platform.addons.platform_base import render_namespace
-from gpu_platform.options import child_of
+from gpu_platform.args import check, depends_on
 
 TOKEN = "gpuplatform:addons:Keda"
-NAMESPACE = "keda"
+CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
 _SMALL = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}}
 
 
@@ -41,51 +44,92 @@ def render_keda_values() -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class KedaArgs:
+class KedaHttpAddOnArgs(TypedDict):
+    """KEDA's HTTP add-on, which wakes models that scale to zero."""
+
+    watch_namespace: str
+    """The namespace of the models that scale to zero; the add-on watches only it."""
+    highly_available: NotRequired[bool]
+    """Two of each of the add-on's parts, so a node loss drops no held request (production)."""
+
+
+class KedaArgs(TypedDict):
+    """The KEDA operator, its metrics server and admission webhooks, in namespace `keda`."""
+
     kubernetes_version: str
-    k8s_provider: k8s.Provider
-    chart_version: str | None = None
-    depends_on: list[pulumi.Resource] = field(default_factory=list)
-    http_add_on_values: dict[str, Any] | None = None
-    """Install the HTTP add-on with these values (gpu_platform.addons.keda_http)."""
+    """The cluster's Kubernetes minor version, e.g. "1.36": the namespace's Pod Security labels
+    are pinned to it."""
+    chart_version: NotRequired[str]
+    """The `keda` chart's version; default the one the platform pins and tests."""
+    http_add_on: NotRequired[KedaHttpAddOnArgs]
+    """Install KEDA's HTTP add-on beside it (models that scale to zero)."""
+
+
+def problems(args: KedaArgs) -> list[tuple[str, str]]:
+    found = []
+    if args.get("kubernetes_version") not in k8s_versions.SUPPORTED:
+        supported = ", ".join(k8s_versions.SUPPORTED)
+        found.append(
+            ("kubernetesVersion", f"{args.get('kubernetes_version')!r} is not one of {supported}")
+        )
+    chart = args.get("chart_version")
+    if chart is not None and not CHART_VERSION.fullmatch(str(chart)):
+        found.append(("chartVersion", f"{chart!r} is not a chart version such as 2.20.2"))
+    add_on = args.get("http_add_on")
+    if add_on is not None and not add_on.get("watch_namespace"):
+        found.append(("httpAddOn.watchNamespace", "name the namespace of the models"))
+    return found
 
 
 class Keda(pulumi.ComponentResource):
-    """The KEDA operator, metrics server and admission webhooks."""
+    """The KEDA operator, metrics server and admission webhooks, and KEDA's HTTP add-on when
+    asked. Give it the Kubernetes provider in `opts` (`providers=[k8s_provider]`)."""
 
-    namespace: str = NAMESPACE
+    namespace: pulumi.Output[str]
+    """The namespace KEDA runs in."""
     ready: k8s.helm.v3.Release
-    """Depend on this before creating ScaledObjects."""
-    http_ready: k8s.helm.v3.Release | None = None
-    """Depend on this before creating InterceptorRoutes (None: the add-on is not installed)."""
+    """KEDA's release: depend on it before creating ScaledObjects (its CRDs)."""
+    http_ready: k8s.helm.v3.Release | None
+    """The HTTP add-on's release: depend on it before creating InterceptorRoutes (absent
+    without the add-on)."""
 
     def __init__(self, name: str, args: KedaArgs, opts: pulumi.ResourceOptions | None = None):
+        check("KedaArgs", problems(args))
         super().__init__(TOKEN, name, None, opts)
+        waits = depends_on(opts)
         # KEDA's pods run as non-root with every capability dropped: restricted fits.
-        manifest = render_namespace(NAMESPACE, "restricted", args.kubernetes_version)
+        manifest = render_namespace(NAMESPACE, "restricted", args["kubernetes_version"])
         namespace = k8s.core.v1.Namespace(
             f"{name}-ns",
             metadata=manifest["metadata"],
-            opts=child_of(self, args.k8s_provider, args.depends_on),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=waits),
         )
         self.ready = helm.release(
             f"{name}-release",
             chart=versions.KEDA_CHART,
-            version=args.chart_version,
+            version=args.get("chart_version"),
             namespace=NAMESPACE,
             values=render_keda_values(),
             timeout=600,
-            opts=child_of(self, args.k8s_provider, [namespace, *args.depends_on]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, *waits]),
         )
-        if args.http_add_on_values is not None:
+        self.http_ready = None
+        add_on = args.get("http_add_on")
+        if add_on is not None:
             self.http_ready = helm.release(
                 f"{name}-http-release",
                 chart=versions.KEDA_HTTP_CHART,
                 namespace=NAMESPACE,
-                values=args.http_add_on_values,
+                values=keda_http.render_values(
+                    add_on["watch_namespace"], add_on.get("highly_available", False)
+                ),
                 timeout=600,
                 # The add-on scales its interceptor with a ScaledObject: KEDA's CRDs first.
-                opts=child_of(self, args.k8s_provider, [namespace, self.ready, *args.depends_on]),
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=[namespace, self.ready, *waits]
+                ),
             )
-        self.register_outputs({"namespace": NAMESPACE})
+        self.namespace = pulumi.Output.from_input(NAMESPACE)
+        self.register_outputs(
+            {"namespace": self.namespace, "ready": self.ready, "httpReady": self.http_ready}
+        )

@@ -13,9 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from gpu_platform import labels
-from gpu_platform.addons.keda import NAMESPACE
 from gpu_platform.serving.workload import PORT
 
+NAMESPACE = "keda"  # KEDA's, where the add-on runs beside it
 CHART_NAME = "keda-add-ons-http"  # the chart names its Services after itself, not the release
 INTERCEPTOR_HOST = f"{CHART_NAME}-interceptor-proxy.{NAMESPACE}.svc.cluster.local"
 SCALER_ADDRESS = f"{CHART_NAME}-external-scaler.{NAMESPACE}:9090"

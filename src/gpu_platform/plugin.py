@@ -1,0 +1,25 @@
+"""The components other Pulumi programs, in any language, use through Pulumi's component
+provider host: each takes typed args (a TypedDict the analyzer reads, documented per field)
+and its providers through resource options.
+
+Converted so far: Keda. The others still take the program's specs and move here one by one.
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from gpu_platform.addons.keda import Keda
+
+NAME = "gpu-platform"
+NAMESPACE = "gpuplatform"
+COMPONENTS: list[type[pulumi.ComponentResource]] = [Keda]
+
+
+def main() -> None:
+    """Serve the components to the Pulumi engine (PulumiPlugin.yaml's entry point)."""
+    from importlib.metadata import version  # noqa: PLC0415
+
+    from pulumi.provider.experimental import component_provider_host  # noqa: PLC0415
+
+    component_provider_host(COMPONENTS, NAME, NAMESPACE, version("gpu-platform"))
