@@ -20,6 +20,7 @@ from gpu_platform.addons.spec import AddonsSpec
 from gpu_platform.cloud import CloudSpec, ClusterSpec
 from gpu_platform.data import managed
 from gpu_platform.data.spec import VectorStoreSpec
+from gpu_platform.errors import format_errors
 from gpu_platform.gcp import compute_class
 from gpu_platform.observability.spec import ObservabilitySpec
 from gpu_platform.pool_rules import cloud_problems
@@ -29,7 +30,6 @@ from gpu_platform.serving.spec import ModelName, ModelSpec
 from gpu_platform.spec import Problem, Spec, check, raise_problems
 from gpu_platform.tiers import order_problems
 from stacks import checks, rules
-from stacks.errors import format_errors
 from stacks.keys import (
     CONFIG_KEY,
     GRAFANA_ADMIN_PASSWORD,

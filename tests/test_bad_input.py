@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from gpu_platform.aws import pod_identity
+from gpu_platform.errors import format_path
 from gpu_platform.gcp import workload_identity
 from gpu_platform.serving import weights_access
 from stacks.config import MAX_PROBLEM, ConfigError, parse
-from stacks.errors import format_path
 from tools import plan, stackfile
 
 runner = CliRunner()
