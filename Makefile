@@ -91,8 +91,9 @@ bench: $(SYNCED) ## Time the offline plan of each stack (prints numbers)
 upstream: $(SYNCED) ## Refresh tests/upstream from GitHub (network; SOURCE=name@tag, default all)
 	$(RUN) -m tools.upstream refresh $(foreach s,$(SOURCE),--source $(s))
 
-docs: $(SYNCED) ## Regenerate README.md's config reference and plan diff example, and the dashboards' JSON
+docs: $(SYNCED) ## Regenerate README.md's config reference and plan diff example, the components' generated args and the dashboards' JSON
 	$(RUN) -m tools.configdoc --write README.md
+	$(RUN) -m tools.argsgen --write
 	$(RUN) -m tools.diffexample --write README.md
 	$(RUN) -m tools.dashboards --write dashboards
 

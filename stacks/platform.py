@@ -17,6 +17,7 @@ from gpu_platform.addons.cluster_autoscaler import ClusterAutoscaler, ClusterAut
 from gpu_platform.addons.gpu_operator import GpuOperator, GpuOperatorArgs
 from gpu_platform.addons.keda import Keda, KedaArgs
 from gpu_platform.addons.platform_base import PlatformBase, PlatformBaseArgs
+from gpu_platform.args import pool_args
 from gpu_platform.aws.cluster import EksCluster, EksClusterArgs
 from gpu_platform.aws.node_pool import EksGpuNodePool, EksGpuNodePoolArgs
 from gpu_platform.data.cnpg import NAMESPACE as DATA_NAMESPACE
@@ -31,7 +32,7 @@ from gpu_platform.gcp.node_pool import GkeGpuNodePool, GkeGpuNodePoolArgs
 from gpu_platform.observability import alert_rules
 from gpu_platform.observability.prometheus import NAMESPACE as PROMETHEUS_NAMESPACE
 from gpu_platform.observability.prometheus import Prometheus, PrometheusArgs
-from gpu_platform.pools import ami_release, resolved_machine_types
+from gpu_platform.pools import NodePoolSpec
 from gpu_platform.serving.vllm_service import NAMESPACE as SERVING_NAMESPACE
 from gpu_platform.serving.vllm_service import VllmService, render_url
 from stacks import config as stack_config
@@ -111,21 +112,19 @@ class Platform(pulumi.ComponentResource):
                     f"{name}-{pool_name}",
                     EksGpuNodePoolArgs(
                         pool_name=pool_name,
-                        pool=pool,
-                        instance_types=resolved_machine_types("aws", pool),
-                        ami_release_version=ami_release(
-                            config.cluster.kubernetes_version, pool.ami_release_version
-                        ),
-                        kubernetes_version=config.cluster.kubernetes_version,
-                        mig_strategy=strategy,
+                        pool=pool_args(pool),  # type: ignore[typeddict-item]
                         cluster_name=cluster.cluster_name,
+                        kubernetes_version=config.cluster.kubernetes_version,
                         node_role_arn=cluster.node_role_arn,
                         subnet_ids=cluster.subnet_ids(pool.zones or ()),
-                        provider=self.cloud_provider,
+                        mig_strategy=strategy,
                         tags=tags,
+                    ),
+                    opts=pulumi.ResourceOptions(
+                        parent=self,
+                        providers=[self.cloud_provider],
                         depends_on=cluster.node_dependencies,
                     ),
-                    opts=self._child(),
                 )
                 for pool_name, pool in config.node_pools.items()
             }
@@ -154,21 +153,12 @@ class Platform(pulumi.ComponentResource):
             self.node_pools = {
                 pool_name: GkeGpuNodePool(
                     f"{name}-{pool_name}",
-                    GkeGpuNodePoolArgs(
-                        pool_name=pool_name,
-                        pool=pool,
-                        machine_type=resolved_machine_types("gcp", pool)[0],
-                        zones=pool.zones or cloud.zones or (),
-                        project=cloud.project,
-                        region=cloud.region,
-                        cluster_id=cluster.cluster_id,
-                        service_account=cluster.node_service_account,
-                        resource_labels=tags,
-                        provider=self.cloud_provider,
+                    self._gke_pool_args(config, pool_name, pool, cluster, tags),
+                    opts=pulumi.ResourceOptions(
+                        parent=self,
+                        providers=[self.cloud_provider],
                         depends_on=[*cluster.node_account_ready, *self.image_cache.ready],
-                        compute_class=compute_class.pool_classes(config.models).get(pool_name),
                     ),
-                    opts=self._child(),
                 )
                 for pool_name, pool in config.node_pools.items()
             }
@@ -177,6 +167,31 @@ class Platform(pulumi.ComponentResource):
         self.models: dict[str, VllmService] = serving.models(self, name, config)
         self._data(name, config)
         self.register_outputs({"clusterName": cluster.cluster_name, "endpoint": cluster.endpoint})
+
+    @staticmethod
+    def _gke_pool_args(
+        config: StackConfig,
+        pool_name: str,
+        pool: NodePoolSpec,
+        cluster: GkeCluster,
+        tags: dict[str, str],
+    ) -> GkeGpuNodePoolArgs:
+        cloud = config.cloud
+        args = GkeGpuNodePoolArgs(
+            pool_name=pool_name,
+            pool=pool_args(pool),  # type: ignore[typeddict-item]
+            cluster_id=cluster.cluster_id,
+            kubernetes_version=config.cluster.kubernetes_version,
+            project=cloud.project,  # type: ignore[union-attr]
+            region=cloud.region,
+            zones=list(pool.zones or cloud.zones or ()),
+            service_account=cluster.node_service_account,
+            resource_labels=tags,
+        )
+        compute = compute_class.pool_classes(config.models).get(pool_name)
+        if compute is not None:
+            args["compute_class"] = compute
+        return args
 
     def _child(self) -> pulumi.ResourceOptions:
         """Fresh options for one child component (never shared between resources)."""

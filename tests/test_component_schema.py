@@ -1,7 +1,7 @@
 """Pulumi's own component analyzer (the one `pulumi package add` runs) describes the public
-components: every one present, every input and output documented, the types as intended. And a
+components: every one present, every input and output documented, the types as intended. A
 public component refuses bad args before it creates anything, naming the key as every language
-spells it."""
+spells it, and takes its provider from the consumer's resource options."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from typing import Any
 
 import pulumi
 import pytest
-from harness import run_mocked
+from harness import ROOT, run_mocked
 from pulumi.provider.experimental.analyzer import Analyzer
 from pulumi.provider.experimental.schema import generate_schema
 
 from gpu_platform import plugin
 from gpu_platform.addons.keda import Keda, KedaArgs
 from gpu_platform.args import ArgsError
+from gpu_platform.aws.node_pool import EksGpuNodePool, EksGpuNodePoolArgs
 
 
 def _schema() -> dict[str, Any]:
@@ -113,3 +114,93 @@ def test_a_consumer_gives_keda_its_provider_through_options() -> None:
     assert {r.provider for r in custom} == {"pulumi:providers:kubernetes::cluster"}
     add_on = recording.one("kubernetes:helm.sh/v3:Release", "keda-http-release")
     assert add_on.inputs["values"]["operator"]["watchNamespace"] == "models"
+
+
+def test_the_pool_args_are_generated_from_the_pool_spec() -> None:
+    """One model holds each pool setting's type, default and description: the generated args
+    module is what tools/argsgen.py makes of it today (`make docs`)."""
+    from tools import argsgen
+
+    for path, (doc, classes) in argsgen.MODULES.items():
+        assert (ROOT / path).read_text() == argsgen.render_module(doc, classes), (
+            f"{path} is out of date: run `make docs`"
+        )
+    pool = _schema()["types"]["gpu-platform:index:GpuPoolArgs"]
+    assert set(pool["required"]) == {"gpu", "gpusPerNode", "capacity", "maxNodes"}
+    assert pool["properties"]["minNodes"]["description"].endswith("Default: 0.")
+    assert (
+        "One of: on-demand, spot, reserved, capacity-block."
+        in (pool["properties"]["capacity"]["description"])
+    )
+    assert pool["properties"]["sharing"]["$ref"] == "#/types/gpu-platform:index:GpuSharingArgs"
+
+
+def test_the_node_pools_in_the_schema() -> None:
+    resources = _schema()["resources"]
+    eks = resources["gpu-platform:index:EksGpuNodePool"]
+    assert set(eks["requiredInputs"]) == {
+        "poolName",
+        "pool",
+        "clusterName",
+        "kubernetesVersion",
+        "nodeRoleArn",
+        "subnetIds",
+    }
+    assert eks["properties"]["autoscalingGroupName"]["type"] == "string"
+    gke = resources["gpu-platform:index:GkeGpuNodePool"]
+    assert gke["inputProperties"]["zones"]["type"] == "array"
+    assert gke["properties"]["nodePoolName"]["type"] == "string"
+
+
+L4_SPOT = {"gpu": "l4", "gpus_per_node": 1, "capacity": "spot", "max_nodes": 3}
+
+
+def _eks_args(pool_name: str, pool: dict) -> EksGpuNodePoolArgs:
+    """A pool joining an existing cluster (names a consumer would have)."""
+    return EksGpuNodePoolArgs(
+        pool_name=pool_name,
+        pool=pool,  # type: ignore[typeddict-item]
+        cluster_name="existing",
+        kubernetes_version="1.36",
+        node_role_arn="arn:aws:iam::123456789012:role/nodes",
+        subnet_ids=["subnet-1", "subnet-2"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("pool", "expected"),
+    [
+        ({**L4_SPOT, "gpus_per_node": 3}, "EksGpuNodePoolArgs.pool.gpusPerNode: aws has no l4"),
+        ({**L4_SPOT, "capacity": "cheap"}, "EksGpuNodePoolArgs.pool.capacity:"),
+        ({**L4_SPOT, "max_nodes": 0}, "EksGpuNodePoolArgs.pool.maxNodes:"),
+        (
+            {**L4_SPOT, "ami_release_version": "1.35.6-20260714"},
+            "EksGpuNodePoolArgs.pool.amiReleaseVersion: release 1.35.6-20260714 is for",
+        ),
+    ],
+)
+def test_a_pool_is_checked_by_the_stack_configs_own_rules(pool: dict, expected: str) -> None:
+    with pytest.raises(ArgsError) as caught:
+        EksGpuNodePool("p", _eks_args("l4", pool))
+    assert any(p.startswith(expected) for p in caught.value.problems), caught.value.problems
+
+
+def test_a_consumer_adds_an_eks_pool_with_its_own_provider() -> None:
+    def program() -> None:
+        import pulumi_aws as aws
+
+        provider = aws.Provider("account", region="us-east-1")
+        EksGpuNodePool(
+            "gpus",
+            _eks_args("l4-spot", L4_SPOT),
+            opts=pulumi.ResourceOptions(providers=[provider]),
+        )
+
+    recording = run_mocked(program)
+    group = recording.one("aws:eks/nodeGroup:NodeGroup")
+    assert group.provider == "pulumi:providers:aws::account"
+    assert group.inputs["capacityType"] == "SPOT"
+    assert group.inputs["labels"]["gpuplatform.io/pool"] == "l4-spot"
+    assert group.inputs["releaseVersion"].startswith("1.36.")
+    template = recording.one("aws:ec2/launchTemplate:LaunchTemplate")
+    assert template.provider == "pulumi:providers:aws::account"

@@ -4,9 +4,17 @@ with one message per problem naming the key as every language spells it (camelCa
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import pulumi
+from pydantic import ValidationError
+from pydantic.alias_generators import to_camel
+
+from gpu_platform.catalog import Cloud
+from gpu_platform.errors import format_errors
+from gpu_platform.pool_rules import ami_release_problems, cloud_problems
+from gpu_platform.pools import NodePoolSpec
 
 
 class ArgsError(ValueError):
@@ -30,3 +38,30 @@ def depends_on(opts: pulumi.ResourceOptions | None) -> list[pulumi.Resource]:
     if found is None:
         return []
     return list(found) if isinstance(found, list | tuple) else [found]  # type: ignore[list-item]
+
+
+def pool_spec(
+    component: str, pool: Mapping[str, Any], cloud: Cloud, kubernetes_version: str
+) -> NodePoolSpec:
+    """A pool's args as the spec the stack config holds, checked by the same rules (on its own,
+    on the cloud, against the Kubernetes version); problems name `pool.<key>`."""
+    try:
+        spec = NodePoolSpec.model_validate(dict(pool), by_name=True)
+    except ValidationError as error:
+        found = []
+        for line in format_errors(error, NodePoolSpec):
+            path, _, message = line.partition(": ")
+            # Args arrive by field name; every language's schema spells them in camelCase.
+            found.append((".".join(["pool", *map(to_camel, path.split("."))]), message))
+        raise ArgsError(component, found) from None
+    problems = [
+        *cloud_problems(cloud, spec.zones or (), kubernetes_version, spec),
+        *ami_release_problems(cloud, kubernetes_version, spec.ami_release_version),
+    ]
+    check(component, [("pool." + ".".join(map(str, p.path)), p.message) for p in problems])
+    return spec
+
+
+def pool_args(spec: NodePoolSpec) -> dict[str, Any]:
+    """A pool spec as the public components' args (field names, unset keys left out)."""
+    return spec.model_dump(exclude_none=True)

@@ -2,7 +2,8 @@
 provider host: each takes typed args (a TypedDict the analyzer reads, documented per field)
 and its providers through resource options.
 
-Converted so far: Keda. The others still take the program's specs and move here one by one.
+Converted so far: Keda and the GPU node pools of both clouds. The others still take the
+program's specs and move here one by one.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from __future__ import annotations
 import pulumi
 
 from gpu_platform.addons.keda import Keda
+from gpu_platform.aws.node_pool import EksGpuNodePool
+from gpu_platform.gcp.node_pool import GkeGpuNodePool
 
 NAME = "gpu-platform"
 NAMESPACE = "gpuplatform"
-COMPONENTS: list[type[pulumi.ComponentResource]] = [Keda]
+COMPONENTS: list[type[pulumi.ComponentResource]] = [Keda, EksGpuNodePool, GkeGpuNodePool]
 
 
 def main() -> None:

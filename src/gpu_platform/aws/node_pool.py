@@ -13,20 +13,30 @@ EKS. Capacity kinds map to EKS like this:
 cluster-autoscaler can scale a pool up from zero only if it knows what a node would look like;
 the node group's own tags are not copied to its Auto Scaling group, so the node-template tags
 (labels, taints, GPU resources) are put on the ASG itself.
+
+A public component: typed args (EksGpuNodePoolArgs, the pool as gpu_platform.pool_args), its AWS
+provider through `opts`, checked at construction by the stack config's own pool rules. No
+`from __future__ import annotations`: Pulumi's component analyzer reads the annotations.
 """
 
-from __future__ import annotations
-
-from dataclasses import dataclass, field
-from typing import Any
+import re
+from dataclasses import dataclass
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
 from gpu_platform import image_pull, labels, versions
+from gpu_platform.args import check, depends_on, pool_spec
 from gpu_platform.aws.launch_template import render_launch_template
 from gpu_platform.labels import MigStrategy
-from gpu_platform.pools import NodePoolSpec
+from gpu_platform.pool_args import GpuPoolArgs
+from gpu_platform.pools import (
+    POOL_NAME_PATTERN,
+    NodePoolSpec,
+    ami_release,
+    resolved_machine_types,
+)
 
 TOKEN = "gpuplatform:compute:EksGpuNodePool"
 NODE_TEMPLATE = "k8s.io/cluster-autoscaler/node-template"
@@ -116,54 +126,85 @@ def render_autoscaler_tags(name: str, pool: NodePoolSpec, strategy: MigStrategy)
     return tags
 
 
-@dataclass(frozen=True)
-class EksGpuNodePoolArgs:
+MIG_STRATEGIES = ("none", "single", "mixed")
+POOL_NAME = re.compile(POOL_NAME_PATTERN)
+
+
+class EksGpuNodePoolArgs(TypedDict):
+    """One GPU node pool of an EKS cluster."""
+
     pool_name: str
-    pool: NodePoolSpec
-    instance_types: tuple[str, ...]
-    ami_release_version: str
-    kubernetes_version: str
-    mig_strategy: MigStrategy
+    """The pool's name: its nodes' `gpuplatform.io/pool` label and the node group's name
+    prefix (lowercase letters, digits and '-', at most 31 characters)."""
+    pool: GpuPoolArgs
+    """The pool: its GPU, how many per node, how it is bought, how far it scales."""
     cluster_name: pulumi.Input[str]
+    """The EKS cluster the node group joins."""
+    kubernetes_version: str
+    """The cluster's Kubernetes minor version, e.g. "1.36"; the nodes run it, on the AMI release
+    pinned for it unless the pool names one."""
     node_role_arn: pulumi.Input[str]
+    """The IAM role the nodes run as."""
     subnet_ids: pulumi.Input[list[str]]
-    provider: pulumi.ProviderResource
-    tags: dict[str, str] = field(default_factory=dict)
-    """Ownership tags for the instances, volumes and network interfaces of the pool."""
-    depends_on: list[pulumi.Resource] = field(default_factory=list)
+    """The subnets the nodes run in: the cluster's private subnets of the pool's zones."""
+    mig_strategy: NotRequired[str]
+    """How the GPU Operator advertises MIG slices, one of none, single and mixed, as the
+    cluster's pools need together. Default: what this pool alone needs."""
+    tags: NotRequired[dict[str, str]]
+    """Ownership tags for the pool's instances, volumes and network interfaces."""
+
+
+def problems(args: EksGpuNodePoolArgs) -> list[tuple[str, str]]:
+    found = []
+    if not POOL_NAME.fullmatch(str(args.get("pool_name", ""))):
+        found.append(("poolName", "lowercase letters, digits and '-', at most 31 characters"))
+    strategy = args.get("mig_strategy")
+    if strategy is not None and strategy not in MIG_STRATEGIES:
+        found.append(("migStrategy", f"{strategy!r} is not one of {', '.join(MIG_STRATEGIES)}"))
+    return found
 
 
 class EksGpuNodePool(pulumi.ComponentResource):
-    """A managed node group of GPU nodes, its launch template and its autoscaler tags."""
+    """A managed node group of GPU nodes, its launch template and its autoscaler tags. Give it
+    the AWS provider in `opts` (`providers=[aws_provider]`)."""
 
     node_group_name: pulumi.Output[str]
+    """The node group's name (the pool's name and a unique suffix)."""
     autoscaling_group_name: pulumi.Output[str]
+    """The Auto Scaling group EKS made for the node group (cluster-autoscaler scales it)."""
 
     def __init__(
         self, name: str, args: EksGpuNodePoolArgs, opts: pulumi.ResourceOptions | None = None
     ):
+        check("EksGpuNodePoolArgs", problems(args))
+        version = args["kubernetes_version"]
+        pool = pool_spec("EksGpuNodePoolArgs", args["pool"], "aws", version)
         super().__init__(TOKEN, name, None, opts)
-        pool = args.pool
-        plan = render_capacity(pool, args.instance_types)
+        pool_name, waits = args["pool_name"], depends_on(opts)
+        strategy: MigStrategy = args.get(  # type: ignore[assignment]
+            "mig_strategy", labels.mig_strategy({pool_name: pool})
+        )
+        tags = dict(args.get("tags") or {})
+        plan = render_capacity(pool, resolved_machine_types("aws", pool))
         template = aws.ec2.LaunchTemplate(
             f"{name}-lt",
-            name_prefix=f"{args.pool_name}-",
+            name_prefix=f"{pool_name}-",
             update_default_version=True,
-            opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
-            **render_pool_launch_template(pool, plan, args.tags),
+            opts=pulumi.ResourceOptions(parent=self),
+            **render_pool_launch_template(pool, plan, tags),
         )
         group = aws.eks.NodeGroup(
             f"{name}-ng",
-            cluster_name=args.cluster_name,
+            cluster_name=args["cluster_name"],
             # A prefix, not a name: EKS gets `<pool>-<unique suffix>`, so a change that replaces
             # the group creates the new one before deleting the old (a fixed name would make
             # the provider delete first and take every model on the pool down).
-            node_group_name_prefix=f"{args.pool_name}-",
-            node_role_arn=args.node_role_arn,
-            subnet_ids=args.subnet_ids,
+            node_group_name_prefix=f"{pool_name}-",
+            node_role_arn=args["node_role_arn"],
+            subnet_ids=args["subnet_ids"],
             ami_type=versions.EKS_AMI_TYPE,
-            release_version=args.ami_release_version,
-            version=args.kubernetes_version,
+            release_version=ami_release(version, pool.ami_release_version),
+            version=version,
             capacity_type=plan.capacity_type,
             instance_types=list(plan.node_group_instance_types) or None,
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(
@@ -172,13 +213,12 @@ class EksGpuNodePool(pulumi.ComponentResource):
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
                 id=template.id, version=template.latest_version.apply(str)
             ),
-            labels=labels.pool_labels("aws", args.pool_name, pool),
+            labels=labels.pool_labels("aws", pool_name, pool),
             taints=render_taints(pool),
             update_config=render_update_config(pool),
             opts=pulumi.ResourceOptions(
                 parent=self,
-                provider=args.provider,
-                depends_on=args.depends_on,
+                depends_on=waits,
                 # cluster-autoscaler owns the size after creation.
                 ignore_changes=["scalingConfig.desiredSize"],
             ),
@@ -187,12 +227,12 @@ class EksGpuNodePool(pulumi.ComponentResource):
         self.autoscaling_group_name = group.resources.apply(
             lambda resources: resources[0].autoscaling_groups[0].name
         )
-        for key, value in render_autoscaler_tags(args.pool_name, pool, args.mig_strategy).items():
+        for key, value in render_autoscaler_tags(pool_name, pool, strategy).items():
             aws.autoscaling.Tag(
                 f"{name}-{key.removeprefix(NODE_TEMPLATE + '/').replace('/', '-')}",
                 autoscaling_group_name=self.autoscaling_group_name,
                 tag=aws.autoscaling.TagTagArgs(key=key, value=value, propagate_at_launch=False),
-                opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
+                opts=pulumi.ResourceOptions(parent=self),
             )
         self.register_outputs(
             {

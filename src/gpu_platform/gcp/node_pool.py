@@ -5,20 +5,25 @@ MIG partitions (`gpu_partition_size`) and time-sharing (`gpu_sharing_config`) ar
 here, and GKE's cluster autoscaler knows how many (shared or partitioned) GPUs an empty pool's
 nodes will offer, which is what makes scale-from-zero work for them. The GPU Operator is
 therefore not installed on GKE; only the DCGM exporter is (gpu_platform/addons/gpu_operator.py).
+
+A public component: typed args (GkeGpuNodePoolArgs, the pool as gpu_platform.pool_args), its
+Google provider through `opts`, checked at construction by the stack config's own pool rules. No
+`from __future__ import annotations`: Pulumi's component analyzer reads the annotations.
 """
 
-from __future__ import annotations
-
 import math
-from dataclasses import dataclass, field
+import re
+from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_gcp as gcp
 
 from gpu_platform import catalog, labels, versions
+from gpu_platform.args import check, depends_on, pool_spec
 from gpu_platform.gcp.cluster import render_node_basics, render_pool_name
 from gpu_platform.gcp.compute_class import CLASS_LABEL, class_taint
-from gpu_platform.pools import NodePoolSpec
+from gpu_platform.pool_args import GpuPoolArgs
+from gpu_platform.pools import POOL_NAME_PATTERN, NodePoolSpec, resolved_machine_types
 
 TOKEN = "gpuplatform:compute:GkeGpuNodePool"
 RESERVATION_KEY = "compute.googleapis.com/reservation-name"
@@ -88,63 +93,90 @@ def render_labels(pool_name: str, pool: NodePoolSpec, compute_class: str | None)
     return node_labels
 
 
-@dataclass(frozen=True)
-class GkeGpuNodePoolArgs:
+POOL_NAME = re.compile(POOL_NAME_PATTERN)
+
+
+class GkeGpuNodePoolArgs(TypedDict):
+    """One GPU node pool of a GKE cluster."""
+
     pool_name: str
-    pool: NodePoolSpec
-    machine_type: str
-    zones: tuple[str, ...]
-    project: str
-    region: str
+    """The pool's name: its nodes' `gpuplatform.io/pool` label and the GKE node pool's name
+    prefix (lowercase letters, digits and '-', at most 31 characters)."""
+    pool: GpuPoolArgs
+    """The pool: its GPU, how many per node, how it is bought, how far it scales."""
     cluster_id: pulumi.Input[str]
+    """The GKE cluster the node pool belongs to."""
+    kubernetes_version: str
+    """The cluster's Kubernetes minor version, e.g. "1.36" (the pool's rules depend on it)."""
+    project: str
+    """The cluster's project."""
+    region: str
+    """The cluster's region."""
+    zones: list[str]
+    """The zones the pool's nodes run in: the pool's own, or the cluster's."""
     service_account: pulumi.Input[str]
-    resource_labels: dict[str, str]
-    provider: pulumi.ProviderResource
-    depends_on: list[pulumi.Resource] = field(default_factory=list)
-    compute_class: str | None = None
+    """The Google service account the nodes run as."""
+    resource_labels: NotRequired[dict[str, str]]
+    """Labels for the pool's instances and disks."""
+    compute_class: NotRequired[str]
     """The ComputeClass whose tier the pool is (gpu_platform/gcp/compute_class.py)."""
 
 
+def problems(args: GkeGpuNodePoolArgs) -> list[tuple[str, str]]:
+    found = []
+    if not POOL_NAME.fullmatch(str(args.get("pool_name", ""))):
+        found.append(("poolName", "lowercase letters, digits and '-', at most 31 characters"))
+    if not args.get("zones"):
+        found.append(("zones", "list at least one zone of the cluster's region"))
+    return found
+
+
 class GkeGpuNodePool(pulumi.ComponentResource):
-    """A GKE node pool of GPU nodes."""
+    """A GKE node pool of GPU nodes. Give it the Google provider in `opts`
+    (`providers=[gcp_provider]`)."""
 
     node_pool_name: pulumi.Output[str]
+    """The node pool's name: the pool's name and a digest of the settings GKE cannot change in
+    place, so such a change creates the new pool before deleting the old one."""
 
     def __init__(
         self, name: str, args: GkeGpuNodePoolArgs, opts: pulumi.ResourceOptions | None = None
     ):
+        check("GkeGpuNodePoolArgs", problems(args))
+        pool = pool_spec("GkeGpuNodePoolArgs", args["pool"], "gcp", args["kubernetes_version"])
         super().__init__(TOKEN, name, None, opts)
-        pool = args.pool
+        pool_name, zones = args["pool_name"], list(args["zones"])
+        compute_class = args.get("compute_class")
+        machine_type = resolved_machine_types("gcp", pool)[0]
         node_config = {
             **render_node_basics(pool.disk_gib),
-            "machine_type": args.machine_type,
-            "guest_accelerators": [render_guest_accelerator(pool, args.machine_type)],
+            "machine_type": machine_type,
+            "guest_accelerators": [render_guest_accelerator(pool, machine_type)],
             "spot": pool.capacity == "spot",
             "reservation_affinity": render_reservation_affinity(pool),
-            "labels": render_labels(args.pool_name, pool, args.compute_class),
-            "taints": render_taints(pool, args.compute_class),
-            "service_account": args.service_account,
-            "resource_labels": args.resource_labels,
+            "labels": render_labels(pool_name, pool, compute_class),
+            "taints": render_taints(pool, compute_class),
+            "service_account": args["service_account"],
+            "resource_labels": dict(args.get("resource_labels") or {}),
             # Image streaming (gpu_platform/image_pull.py).
             "gcfs_config": {"enabled": True},
         }
         node_pool = gcp.container.NodePool(
             f"{name}-np",
-            name=render_pool_name(args.pool_name, node_config),
-            cluster=args.cluster_id,
-            location=args.region,
-            project=args.project,
-            node_locations=list(args.zones),
+            name=render_pool_name(pool_name, node_config),
+            cluster=args["cluster_id"],
+            location=args["region"],
+            project=args["project"],
+            node_locations=zones,
             # initial_node_count is per zone; start at the pool's minimum.
-            initial_node_count=math.ceil(pool.min_nodes / max(1, len(args.zones))),
+            initial_node_count=math.ceil(pool.min_nodes / max(1, len(zones))),
             autoscaling=render_autoscaling(pool),
             node_config=node_config,
             management={"auto_repair": True, "auto_upgrade": True},
             upgrade_settings=render_upgrade_settings(pool),
             opts=pulumi.ResourceOptions(
                 parent=self,
-                provider=args.provider,
-                depends_on=args.depends_on,
+                depends_on=depends_on(opts),
                 # The autoscaler owns the size after creation.
                 ignore_changes=["initialNodeCount", "nodeCount"],
             ),

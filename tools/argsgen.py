@@ -1,0 +1,134 @@
+"""Writes the public components' typed args from the config specs, so one model holds each
+setting's type, default and description (the stack config, its README reference and every
+language's component schema read the same words).
+
+    python -m tools.argsgen                 # print the generated modules
+    python -m tools.argsgen --write         # rewrite them (`make docs` does)
+
+A test fails when a generated module differs from what this prints.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+from gpu_platform.pools import NodePoolSpec, SharingSpec
+
+ROOT = Path(__file__).resolve().parent.parent
+# module path -> (its docstring, [(TypedDict name, spec)] in dependency order)
+MODULES: dict[str, tuple[str, list[tuple[str, type[BaseModel]]]]] = {
+    "src/gpu_platform/pool_args.py": (
+        "Typed args of a GPU node pool: what the public node pool components take, in every "
+        "language. Generated from gpu_platform.pools.NodePoolSpec by `make docs` "
+        "(tools/argsgen.py); change the spec, not this file.",
+        [("GpuSharingArgs", SharingSpec), ("GpuPoolArgs", NodePoolSpec)],
+    ),
+}
+
+
+def _unwrap(annotation: Any) -> tuple[Any, bool]:
+    """(the type without Annotated and None, whether None was allowed)."""
+    optional = False
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (types.UnionType, typing.Union):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            optional = optional or len(members) < len(typing.get_args(annotation))
+            annotation = members[0] if len(members) == 1 else annotation
+            if len(members) != 1:
+                return annotation, optional
+        else:
+            return annotation, optional
+
+
+def _type(annotation: Any, names: dict[type, str]) -> tuple[str, str]:
+    """(the Python type to write, what the description adds: allowed values)."""
+    annotation, _ = _unwrap(annotation)
+    origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        values = typing.get_args(annotation)
+        return "str", "One of: " + ", ".join(str(v) for v in values) + "."
+    if origin in (tuple, list):
+        inner, note = _type(typing.get_args(annotation)[0], names)
+        return f"list[{inner}]", note
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return names[annotation], ""
+    if annotation in (str, int, bool, float):
+        return annotation.__name__, ""
+    raise TypeError(f"no args type for {annotation!r}")
+
+
+def _default(field: FieldInfo) -> str | None:
+    if field.default_factory is not None:
+        return None
+    if field.default is PydanticUndefined or field.default is None:
+        return None
+    return str(field.default)
+
+
+def _docstring(text: str, indent: str, wrap: bool = True) -> list[str]:
+    """A docstring; unwrapped for fields, whose docstrings Pulumi's analyzer copies into every
+    language's SDK as they are written, line breaks and indentation included."""
+    words, lines, line = text.split(), [], ""
+    width = 96 - len(indent) if wrap else 10**6
+    for word in words:
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    lines.append(line)
+    lines[0] = '"""' + lines[0]
+    lines[-1] += '"""'
+    return [f"{indent}{line}" for line in lines]
+
+
+def render_module(doc: str, classes: list[tuple[str, type[BaseModel]]]) -> str:
+    names = {spec: name for name, spec in classes}
+    out = [*_docstring(doc, ""), ""]
+    out += [
+        "# No `from __future__ import annotations`: Pulumi's component analyzer reads these",
+        "# annotations as types.",
+        "from typing import NotRequired, TypedDict",
+    ]
+    for name, spec in classes:
+        out += ["", "", f"class {name}(TypedDict):", *_docstring(spec.__doc__ or name, "    "), ""]
+        for attribute, field in spec.model_fields.items():
+            python, allowed = _type(field.annotation, names)
+            required = field.is_required()
+            default = _default(field)
+            text = " ".join(
+                part
+                for part in (
+                    field.description or "",
+                    allowed,
+                    f"Default: {default}." if default else "",
+                )
+                if part
+            )
+            out.append(f"    {attribute}: {python if required else f'NotRequired[{python}]'}")
+            out += _docstring(text, "    ", wrap=False)
+    return "\n".join(out) + "\n"
+
+
+def main(write: Annotated[bool, typer.Option(help="Rewrite the generated modules.")] = False):
+    for path, (doc, classes) in MODULES.items():
+        text = render_module(doc, classes)
+        if write:
+            (ROOT / path).write_text(text)
+        else:
+            typer.echo(f"# {path}\n{text}")
+
+
+if __name__ == "__main__":
+    typer.run(main)
