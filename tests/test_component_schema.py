@@ -5,13 +5,15 @@ spells it, and takes its provider from the consumer's resource options."""
 
 from __future__ import annotations
 
+import functools
+import json
 from typing import Any
 
+import jsonschema
 import pulumi
 import pytest
 from harness import ROOT, run_mocked
-from pulumi.provider.experimental.analyzer import Analyzer
-from pulumi.provider.experimental.schema import generate_schema
+from pulumi.provider.experimental.component import ComponentProvider
 
 from gpu_platform import plugin
 from gpu_platform.addons.keda import Keda, KedaArgs
@@ -19,16 +21,24 @@ from gpu_platform.args import ArgsError
 from gpu_platform.aws.node_pool import EksGpuNodePool, EksGpuNodePoolArgs
 
 
+@functools.cache
 def _schema() -> dict[str, Any]:
-    result = Analyzer(plugin.NAME).analyze(plugin.COMPONENTS)
-    return generate_schema(
-        plugin.NAME,
-        "0.1.0",
-        plugin.NAMESPACE,
-        result["component_definitions"],
-        result["type_definitions"],
-        list(result["dependencies"]),
-    ).to_json()
+    """The schema the component provider host serves (`pulumi package add` reads it)."""
+    provider = ComponentProvider(plugin.COMPONENTS, plugin.NAME, plugin.NAMESPACE, "0.1.0")
+    return json.loads(provider.schema)
+
+
+def test_the_schema_is_a_valid_pulumi_package_schema() -> None:
+    """Checked against Pulumi's own package metaschema (pkg/codegen/schema/pulumi.json)."""
+    # Its patterns are ECMA-262 regular expressions: named groups are `(?<name>` there and
+    # `(?P<name>` in Python's, the one difference they use.
+    text = (ROOT / "tests/upstream/pulumi/package-schema.json").read_text()
+    metaschema = json.loads(text.replace("(?<", "(?P<"))
+    validator = jsonschema.Draft202012Validator(metaschema)
+    assert [e.message for e in validator.iter_errors(_schema())] == []
+    # The metaschema is strict enough to notice a broken one.
+    broken = {**_schema(), "resources": {"not a token": {}}}
+    assert list(validator.iter_errors(broken))
 
 
 def test_every_public_component_is_in_the_schema_and_documented() -> None:
@@ -204,3 +214,21 @@ def test_a_consumer_adds_an_eks_pool_with_its_own_provider() -> None:
     assert group.inputs["releaseVersion"].startswith("1.36.")
     template = recording.one("aws:ec2/launchTemplate:LaunchTemplate")
     assert template.provider == "pulumi:providers:aws::account"
+
+
+def test_the_plugin_directory_serves_the_public_components() -> None:
+    """`pulumi package add ./provider`: a Python plugin whose entry point hosts
+    gpu_platform.plugin.COMPONENTS, installing this repository's package."""
+    import yaml
+
+    plugin_yaml = yaml.safe_load((ROOT / "provider/PulumiPlugin.yaml").read_text())
+    assert plugin_yaml["runtime"]["name"] == "python"
+    entry = (ROOT / "provider/__main__.py").read_text()
+    assert "from gpu_platform.plugin import main" in entry and "main()" in entry
+    requirements = [
+        line
+        for line in (ROOT / "provider/requirements.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert requirements == [".."]
+    assert (ROOT / "provider/../pyproject.toml").resolve() == ROOT / "pyproject.toml"
