@@ -242,23 +242,28 @@ class Platform(pulumi.ComponentResource):
             ),
             opts=self._child(),
         )
+        gpu_args = GpuOperatorArgs(
+            cloud=cloud.provider,
+            kubernetes_version=version,
+            pools={n: pool_args(p) for n, p in config.node_pools.items()},  # type: ignore[misc]
+            mig_strategy=strategy,
+            service_monitor=True,
+        )
+        chart_version = (
+            addons.chart_versions.gpu_operator
+            if cloud.provider == "aws"
+            else addons.chart_versions.dcgm_exporter
+        )
+        if chart_version is not None:
+            gpu_args["chart_version"] = chart_version
         self.gpu_operator = GpuOperator(
             f"{name}-gpu",
-            GpuOperatorArgs(
-                cloud=cloud.provider,
-                kubernetes_version=version,
-                pools=config.node_pools,
-                mig_strategy=strategy,
-                k8s_provider=provider,
-                chart_version=(
-                    addons.chart_versions.gpu_operator
-                    if cloud.provider == "aws"
-                    else addons.chart_versions.dcgm_exporter
-                ),
-                service_monitor=True,
+            gpu_args,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                providers=[provider],
                 depends_on=[*ready, *pools, self.prometheus.ready],
             ),
-            opts=self._child(),
         )
         keda_args = KedaArgs(kubernetes_version=version)
         if addons.chart_versions.keda is not None:

@@ -16,6 +16,7 @@ from harness import ROOT, run_mocked
 from pulumi.provider.experimental.component import ComponentProvider
 
 from gpu_platform import plugin
+from gpu_platform.addons.gpu_operator import GpuOperator, GpuOperatorArgs
 from gpu_platform.addons.keda import Keda, KedaArgs
 from gpu_platform.args import ArgsError
 from gpu_platform.aws.node_pool import EksGpuNodePool, EksGpuNodePoolArgs
@@ -232,3 +233,44 @@ def test_the_plugin_directory_serves_the_public_components() -> None:
     ]
     assert requirements == [".."]
     assert (ROOT / "provider/../pyproject.toml").resolve() == ROOT / "pyproject.toml"
+
+
+def test_the_gpu_operator_takes_the_pools_it_configures() -> None:
+    operator = _schema()["resources"]["gpu-platform:index:GpuOperator"]
+    pools = operator["inputProperties"]["pools"]
+    assert pools["type"] == "object"
+    assert pools["additionalProperties"]["$ref"] == "#/types/gpu-platform:index:GpuPoolArgs"
+    assert set(operator["requiredInputs"]) == {"cloud", "kubernetesVersion", "pools"}
+    with pytest.raises(ArgsError) as caught:
+        GpuOperator(
+            "gpu",
+            GpuOperatorArgs(
+                cloud="aws",
+                kubernetes_version="1.36",
+                pools={"l4": {**L4_SPOT, "gpus_per_node": 3}},  # type: ignore[dict-item]
+            ),
+        )
+    assert caught.value.problems[0].startswith("GpuOperatorArgs.pools.l4.gpusPerNode: aws has no")
+
+
+def test_a_consumer_installs_the_gpu_stack_for_its_pools() -> None:
+    def program() -> None:
+        import pulumi_kubernetes as k8s
+
+        provider = k8s.Provider("cluster", kubeconfig="{}")
+        GpuOperator(
+            "gpu",
+            GpuOperatorArgs(
+                cloud="aws",
+                kubernetes_version="1.36",
+                pools={"l4": L4_SPOT},  # type: ignore[dict-item]
+                service_monitor=False,
+            ),
+            opts=pulumi.ResourceOptions(providers=[provider]),
+        )
+
+    recording = run_mocked(program)
+    release = recording.one("kubernetes:helm.sh/v3:Release")
+    assert release.provider == "pulumi:providers:kubernetes::cluster"
+    assert release.inputs["chart"] == "gpu-operator"
+    assert release.inputs["values"]["driver"]["enabled"] is False  # the AMI ships it

@@ -41,10 +41,14 @@ def depends_on(opts: pulumi.ResourceOptions | None) -> list[pulumi.Resource]:
 
 
 def pool_spec(
-    component: str, pool: Mapping[str, Any], cloud: Cloud, kubernetes_version: str
+    component: str,
+    pool: Mapping[str, Any],
+    cloud: Cloud,
+    kubernetes_version: str,
+    key: str = "pool",
 ) -> NodePoolSpec:
     """A pool's args as the spec the stack config holds, checked by the same rules (on its own,
-    on the cloud, against the Kubernetes version); problems name `pool.<key>`."""
+    on the cloud, against the Kubernetes version); problems name `<key>.<setting>`."""
     try:
         spec = NodePoolSpec.model_validate(dict(pool), by_name=True)
     except ValidationError as error:
@@ -52,13 +56,13 @@ def pool_spec(
         for line in format_errors(error, NodePoolSpec):
             path, _, message = line.partition(": ")
             # Args arrive by field name; every language's schema spells them in camelCase.
-            found.append((".".join(["pool", *map(to_camel, path.split("."))]), message))
+            found.append((".".join([key, *map(to_camel, path.split("."))]), message))
         raise ArgsError(component, found) from None
     problems = [
         *cloud_problems(cloud, spec.zones or (), kubernetes_version, spec),
         *ami_release_problems(cloud, kubernetes_version, spec.ami_release_version),
     ]
-    check(component, [("pool." + ".".join(map(str, p.path)), p.message) for p in problems])
+    check(component, [(".".join([key, *map(str, p.path)]), p.message) for p in problems])
     return spec
 
 

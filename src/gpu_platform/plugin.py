@@ -2,21 +2,27 @@
 provider host: each takes typed args (a TypedDict the analyzer reads, documented per field)
 and its providers through resource options.
 
-Converted so far: Keda and the GPU node pools of both clouds. The others still take the
-program's specs and move here one by one.
+Converted so far: Keda, the GPU Operator (or GKE's DCGM exporter) and the GPU node pools of
+both clouds. The others still take the program's specs and move here one by one.
 """
 
 from __future__ import annotations
 
 import pulumi
 
+from gpu_platform.addons.gpu_operator import GpuOperator
 from gpu_platform.addons.keda import Keda
 from gpu_platform.aws.node_pool import EksGpuNodePool
 from gpu_platform.gcp.node_pool import GkeGpuNodePool
 
 NAME = "gpu-platform"
 NAMESPACE = "gpuplatform"
-COMPONENTS: list[type[pulumi.ComponentResource]] = [Keda, EksGpuNodePool, GkeGpuNodePool]
+COMPONENTS: list[type[pulumi.ComponentResource]] = [
+    EksGpuNodePool,
+    GkeGpuNodePool,
+    GpuOperator,
+    Keda,
+]
 
 
 def main() -> None:

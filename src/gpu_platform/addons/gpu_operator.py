@@ -9,26 +9,27 @@
   the DCGM exporter is added, reading the driver GKE installed under /home/kubernetes/bin/nvidia.
   GKE admits system-node-critical pods outside kube-system only up to a ResourceQuota scoped to
   that priority, so its namespace gets one.
+
+A public component: typed args (GpuOperatorArgs, the pools as gpu_platform.pool_args), its
+Kubernetes provider through `opts`, checked at construction. No `from __future__ import
+annotations`: Pulumi's component analyzer reads the annotations.
 """
 
-from __future__ import annotations
-
-import functools
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from gpu_platform import labels, versions
+from gpu_platform import k8s_versions, labels, versions
 from gpu_platform.addons import helm
 from gpu_platform.addons.platform_base import render_namespace
+from gpu_platform.args import check, depends_on, pool_spec
 from gpu_platform.catalog import Cloud
 from gpu_platform.labels import MigStrategy
 from gpu_platform.observability import dcgm_counters
-from gpu_platform.options import child_of
+from gpu_platform.pool_args import GpuPoolArgs
 from gpu_platform.pools import NodePoolSpec
 
 TOKEN = "gpuplatform:addons:GpuOperator"
@@ -186,40 +187,81 @@ def render_critical_pods_quota(namespace: str) -> dict:
     }
 
 
-@dataclass(frozen=True)
-class GpuOperatorArgs:
-    cloud: Cloud
+MIG_STRATEGIES = ("none", "single", "mixed")
+
+
+class GpuOperatorArgs(TypedDict):
+    """The GPU stack a cluster's GPU pools need from Kubernetes."""
+
+    cloud: str
+    """aws: the NVIDIA GPU Operator (the AMI has the driver); gcp: the DCGM exporter alone."""
     kubernetes_version: str
-    pools: Mapping[str, NodePoolSpec]
-    mig_strategy: MigStrategy
-    k8s_provider: k8s.Provider
-    chart_version: str | None = None
-    service_monitor: bool = True
-    """Whether the stack runs Prometheus, and so has the ServiceMonitor CRD."""
-    depends_on: list[pulumi.Resource] = field(default_factory=list)
+    """The cluster's Kubernetes minor version, e.g. "1.36" (its namespace's Pod Security labels
+    are pinned to it)."""
+    pools: dict[str, GpuPoolArgs]
+    """The cluster's GPU pools by name: MIG and time-slicing settings come from them."""
+    mig_strategy: NotRequired[str]
+    """How MIG slices are advertised (none, single or mixed). Default: what the pools need."""
+    chart_version: NotRequired[str]
+    """The chart's version; default the one the platform pins and tests."""
+    service_monitor: NotRequired[bool]
+    """Whether the cluster runs the Prometheus Operator (a ServiceMonitor for the DCGM
+    exporter). Default: true."""
+
+
+def _specs(args: GpuOperatorArgs) -> dict[str, NodePoolSpec]:
+    """The pools' specs, each checked by the stack config's own rules."""
+    problems: list[tuple[str, str]] = []
+    cloud, version = args.get("cloud"), args.get("kubernetes_version")
+    if cloud not in NAMESPACE:
+        problems.append(("cloud", f"{cloud!r} is not aws or gcp"))
+    if version not in k8s_versions.SUPPORTED:
+        problems.append(
+            ("kubernetesVersion", f"{version!r} is not one of {', '.join(k8s_versions.SUPPORTED)}")
+        )
+    strategy = args.get("mig_strategy")
+    if strategy is not None and strategy not in MIG_STRATEGIES:
+        problems.append(("migStrategy", f"{strategy!r} is not one of none, single, mixed"))
+    check("GpuOperatorArgs", problems)
+    return {
+        name: pool_spec("GpuOperatorArgs", pool, cloud, version, f"pools.{name}")  # type: ignore[arg-type]
+        for name, pool in (args.get("pools") or {}).items()
+    }
 
 
 class GpuOperator(pulumi.ComponentResource):
-    """NVIDIA GPU Operator (EKS) or DCGM exporter (GKE), with its namespace and configuration."""
+    """NVIDIA GPU Operator (EKS) or DCGM exporter (GKE), with its namespace and configuration.
+    Give it the Kubernetes provider in `opts` (`providers=[k8s_provider]`)."""
 
+    namespace: pulumi.Output[str]
+    """The namespace the GPU agents run in."""
     release: k8s.helm.v3.Release
+    """The chart's release: depend on it before running GPU workloads."""
 
     def __init__(
         self, name: str, args: GpuOperatorArgs, opts: pulumi.ResourceOptions | None = None
     ):
+        pools = _specs(args)
         super().__init__(TOKEN, name, None, opts)
+        cloud: Cloud = args["cloud"]  # type: ignore[assignment]
+        strategy: MigStrategy = args.get(  # type: ignore[assignment]
+            "mig_strategy", labels.mig_strategy(pools)
+        )
+        monitor = args.get("service_monitor", True)
+        waits = depends_on(opts)
 
-        child = functools.partial(child_of, self, args.k8s_provider)
+        def child(depends: list[pulumi.Resource]) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(parent=self, depends_on=depends)
 
         # Node agents need host access: the namespace is privileged.
-        manifest = render_namespace(NAMESPACE[args.cloud], "privileged", args.kubernetes_version)
+        manifest = render_namespace(NAMESPACE[cloud], "privileged", args["kubernetes_version"])
         namespace = k8s.core.v1.Namespace(
-            f"{name}-ns", metadata=manifest["metadata"], opts=child(args.depends_on)
+            f"{name}-ns", metadata=manifest["metadata"], opts=child(waits)
         )
-        counters = dcgm_counters.render_config_map(NAMESPACE[args.cloud])
+        counters = dcgm_counters.render_config_map(NAMESPACE[cloud])
         ready: list[pulumi.Resource] = [
             namespace,
-            *args.depends_on,
+            *waits,
             k8s.core.v1.ConfigMap(
                 f"{name}-dcgm-metrics",
                 metadata=counters["metadata"],
@@ -227,10 +269,10 @@ class GpuOperator(pulumi.ComponentResource):
                 opts=child([namespace]),
             ),
         ]
-        if args.cloud == "aws":
+        if cloud == "aws":
             chart = versions.GPU_OPERATOR_CHART
-            values = render_gpu_operator_values(args.pools, args.mig_strategy, args.service_monitor)
-            config = render_time_slicing_config(args.pools, args.mig_strategy)
+            values = render_gpu_operator_values(pools, strategy, monitor)
+            config = render_time_slicing_config(pools, strategy)
             if config is not None:
                 ready.append(
                     k8s.core.v1.ConfigMap(
@@ -242,7 +284,7 @@ class GpuOperator(pulumi.ComponentResource):
                 )
         else:
             chart = versions.DCGM_EXPORTER_CHART
-            values = render_dcgm_exporter_values(args.service_monitor)
+            values = render_dcgm_exporter_values(monitor)
             quota = render_critical_pods_quota(NAMESPACE["gcp"])
             ready.append(
                 k8s.core.v1.ResourceQuota(
@@ -255,10 +297,11 @@ class GpuOperator(pulumi.ComponentResource):
         self.release = helm.release(
             f"{name}-release",
             chart=chart,
-            version=args.chart_version,
-            namespace=NAMESPACE[args.cloud],
+            version=args.get("chart_version"),
+            namespace=NAMESPACE[cloud],
             values=values,
             timeout=900,
             opts=child(ready),
         )
-        self.register_outputs({"namespace": NAMESPACE[args.cloud], "chart": chart[0]})
+        self.namespace = pulumi.Output.from_input(NAMESPACE[cloud])
+        self.register_outputs({"namespace": self.namespace, "release": self.release})
