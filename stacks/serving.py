@@ -9,11 +9,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from gpu_platform import image_pull, labels, versions
+from gpu_platform.args import pool_args
 from gpu_platform.data.backup_bucket import BackupBucket, BackupBucketArgs
 from gpu_platform.gcp import compute_class
 from gpu_platform.manifests import register_custom
-from gpu_platform.serving import coldstart, mirror
+from gpu_platform.serving import mirror
 from gpu_platform.serving.model_mirror import ModelMirror, ModelMirrorArgs
+from gpu_platform.serving.spec import ModelSpec
 from gpu_platform.serving.vllm_service import NAMESPACE as SERVING_NAMESPACE
 from gpu_platform.serving.vllm_service import VllmService, VllmServiceArgs
 from gpu_platform.serving.vllm_service import resource_name as vllm_resource_name
@@ -55,7 +57,6 @@ def models(platform: Platform, name: str, config: StackConfig) -> dict[str, Vllm
     if config.cloud.provider == "gcp":
         ready += _compute_classes(platform, name, config)
     mirrored = _mirror(platform, name, config, ready, secret_name)
-    strategy = labels.mig_strategy(config.node_pools)
     for model_name, model in config.models.items():
         access = None
         weights = mirrored.urls.get(model_name) if mirrored else None
@@ -78,30 +79,10 @@ def models(platform: Platform, name: str, config: StackConfig) -> dict[str, Vllm
             )
         served[model_name] = VllmService(
             f"{name}-{model_name}",
-            VllmServiceArgs(
-                model_name=model_name,
-                model=model,
-                pools={tier: config.node_pools[tier] for tier in model.tiers},
-                cloud=config.cloud.provider,
-                mig_strategy=strategy,
-                k8s_provider=provider,
-                keda_ready=platform.keda.ready,
-                hf_token_secret=secret_name,
-                monitoring=True,
-                service_account_annotations=(access.service_account_annotations if access else {}),
-                region=config.cloud.region,
-                object_store=access.object_store if access else None,
-                zones=derived.model_zones(config, model),
-                production=config.production,
-                http_ready=platform.keda.http_ready,
-                cold_start=coldstart.on_pool(
-                    model,
-                    config.node_pools[model.tiers[0]],
-                    config.cloud.provider,
-                    mirrored=weights is not None,
-                ),
-                weights=weights,
-                image=_image(platform, config, model.image or versions.VLLM_IMAGE),
+            _service_args(platform, config, model_name, model, secret_name, access, weights),
+            opts=pulumi.ResourceOptions(
+                parent=platform,
+                providers=[provider],
                 depends_on=[
                     *([mirrored.jobs[model_name]] if weights is not None and mirrored else []),
                     *ready,
@@ -112,9 +93,45 @@ def models(platform: Platform, name: str, config: StackConfig) -> dict[str, Vllm
                     *(access.ready if access else []),
                 ],
             ),
-            opts=pulumi.ResourceOptions(parent=platform),
         )
     return served
+
+
+def _service_args(
+    platform: Platform,
+    config: StackConfig,
+    model_name: str,
+    model: ModelSpec,
+    token_secret: str | None,
+    access: ModelWeightsAccess | None,
+    weights: pulumi.Output[str] | None,
+) -> VllmServiceArgs:
+    """The model's VllmService args from the stack config (the component checks them again)."""
+    args = VllmServiceArgs(
+        model_name=model_name,
+        model=model.model_dump(exclude_none=True),  # type: ignore[typeddict-item]
+        pools={t: pool_args(config.node_pools[t]) for t in model.tiers},  # type: ignore[misc]
+        cloud=config.cloud.provider,
+        kubernetes_version=config.cluster.kubernetes_version,
+        keda_release=platform.keda.ready,
+        mig_strategy=labels.mig_strategy(config.node_pools),
+        monitoring=True,
+        region=config.cloud.region,
+        zones=list(derived.model_zones(config, model)),
+        production=config.production,
+        image=_image(platform, config, model.image or versions.VLLM_IMAGE),
+    )
+    if token_secret is not None:
+        args["hf_token_secret"] = token_secret
+    if access is not None:
+        args["service_account_annotations"] = access.service_account_annotations
+        if access.object_store is not None:
+            args["object_store"] = access.object_store
+    if platform.keda.http_ready is not None:
+        args["http_add_on_release"] = platform.keda.http_ready
+    if weights is not None:
+        args["weights"] = weights
+    return args
 
 
 def _mirror(

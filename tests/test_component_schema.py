@@ -20,6 +20,7 @@ from gpu_platform.addons.gpu_operator import GpuOperator, GpuOperatorArgs
 from gpu_platform.addons.keda import Keda, KedaArgs
 from gpu_platform.args import ArgsError
 from gpu_platform.aws.node_pool import EksGpuNodePool, EksGpuNodePoolArgs
+from gpu_platform.serving.vllm_service import VllmService, VllmServiceArgs
 
 
 @functools.cache
@@ -274,3 +275,87 @@ def test_a_consumer_installs_the_gpu_stack_for_its_pools() -> None:
     assert release.provider == "pulumi:providers:kubernetes::cluster"
     assert release.inputs["chart"] == "gpu-operator"
     assert release.inputs["values"]["driver"]["enabled"] is False  # the AMI ships it
+
+
+QWEN = {
+    "source": "Qwen/Qwen2.5-7B-Instruct",
+    "revision": "a09a35458c702b33eeacc393d103063234e8bc28",
+    "node_pool": "l4",
+    "max_replicas": 2,
+    "max_model_len": 8192,
+    "parameters_b": 7.6,
+}
+
+
+def test_the_model_service_in_the_schema() -> None:
+    service = _schema()["resources"]["gpu-platform:index:VllmService"]
+    inputs = service["inputProperties"]
+    assert inputs["model"]["$ref"] == "#/types/gpu-platform:index:ModelArgs"
+    assert inputs["kedaRelease"]["$ref"].endswith("kubernetes:helm.sh%2Fv3:Release")
+    assert service["properties"]["url"]["type"] == "string"
+    model = _schema()["types"]["gpu-platform:index:ModelArgs"]
+    assert {"source", "maxReplicas", "parametersB"} <= set(model["required"])
+
+
+def test_a_consumer_adds_one_model_to_an_existing_cluster() -> None:
+    """A program with its own cluster: KEDA and one model on its L4 pool, the model checked
+    by the stack config's rules (a 7.6B model fits one L4 at 8k context)."""
+    urls = []
+
+    def program() -> None:
+        import pulumi_kubernetes as k8s
+
+        provider = k8s.Provider("cluster", kubeconfig="{}")
+        keda = Keda(
+            "keda",
+            KedaArgs(kubernetes_version="1.36"),
+            opts=pulumi.ResourceOptions(providers=[provider]),
+        )
+        service = VllmService(
+            "qwen",
+            VllmServiceArgs(
+                model_name="qwen",
+                model=QWEN,  # type: ignore[typeddict-item]
+                pools={"l4": L4_SPOT},  # type: ignore[dict-item]
+                cloud="aws",
+                kubernetes_version="1.36",
+                keda_release=keda.ready,
+            ),
+            opts=pulumi.ResourceOptions(providers=[provider]),
+        )
+        service.url.apply(urls.append)
+
+    recording = run_mocked(program)
+    server = recording.one("kubernetes:apps/v1:StatefulSet")
+    assert server.provider == "pulumi:providers:kubernetes::cluster"
+    pod = server.inputs["spec"]["template"]["spec"]
+    assert pod["nodeSelector"] == {"gpuplatform.io/pool": "l4"}
+    assert urls == ["http://vllm-qwen.inference.svc.cluster.local:8000/v1"]
+    scaler = recording.one("kubernetes:keda.sh/v1alpha1:ScaledObject")
+    assert "kubernetes:helm.sh/v3:Release::keda-release" in scaler.options["dependsOn"]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"model": {**QWEN, "node_pool": "h100"}}, "VllmServiceArgs.model.nodePool: no pool h100"),
+        ({"model": {**QWEN, "max_replicas": 0}}, "VllmServiceArgs.model.maxReplicas:"),
+        (
+            {"model": {**QWEN, "min_replicas": 0}},
+            "VllmServiceArgs.httpAddOnRelease: the model scales to zero",
+        ),
+    ],
+)
+def test_a_model_is_checked_by_the_stack_configs_own_rules(change: dict, expected: str) -> None:
+    args = {
+        "model_name": "qwen",
+        "model": QWEN,
+        "pools": {"l4": L4_SPOT},
+        "cloud": "aws",
+        "kubernetes_version": "1.36",
+        "keda_release": None,
+        **change,
+    }
+    with pytest.raises(ArgsError) as caught:
+        VllmService("m", VllmServiceArgs(**args))  # type: ignore[typeddict-item]
+    assert any(p.startswith(expected) for p in caught.value.problems), caught.value.problems

@@ -21,6 +21,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from gpu_platform.pools import NodePoolSpec, SharingSpec
+from gpu_platform.serving.spec import KvShapeSpec, ModelSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 # module path -> (its docstring, [(TypedDict name, spec)] in dependency order)
@@ -30,6 +31,12 @@ MODULES: dict[str, tuple[str, list[tuple[str, type[BaseModel]]]]] = {
         "language. Generated from gpu_platform.pools.NodePoolSpec by `make docs` "
         "(tools/argsgen.py); change the spec, not this file.",
         [("GpuSharingArgs", SharingSpec), ("GpuPoolArgs", NodePoolSpec)],
+    ),
+    "src/gpu_platform/serving/model_args.py": (
+        "Typed args of a served model: what the public model service takes, in every "
+        "language. Generated from gpu_platform.serving.spec.ModelSpec by `make docs` "
+        "(tools/argsgen.py); change the spec, not this file.",
+        [("KvShapeArgs", KvShapeSpec), ("ModelArgs", ModelSpec)],
     ),
 }
 

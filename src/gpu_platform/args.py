@@ -5,16 +5,18 @@ with one message per problem naming the key as every language spells it (camelCa
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic.alias_generators import to_camel
 
 from gpu_platform.catalog import Cloud
 from gpu_platform.errors import format_errors
 from gpu_platform.pool_rules import ami_release_problems, cloud_problems
 from gpu_platform.pools import NodePoolSpec
+
+S = TypeVar("S", bound=BaseModel)
 
 
 class ArgsError(ValueError):
@@ -40,6 +42,19 @@ def depends_on(opts: pulumi.ResourceOptions | None) -> list[pulumi.Resource]:
     return list(found) if isinstance(found, list | tuple) else [found]  # type: ignore[list-item]
 
 
+def from_args(component: str, key: str, spec: type[S], value: Mapping[str, Any]) -> S:
+    """A spec from its args (by field name), its problems named `<key>.<setting>`."""
+    try:
+        return spec.model_validate(dict(value), by_name=True)
+    except ValidationError as error:
+        found = []
+        for line in format_errors(error, spec):
+            path, _, message = line.partition(": ")
+            # Args arrive by field name; every language's schema spells them in camelCase.
+            found.append((".".join([key, *map(to_camel, path.split("."))]), message))
+        raise ArgsError(component, found) from None
+
+
 def pool_spec(
     component: str,
     pool: Mapping[str, Any],
@@ -49,15 +64,7 @@ def pool_spec(
 ) -> NodePoolSpec:
     """A pool's args as the spec the stack config holds, checked by the same rules (on its own,
     on the cloud, against the Kubernetes version); problems name `<key>.<setting>`."""
-    try:
-        spec = NodePoolSpec.model_validate(dict(pool), by_name=True)
-    except ValidationError as error:
-        found = []
-        for line in format_errors(error, NodePoolSpec):
-            path, _, message = line.partition(": ")
-            # Args arrive by field name; every language's schema spells them in camelCase.
-            found.append((".".join([key, *map(to_camel, path.split("."))]), message))
-        raise ArgsError(component, found) from None
+    spec = from_args(component, key, NodePoolSpec, pool)
     problems = [
         *cloud_problems(cloud, spec.zones or (), kubernetes_version, spec),
         *ami_release_problems(cloud, kubernetes_version, spec.ami_release_version),

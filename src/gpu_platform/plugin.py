@@ -2,8 +2,9 @@
 provider host: each takes typed args (a TypedDict the analyzer reads, documented per field)
 and its providers through resource options.
 
-Converted so far: Keda, the GPU Operator (or GKE's DCGM exporter) and the GPU node pools of
-both clouds. The others still take the program's specs and move here one by one.
+Converted so far: the GPU node pools of both clouds, the GPU Operator (or GKE's DCGM
+exporter), KEDA and the vLLM model service. The others still take the program's specs and move
+here one by one.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from gpu_platform.addons.gpu_operator import GpuOperator
 from gpu_platform.addons.keda import Keda
 from gpu_platform.aws.node_pool import EksGpuNodePool
 from gpu_platform.gcp.node_pool import GkeGpuNodePool
+from gpu_platform.serving.vllm_service import VllmService
 
 NAME = "gpu-platform"
 NAMESPACE = "gpuplatform"
@@ -22,6 +24,7 @@ COMPONENTS: list[type[pulumi.ComponentResource]] = [
     GkeGpuNodePool,
     GpuOperator,
     Keda,
+    VllmService,
 ]
 
 

@@ -3,26 +3,34 @@
 Registers a ServiceAccount, the shared model cache claim (with a ReadWriteMany class), the
 StatefulSet, a ClusterIP Service, a PodDisruptionBudget (several replicas), a NetworkPolicy,
 the KEDA ScaledObject (after KEDA's CRDs) and, once the stack runs Prometheus, a PodMonitor.
-"""
 
-from __future__ import annotations
+A public component: typed args (VllmServiceArgs, the model as gpu_platform.serving.model_args
+and its pools as gpu_platform.pool_args), its Kubernetes provider through `opts`, checked at
+construction by the stack config's own model and pool rules. No `from __future__ import
+annotations`: Pulumi's component analyzer reads the annotations.
+"""
 
 import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from gpu_platform import k8s_versions, labels
+from gpu_platform.args import check, depends_on, from_args, pool_spec
 from gpu_platform.catalog import Cloud
 from gpu_platform.labels import MigStrategy
 from gpu_platform.manifests import register_custom
-from gpu_platform.options import child_of
+from gpu_platform.pool_args import GpuPoolArgs
 from gpu_platform.pools import NodePoolSpec
 from gpu_platform.serving import coldstart, exposure, wakeup, workload
 from gpu_platform.serving.autoscaling import render_scaled_object
 from gpu_platform.serving.coldstart import ColdStart
+from gpu_platform.serving.model_args import ModelArgs
+from gpu_platform.serving.rules import model_problems
 from gpu_platform.serving.spec import ModelSpec
 
 TOKEN = "gpuplatform:serving:VllmService"
@@ -49,15 +57,59 @@ def render_url(model_name: str) -> str:
     return f"http://{resource_name(model_name)}.{NAMESPACE}.svc.cluster.local:{workload.PORT}/v1"
 
 
+class VllmServiceArgs(TypedDict):
+    """One model served by vLLM on GPU pools of a cluster."""
+
+    model_name: str
+    """The model's name in the cluster (`vllm-<name>` objects, the name clients call first)."""
+    model: ModelArgs
+    """The model: its weights, size, replicas and how it is served."""
+    pools: dict[str, GpuPoolArgs]
+    """The pools the model runs on, by the names the model lists (`nodePool` or `nodePools`)."""
+    cloud: str
+    """aws or gcp: where the cluster runs."""
+    kubernetes_version: str
+    """The cluster's Kubernetes minor version, e.g. "1.36" (the pools' rules depend on it)."""
+    keda_release: k8s.helm.v3.Release
+    """KEDA's release: the model's ScaledObject waits for its CRDs."""
+    mig_strategy: NotRequired[str]
+    """How the cluster advertises MIG slices (none, single or mixed). Default: what the
+    model's pools need."""
+    hf_token_secret: NotRequired[str]
+    """A Secret in namespace `inference` whose `HF_TOKEN` key the servers read (gated models)."""
+    monitoring: NotRequired[bool]
+    """Whether the cluster runs the Prometheus Operator (a PodMonitor for the model)."""
+    service_account_annotations: NotRequired[dict[str, pulumi.Input[str]]]
+    """Annotations for the servers' service account (GKE Workload Identity for weights in
+    object storage)."""
+    region: NotRequired[str]
+    """The cluster's region (the S3 client's endpoint for streamed weights)."""
+    object_store: NotRequired[pulumi.Input[list[str]]]
+    """The object store's addresses, which the servers' network policy admits (weights in
+    object storage)."""
+    zones: NotRequired[list[str]]
+    """The zones the model's pools span; per-replica caches need exactly one."""
+    production: NotRequired[bool]
+    """Replicas on separate nodes and zones, and a disruption budget that keeps one Ready."""
+    http_add_on_release: NotRequired[k8s.helm.v3.Release]
+    """KEDA's HTTP add-on release: required when the model scales to zero."""
+    weights: NotRequired[pulumi.Input[str]]
+    """The mirror a hub model streams its weights from (`s3://` or `gs://` prefix)."""
+    image: NotRequired[str]
+    """Where the nodes pull the server's image (an image cache). Default: the model's image or
+    the pinned vLLM image."""
+
+
 @dataclass(frozen=True)
-class VllmServiceArgs:
+class _Settings:
+    """VllmServiceArgs, checked and resolved."""
+
     model_name: str
     model: ModelSpec
     pools: Mapping[str, NodePoolSpec]
     """The model's pools (tiers), most preferred first."""
     cloud: Cloud
     mig_strategy: MigStrategy
-    k8s_provider: k8s.Provider
     keda_ready: pulumi.Resource
     hf_token_secret: str | None = None
     monitoring: bool = False
@@ -83,15 +135,78 @@ class VllmServiceArgs:
     depends_on: list[pulumi.Resource] = field(default_factory=list)
 
 
-class VllmService(pulumi.ComponentResource):
-    """A model server: StatefulSet, Service, disruption budget, network policy, autoscaling."""
+def settings(args: VllmServiceArgs, waits: list[pulumi.Resource]) -> _Settings:
+    """The args checked by the stack config's own rules and resolved: the model's tiers in
+    order, the MIG strategy, the cold-start estimate."""
+    component = "VllmServiceArgs"
+    cloud, version = args.get("cloud"), args.get("kubernetes_version")
+    problems = []
+    if cloud not in ("aws", "gcp"):
+        problems.append(("cloud", f"{cloud!r} is not aws or gcp"))
+    if version not in k8s_versions.SUPPORTED:
+        supported = ", ".join(k8s_versions.SUPPORTED)
+        problems.append(("kubernetesVersion", f"{version!r} is not one of {supported}"))
+    check(component, problems)
+    model = from_args(component, "model", ModelSpec, args["model"])
+    pools = {
+        name: pool_spec(component, pool, cloud, version, f"pools.{name}")  # type: ignore[arg-type]
+        for name, pool in (args.get("pools") or {}).items()
+    }
+    production = bool(args.get("production", False))
+    check(
+        component,
+        [
+            (".".join(["model", *map(str, p.path)]), p.message)
+            for p in model_problems(cloud, production, model, pools)  # type: ignore[arg-type]
+        ],
+    )
+    if model.scales_to_zero and args.get("http_add_on_release") is None:
+        check(
+            component, [("httpAddOnRelease", "the model scales to zero: give KEDA's HTTP add-on")]
+        )
+    tiers = {tier: pools[tier] for tier in model.tiers}
+    weights = args.get("weights")
+    return _Settings(
+        model_name=args["model_name"],
+        model=model,
+        pools=tiers,
+        cloud=cloud,  # type: ignore[arg-type]
+        mig_strategy=args.get("mig_strategy", labels.mig_strategy(tiers)),  # type: ignore[arg-type]
+        keda_ready=args["keda_release"],
+        hf_token_secret=args.get("hf_token_secret"),
+        monitoring=bool(args.get("monitoring", False)),
+        service_account_annotations=dict(args.get("service_account_annotations") or {}),
+        region=args.get("region"),
+        object_store=args.get("object_store"),
+        zones=tuple(args.get("zones") or ()),
+        production=production,
+        http_ready=args.get("http_add_on_release"),
+        weights=weights,
+        image=args.get("image"),
+        cold_start=coldstart.on_pool(
+            model,
+            tiers[model.tiers[0]],
+            cloud,
+            mirrored=weights is not None,  # type: ignore[arg-type]
+        ),
+        depends_on=waits,
+    )
 
-    url: str
+
+class VllmService(pulumi.ComponentResource):
+    """A model server: StatefulSet, Service, disruption budget, network policy, autoscaling.
+    Give it the Kubernetes provider in `opts` (`providers=[k8s_provider]`)."""
+
+    url: pulumi.Output[str]
     """In-cluster URL of the OpenAI-compatible API."""
 
     def __init__(
         self, name: str, args: VllmServiceArgs, opts: pulumi.ResourceOptions | None = None
     ):
+        resolved = settings(args, depends_on(opts))
+        self._build(name, resolved, opts)
+
+    def _build(self, name: str, args: _Settings, opts: pulumi.ResourceOptions | None) -> None:
         super().__init__(TOKEN, name, None, opts)
         k8s_name = resource_name(args.model_name)
         model = args.model
@@ -99,7 +214,12 @@ class VllmService(pulumi.ComponentResource):
         minutes = f"{await_minutes(args.cold_start)}m"
         timeouts = pulumi.CustomTimeouts(create=minutes, update=minutes)
 
-        child = functools.partial(child_of, self, args.k8s_provider)
+        def child(
+            depends: Sequence[pulumi.Resource | None], **options: Any
+        ) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(
+                parent=self, depends_on=[d for d in depends if d is not None], **options
+            )
 
         ready = list(args.depends_on)
         account = exposure.render_service_account(k8s_name, NAMESPACE)
@@ -196,14 +316,14 @@ class VllmService(pulumi.ComponentResource):
         if args.monitoring:
             monitor = exposure.render_pod_monitor(k8s_name, NAMESPACE)
             register_custom(f"{name}-monitor", monitor, child(ready))
-        self.url = render_url(args.model_name)
+        self.url = pulumi.Output.from_input(render_url(args.model_name))
         self.register_outputs({"url": self.url})
 
     def _wake_up(
         self,
         name: str,
         k8s_name: str,
-        args: VllmServiceArgs,
+        args: _Settings,
         child: Callable[..., pulumi.ResourceOptions],
         ready: list[pulumi.Resource],
     ) -> None:
