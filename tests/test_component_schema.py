@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from typing import Any
 
 import jsonschema
@@ -359,3 +360,31 @@ def test_a_model_is_checked_by_the_stack_configs_own_rules(change: dict, expecte
     with pytest.raises(ArgsError) as caught:
         VllmService("m", VllmServiceArgs(**args))  # type: ignore[typeddict-item]
     assert any(p.startswith(expected) for p in caught.value.problems), caught.value.problems
+
+
+def test_the_typescript_example_uses_the_schemas_names() -> None:
+    """examples/typescript-consumer cannot run here (it needs the SDK `pulumi package add`
+    generates), but every component it creates and every key it passes is in the schema."""
+    source = (ROOT / "examples/typescript-consumer/index.ts").read_text()
+    schema = _schema()
+    types = schema["types"]
+    created = re.findall(r'new gpuPlatform\.(\w+)\("[^"]+", \{(.*?)\n\}', source, re.S)
+    assert {name for name, _ in created} == {c.__name__ for c in plugin.COMPONENTS} - {
+        "GkeGpuNodePool"
+    }
+    for name, body in created:
+        inputs = schema["resources"][f"gpu-platform:index:{name}"]["inputProperties"]
+        keys = re.findall(r"^    (\w+):", body, re.M)
+        assert keys and set(keys) <= set(inputs), (name, set(keys) - set(inputs))
+        assert set(schema["resources"][f"gpu-platform:index:{name}"]["requiredInputs"]) <= set(
+            keys
+        ), name
+    pool = re.search(r"const l4 = \{(.*?)\};", source, re.S)
+    assert pool
+    pool_keys = set(re.findall(r"(\w+):", pool.group(1)))
+    assert pool_keys <= set(types["gpu-platform:index:GpuPoolArgs"]["properties"])
+    model = re.search(r"    model: \{(.*?)\n    \},", source, re.S)
+    assert model
+    model_keys = set(re.findall(r"^        (\w+):", model.group(1), re.M))
+    assert model_keys <= set(types["gpu-platform:index:ModelArgs"]["properties"])
+    assert set(types["gpu-platform:index:ModelArgs"]["required"]) <= model_keys
