@@ -21,7 +21,7 @@ from gpu_platform.addons.gpu_operator import GpuOperator, GpuOperatorArgs
 from gpu_platform.addons.keda import Keda, KedaArgs
 from gpu_platform.args import ArgsError
 from gpu_platform.aws.node_pool import EksGpuNodePool, EksGpuNodePoolArgs
-from gpu_platform.serving.vllm_service import VllmService, VllmServiceArgs
+from gpu_platform.serving.vllm_service import VllmService, VllmServiceArgs, settings
 
 
 @functools.cache
@@ -354,7 +354,7 @@ def test_a_model_is_checked_by_the_stack_configs_own_rules(change: dict, expecte
         "pools": {"l4": L4_SPOT},
         "cloud": "aws",
         "kubernetes_version": "1.36",
-        "keda_release": None,
+        "keda_release": "keda",  # only a ScaledObject would use it
         **change,
     }
     with pytest.raises(ArgsError) as caught:
@@ -388,3 +388,99 @@ def test_the_typescript_example_uses_the_schemas_names() -> None:
     model_keys = set(re.findall(r"^        (\w+):", model.group(1), re.M))
     assert model_keys <= set(types["gpu-platform:index:ModelArgs"]["properties"])
     assert set(types["gpu-platform:index:ModelArgs"]["required"]) <= model_keys
+
+
+def test_hosted_components_register_the_schemas_types() -> None:
+    """Served by the component provider host, a component registers the type other languages'
+    SDKs know (`gpu-platform:index:<Class>`); in a Python program, its own token, which
+    existing stacks' URNs carry."""
+    from pulumi.provider.experimental import host
+
+    def program() -> None:
+        Keda("keda", KedaArgs(kubernetes_version="1.36"))
+
+    assert run_mocked(program).one("gpuplatform:addons:Keda").name == "keda"
+    host.is_hosting = True
+    try:
+        assert run_mocked(program).one("gpu-platform:index:Keda").name == "keda"
+    finally:
+        host.is_hosting = False
+    assert plugin.NAMESPACE is None, "the SDKs are @pulumi/gpu-platform, gpu_platform, ..."
+
+
+ONE_ZONE_RESERVED = {
+    "gpu": "l4",
+    "gpus_per_node": 1,
+    "capacity": "reserved",
+    "reservation": "l4-reservation",
+    "max_nodes": 2,
+}
+
+
+def _gke_pool(pool: dict, zones: list[str]) -> None:
+    from gpu_platform.gcp.node_pool import GkeGpuNodePool, GkeGpuNodePoolArgs
+
+    GkeGpuNodePool(
+        "p",
+        GkeGpuNodePoolArgs(
+            pool_name="l4",
+            pool=pool,  # type: ignore[typeddict-item]
+            cluster_id="projects/p/locations/us-central1/clusters/c",
+            kubernetes_version="1.36",
+            project="p",
+            region="us-central1",
+            zones=zones,
+            service_account="nodes@p.iam.gserviceaccount.com",
+        ),
+    )
+
+
+def test_zone_rules_see_the_clusters_zones() -> None:
+    """A reserved pool may rely on the cluster's one zone; with two it must name its own."""
+    recording = run_mocked(lambda: _gke_pool(ONE_ZONE_RESERVED, ["us-central1-a"]))
+    assert recording.one("gcp:container/nodePool:NodePool").inputs["nodeLocations"] == [
+        "us-central1-a"
+    ]
+    with pytest.raises(ArgsError) as caught:
+        _gke_pool(ONE_ZONE_RESERVED, ["us-central1-a", "us-central1-b"])
+    assert caught.value.problems[0].startswith("GkeGpuNodePoolArgs.pool.zones:")
+
+
+MIG_POOL = {
+    "gpu": "a100-80gb",
+    "gpus_per_node": 8,
+    "capacity": "on-demand",
+    "max_nodes": 1,
+    "sharing": {"mode": "mig", "mig_profile": "1g.10gb"},
+}
+SMALL = {**QWEN, "parameters_b": 0.5, "max_model_len": 2048}
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ({"model": {**QWEN, "node_pool": None, "node_pools": ["l4", "l4"]}}, "model.nodePools["),
+        ({"model_name": "Bad Name"}, "modelName: lowercase letters"),
+        ({"keda_release": None}, "kedaRelease: required"),
+        ({"pools": {"l4": "spot"}}, "pools.l4: expected a map of settings"),
+        ({"pools": {"l4": MIG_POOL}, "model": SMALL}, "migStrategy: a pool uses MIG"),
+        ({"pools": {"l4": MIG_POOL}, "model": SMALL, "mig_strategy": "none"}, "need single"),
+        ({"pools": {"l4": MIG_POOL}, "model": SMALL, "mig_strategy": "mixed"}, None),
+    ],
+)
+def test_model_service_args_are_checked_with_their_key_paths(args: dict, expected: str) -> None:
+    full = {
+        "model_name": "qwen",
+        "model": QWEN,
+        "pools": {"l4": L4_SPOT},
+        "cloud": "aws",
+        "kubernetes_version": "1.36",
+        "keda_release": "keda",
+        **args,
+    }
+    if expected is None:
+        settings(full, [])  # type: ignore[arg-type]
+        return
+    with pytest.raises(ArgsError) as caught:
+        settings(full, [])  # type: ignore[arg-type]
+    assert any(expected in p for p in caught.value.problems), caught.value.problems

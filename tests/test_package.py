@@ -39,6 +39,8 @@ def test_uv_builds_a_wheel_of_the_package_alone(wheel: Path) -> None:
     # The scripts the Jobs run are read from the installed package.
     for script in ("serving/weights_mirror.py", "data/weaviate_bootstrap.py"):
         assert f"gpu_platform/{script}" in names
+    # Typed: consumers' type checkers read the components' TypedDict args.
+    assert "gpu_platform/py.typed" in names
     assert {n.split("/")[0] for n in names} == {
         "gpu_platform",
         wheel.name.split("-py3")[0] + ".dist-info",

@@ -80,6 +80,8 @@ def _default(field: FieldInfo) -> str | None:
         return None
     if field.default is PydanticUndefined or field.default is None:
         return None
+    if isinstance(field.default, bool):
+        return "true" if field.default else "false"  # as every language writes it
     return str(field.default)
 
 

@@ -8,15 +8,19 @@ from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 import pulumi
+from pulumi.provider.experimental import host
 from pydantic import BaseModel, ValidationError
 from pydantic.alias_generators import to_camel
 
+from gpu_platform import k8s_versions, labels
 from gpu_platform.catalog import Cloud
-from gpu_platform.errors import format_errors
-from gpu_platform.pool_rules import ami_release_problems, cloud_problems
+from gpu_platform.errors import format_errors, format_path
+from gpu_platform.labels import MigStrategy
+from gpu_platform.pool_rules import cloud_problems
 from gpu_platform.pools import NodePoolSpec
 
 S = TypeVar("S", bound=BaseModel)
+MIG_STRATEGIES = ("none", "single", "mixed")
 
 
 class ArgsError(ValueError):
@@ -42,35 +46,90 @@ def depends_on(opts: pulumi.ResourceOptions | None) -> list[pulumi.Resource]:
     return list(found) if isinstance(found, list | tuple) else [found]  # type: ignore[list-item]
 
 
-def from_args(component: str, key: str, spec: type[S], value: Mapping[str, Any]) -> S:
+def _camel(segment: str) -> str:
+    """`node_pools[1]` -> `nodePools[1]`: args arrive by field name, every language's schema
+    spells them in camelCase (a name already in camelCase stays as it is)."""
+    name, bracket, rest = segment.partition("[")
+    return (to_camel(name) if "_" in name else name) + bracket + rest
+
+
+def _key(key: str, path: str) -> str:
+    return ".".join([key, *map(_camel, path.split("."))]) if path else key
+
+
+def required(component: str, args: Mapping[str, Any], keys: Iterable[str]) -> None:
+    """Every required key is there (a TypedDict does not check at run time)."""
+    check(component, [(_camel(k), "required") for k in keys if args.get(k) is None])
+
+
+def from_args(component: str, key: str, spec: type[S], value: Any) -> S:
     """A spec from its args (by field name), its problems named `<key>.<setting>`."""
+    if not isinstance(value, Mapping):
+        raise ArgsError(component, [(key, "expected a map of settings")])
     try:
         return spec.model_validate(dict(value), by_name=True)
     except ValidationError as error:
         found = []
         for line in format_errors(error, spec):
             path, _, message = line.partition(": ")
-            # Args arrive by field name; every language's schema spells them in camelCase.
-            found.append((".".join([key, *map(to_camel, path.split("."))]), message))
+            found.append((_key(key, path), message))
         raise ArgsError(component, found) from None
 
 
 def pool_spec(
     component: str,
-    pool: Mapping[str, Any],
+    pool: Any,
     cloud: Cloud,
     kubernetes_version: str,
     key: str = "pool",
+    cluster_zones: tuple[str, ...] | None = None,
 ) -> NodePoolSpec:
     """A pool's args as the spec the stack config holds, checked by the same rules (on its own,
-    on the cloud, against the Kubernetes version); problems name `<key>.<setting>`."""
+    on the cloud, against the Kubernetes version and, when known, the cluster's zones);
+    problems name `<key>.<setting>`."""
     spec = from_args(component, key, NodePoolSpec, pool)
+    zones = cluster_zones if cluster_zones is not None else spec.zones or ()
     problems = [
-        *cloud_problems(cloud, spec.zones or (), kubernetes_version, spec),
-        *ami_release_problems(cloud, kubernetes_version, spec.ami_release_version),
+        p
+        for p in cloud_problems(cloud, tuple(zones), kubernetes_version, spec)
+        # Unknown cluster zones: a pool's zone rules cannot be judged (a reserved pool may
+        # rely on the cluster's one zone).
+        if cluster_zones is not None or spec.zones or p.path[:1] != ("zones",)
     ]
-    check(component, [(".".join([key, *map(str, p.path)]), p.message) for p in problems])
+    check(component, [(_key(key, format_path(p.path)), p.message) for p in problems])
     return spec
+
+
+def mig_strategy(component: str, given: Any, pools: Mapping[str, NodePoolSpec]) -> MigStrategy:
+    """The cluster's MIG strategy: required when a pool uses MIG (it depends on every MIG
+    pool of the cluster, which one component may not see), and enough for the pools given."""
+    needed = labels.mig_strategy(pools)
+    if given is None:
+        if any(p.sharing.mode == "mig" for p in pools.values()):
+            raise ArgsError(
+                component,
+                [("migStrategy", "a pool uses MIG: give the cluster's (single or mixed)")],
+            )
+        return needed
+    if given not in MIG_STRATEGIES:
+        raise ArgsError(component, [("migStrategy", f"{given!r} is not none, single or mixed")])
+    if (needed == "mixed" and given != "mixed") or (needed == "single" and given == "none"):
+        raise ArgsError(component, [("migStrategy", f"the pools need {needed}, not {given}")])
+    return given
+
+
+def supported_version(version: Any) -> list[tuple[str, str]]:
+    """The problem with a `kubernetes_version` that is not a supported minor, if any."""
+    if version in k8s_versions.SUPPORTED:
+        return []
+    return [("kubernetesVersion", f"{version!r} is not one of {', '.join(k8s_versions.SUPPORTED)}")]
+
+
+def component_type(token: str, name: str) -> str:
+    """The type a public component registers: its own token in a Python program (its URNs in
+    existing stacks), `gpu-platform:index:<Class>` when Pulumi's component provider host serves
+    it to another language (the schema's type)."""
+    return f"gpu-platform:index:{name}" if host.is_hosting else token
 
 
 def pool_args(spec: NodePoolSpec) -> dict[str, Any]:

@@ -18,7 +18,9 @@ from gpu_platform.gcp.node_pool import GkeGpuNodePool
 from gpu_platform.serving.vllm_service import VllmService
 
 NAME = "gpu-platform"
-NAMESPACE = "gpuplatform"
+# No namespace: the SDKs `pulumi package add` generates are then @pulumi/gpu-platform (npm),
+# gpu_platform (Python) and so on, under sdks/gpu-platform.
+NAMESPACE: str | None = None
 COMPONENTS: list[type[pulumi.ComponentResource]] = [
     EksGpuNodePool,
     GkeGpuNodePool,

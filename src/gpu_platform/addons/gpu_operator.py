@@ -22,10 +22,18 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from gpu_platform import k8s_versions, labels, versions
+from gpu_platform import labels, versions
 from gpu_platform.addons import helm
 from gpu_platform.addons.platform_base import render_namespace
-from gpu_platform.args import check, depends_on, pool_spec
+from gpu_platform.args import (
+    check,
+    component_type,
+    depends_on,
+    mig_strategy,
+    pool_spec,
+    required,
+    supported_version,
+)
 from gpu_platform.catalog import Cloud
 from gpu_platform.labels import MigStrategy
 from gpu_platform.observability import dcgm_counters
@@ -187,9 +195,6 @@ def render_critical_pods_quota(namespace: str) -> dict:
     }
 
 
-MIG_STRATEGIES = ("none", "single", "mixed")
-
-
 class GpuOperatorArgs(TypedDict):
     """The GPU stack a cluster's GPU pools need from Kubernetes."""
 
@@ -211,17 +216,11 @@ class GpuOperatorArgs(TypedDict):
 
 def _specs(args: GpuOperatorArgs) -> dict[str, NodePoolSpec]:
     """The pools' specs, each checked by the stack config's own rules."""
-    problems: list[tuple[str, str]] = []
+    required("GpuOperatorArgs", args, ("cloud", "kubernetes_version", "pools"))
     cloud, version = args.get("cloud"), args.get("kubernetes_version")
+    problems = supported_version(version)
     if cloud not in NAMESPACE:
         problems.append(("cloud", f"{cloud!r} is not aws or gcp"))
-    if version not in k8s_versions.SUPPORTED:
-        problems.append(
-            ("kubernetesVersion", f"{version!r} is not one of {', '.join(k8s_versions.SUPPORTED)}")
-        )
-    strategy = args.get("mig_strategy")
-    if strategy is not None and strategy not in MIG_STRATEGIES:
-        problems.append(("migStrategy", f"{strategy!r} is not one of none, single, mixed"))
     check("GpuOperatorArgs", problems)
     return {
         name: pool_spec("GpuOperatorArgs", pool, cloud, version, f"pools.{name}")  # type: ignore[arg-type]
@@ -242,11 +241,9 @@ class GpuOperator(pulumi.ComponentResource):
         self, name: str, args: GpuOperatorArgs, opts: pulumi.ResourceOptions | None = None
     ):
         pools = _specs(args)
-        super().__init__(TOKEN, name, None, opts)
+        strategy = mig_strategy("GpuOperatorArgs", args.get("mig_strategy"), pools)
+        super().__init__(component_type(TOKEN, "GpuOperator"), name, None, opts)
         cloud: Cloud = args["cloud"]  # type: ignore[assignment]
-        strategy: MigStrategy = args.get(  # type: ignore[assignment]
-            "mig_strategy", labels.mig_strategy(pools)
-        )
         monitor = args.get("service_monitor", True)
         waits = depends_on(opts)
 

@@ -15,11 +15,11 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from gpu_platform import k8s_versions, labels, versions
+from gpu_platform import labels, versions
 from gpu_platform.addons import helm, keda_http
 from gpu_platform.addons.keda_http import NAMESPACE
 from gpu_platform.addons.platform_base import render_namespace
-from gpu_platform.args import check, depends_on
+from gpu_platform.args import check, component_type, depends_on, supported_version
 
 TOKEN = "gpuplatform:addons:Keda"
 CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
@@ -66,12 +66,7 @@ class KedaArgs(TypedDict):
 
 
 def problems(args: KedaArgs) -> list[tuple[str, str]]:
-    found = []
-    if args.get("kubernetes_version") not in k8s_versions.SUPPORTED:
-        supported = ", ".join(k8s_versions.SUPPORTED)
-        found.append(
-            ("kubernetesVersion", f"{args.get('kubernetes_version')!r} is not one of {supported}")
-        )
+    found = supported_version(args.get("kubernetes_version"))
     chart = args.get("chart_version")
     if chart is not None and not CHART_VERSION.fullmatch(str(chart)):
         found.append(("chartVersion", f"{chart!r} is not a chart version such as 2.20.2"))
@@ -95,7 +90,7 @@ class Keda(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: KedaArgs, opts: pulumi.ResourceOptions | None = None):
         check("KedaArgs", problems(args))
-        super().__init__(TOKEN, name, None, opts)
+        super().__init__(component_type(TOKEN, "Keda"), name, None, opts)
         waits = depends_on(opts)
         # KEDA's pods run as non-root with every capability dropped: restricted fits.
         manifest = render_namespace(NAMESPACE, "restricted", args["kubernetes_version"])

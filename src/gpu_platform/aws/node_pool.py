@@ -27,7 +27,15 @@ import pulumi
 import pulumi_aws as aws
 
 from gpu_platform import image_pull, labels, versions
-from gpu_platform.args import check, depends_on, pool_spec
+from gpu_platform.args import (
+    check,
+    component_type,
+    depends_on,
+    mig_strategy,
+    pool_spec,
+    required,
+    supported_version,
+)
 from gpu_platform.aws.launch_template import render_launch_template
 from gpu_platform.labels import MigStrategy
 from gpu_platform.pool_args import GpuPoolArgs
@@ -126,7 +134,6 @@ def render_autoscaler_tags(name: str, pool: NodePoolSpec, strategy: MigStrategy)
     return tags
 
 
-MIG_STRATEGIES = ("none", "single", "mixed")
 POOL_NAME = re.compile(POOL_NAME_PATTERN)
 
 
@@ -154,13 +161,20 @@ class EksGpuNodePoolArgs(TypedDict):
     """Ownership tags for the pool's instances, volumes and network interfaces."""
 
 
+REQUIRED = (
+    "pool_name",
+    "pool",
+    "cluster_name",
+    "kubernetes_version",
+    "node_role_arn",
+    "subnet_ids",
+)
+
+
 def problems(args: EksGpuNodePoolArgs) -> list[tuple[str, str]]:
-    found = []
+    found = supported_version(args.get("kubernetes_version"))
     if not POOL_NAME.fullmatch(str(args.get("pool_name", ""))):
         found.append(("poolName", "lowercase letters, digits and '-', at most 31 characters"))
-    strategy = args.get("mig_strategy")
-    if strategy is not None and strategy not in MIG_STRATEGIES:
-        found.append(("migStrategy", f"{strategy!r} is not one of {', '.join(MIG_STRATEGIES)}"))
     return found
 
 
@@ -176,14 +190,14 @@ class EksGpuNodePool(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: EksGpuNodePoolArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        check("EksGpuNodePoolArgs", problems(args))
+        component = "EksGpuNodePoolArgs"
+        required(component, args, REQUIRED)
+        check(component, problems(args))
         version = args["kubernetes_version"]
-        pool = pool_spec("EksGpuNodePoolArgs", args["pool"], "aws", version)
-        super().__init__(TOKEN, name, None, opts)
+        pool = pool_spec(component, args["pool"], "aws", version)
         pool_name, waits = args["pool_name"], depends_on(opts)
-        strategy: MigStrategy = args.get(  # type: ignore[assignment]
-            "mig_strategy", labels.mig_strategy({pool_name: pool})
-        )
+        strategy = mig_strategy(component, args.get("mig_strategy"), {pool_name: pool})
+        super().__init__(component_type(TOKEN, "EksGpuNodePool"), name, None, opts)
         tags = dict(args.get("tags") or {})
         plan = render_capacity(pool, resolved_machine_types("aws", pool))
         template = aws.ec2.LaunchTemplate(

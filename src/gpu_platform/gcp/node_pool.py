@@ -19,7 +19,14 @@ import pulumi
 import pulumi_gcp as gcp
 
 from gpu_platform import catalog, labels, versions
-from gpu_platform.args import check, depends_on, pool_spec
+from gpu_platform.args import (
+    check,
+    component_type,
+    depends_on,
+    pool_spec,
+    required,
+    supported_version,
+)
 from gpu_platform.gcp.cluster import render_node_basics, render_pool_name
 from gpu_platform.gcp.compute_class import CLASS_LABEL, class_taint
 from gpu_platform.pool_args import GpuPoolArgs
@@ -122,8 +129,20 @@ class GkeGpuNodePoolArgs(TypedDict):
     """The ComputeClass whose tier the pool is (gpu_platform/gcp/compute_class.py)."""
 
 
+REQUIRED = (
+    "pool_name",
+    "pool",
+    "cluster_id",
+    "kubernetes_version",
+    "project",
+    "region",
+    "zones",
+    "service_account",
+)
+
+
 def problems(args: GkeGpuNodePoolArgs) -> list[tuple[str, str]]:
-    found = []
+    found = supported_version(args.get("kubernetes_version"))
     if not POOL_NAME.fullmatch(str(args.get("pool_name", ""))):
         found.append(("poolName", "lowercase letters, digits and '-', at most 31 characters"))
     if not args.get("zones"):
@@ -142,9 +161,12 @@ class GkeGpuNodePool(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: GkeGpuNodePoolArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        check("GkeGpuNodePoolArgs", problems(args))
-        pool = pool_spec("GkeGpuNodePoolArgs", args["pool"], "gcp", args["kubernetes_version"])
-        super().__init__(TOKEN, name, None, opts)
+        component = "GkeGpuNodePoolArgs"
+        required(component, args, REQUIRED)
+        check(component, problems(args))
+        version, cluster_zones = args["kubernetes_version"], tuple(args["zones"])
+        pool = pool_spec(component, args["pool"], "gcp", version, cluster_zones=cluster_zones)
+        super().__init__(component_type(TOKEN, "GkeGpuNodePool"), name, None, opts)
         pool_name, zones = args["pool_name"], list(args["zones"])
         compute_class = args.get("compute_class")
         machine_type = resolved_machine_types("gcp", pool)[0]

@@ -60,13 +60,13 @@ class ModelArgs(TypedDict):
     mirror: NotRequired[bool]
     """A hub model with a revision is mirrored once into the stack's weights bucket (S3 or GCS), verified, and streamed from there (the default). false: replicas download from the hub (production warns)."""
     enforce_eager: NotRequired[bool]
-    """Run vLLM without CUDA graphs (--enforce-eager): a start skips capturing them (about 30 s) and decoding is slower; for development and debugging. Default: False."""
+    """Run vLLM without CUDA graphs (--enforce-eager): a start skips capturing them (about 30 s) and decoding is slower; for development and debugging. Default: false."""
     cold_start_budget_minutes: NotRequired[int]
     """The plan warns when the model's estimated cold start (a new node, the image, the weights, the warm-up) takes longer, and names the biggest part. Default: 10."""
     allow_scale_to_zero: NotRequired[bool]
-    """production: accept minReplicas 0, whose first request after idle waits for a cold start (the error without it says how long). Default: False."""
+    """production: accept minReplicas 0, whose first request after idle waits for a cold start (the error without it says how long). Default: false."""
     allow_colocation: NotRequired[bool]
-    """production: let replicas share a node (and a zone), giving up surviving a node loss; the plan warns. Default: each replica on its own node, and zones apart where the pool spans several. Default: False."""
+    """production: let replicas share a node (and a zone), giving up surviving a node loss; the plan warns. Default: each replica on its own node, and zones apart where the pool spans several. Default: false."""
     ttft_p95_seconds: NotRequired[float]
     """This model's SLO: p95 time to first token in seconds (ModelTTFTAboveSLO). Default: observability.alerts.ttftP95Seconds."""
     dimensions: NotRequired[int]

@@ -12,6 +12,7 @@ annotations`: Pulumi's component analyzer reads the annotations.
 
 import functools
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NotRequired, TypedDict
@@ -19,8 +20,16 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from gpu_platform import k8s_versions, labels
-from gpu_platform.args import check, depends_on, from_args, pool_spec
+from gpu_platform.args import (
+    check,
+    component_type,
+    depends_on,
+    from_args,
+    mig_strategy,
+    pool_spec,
+    required,
+    supported_version,
+)
 from gpu_platform.catalog import Cloud
 from gpu_platform.labels import MigStrategy
 from gpu_platform.manifests import register_custom
@@ -31,9 +40,11 @@ from gpu_platform.serving.autoscaling import render_scaled_object
 from gpu_platform.serving.coldstart import ColdStart
 from gpu_platform.serving.model_args import ModelArgs
 from gpu_platform.serving.rules import model_problems
-from gpu_platform.serving.spec import ModelSpec
+from gpu_platform.serving.spec import MODEL_NAME_PATTERN, ModelSpec
 
 TOKEN = "gpuplatform:serving:VllmService"
+MODEL_NAME = re.compile(MODEL_NAME_PATTERN)
+REQUIRED = ("model_name", "model", "pools", "cloud", "kubernetes_version", "keda_release")
 # Loading weights outlasts Pulumi's default awaits (10 minutes): 45 minutes, or the model's
 # cold start with its margin when that is longer.
 MIN_AWAIT_MINUTES = 45
@@ -139,17 +150,25 @@ def settings(args: VllmServiceArgs, waits: list[pulumi.Resource]) -> _Settings:
     """The args checked by the stack config's own rules and resolved: the model's tiers in
     order, the MIG strategy, the cold-start estimate."""
     component = "VllmServiceArgs"
+    required(component, args, REQUIRED)
     cloud, version = args.get("cloud"), args.get("kubernetes_version")
-    problems = []
+    problems = supported_version(version)
     if cloud not in ("aws", "gcp"):
         problems.append(("cloud", f"{cloud!r} is not aws or gcp"))
-    if version not in k8s_versions.SUPPORTED:
-        supported = ", ".join(k8s_versions.SUPPORTED)
-        problems.append(("kubernetesVersion", f"{version!r} is not one of {supported}"))
+    if not MODEL_NAME.fullmatch(str(args.get("model_name"))):
+        problems.append(("modelName", "lowercase letters, digits and '-', at most 41 characters"))
     check(component, problems)
     model = from_args(component, "model", ModelSpec, args["model"])
+    zones = args.get("zones")
     pools = {
-        name: pool_spec(component, pool, cloud, version, f"pools.{name}")  # type: ignore[arg-type]
+        name: pool_spec(
+            component,
+            pool,
+            cloud,  # type: ignore[arg-type]
+            version,  # type: ignore[arg-type]
+            f"pools.{name}",
+            cluster_zones=tuple(zones) if zones else None,
+        )
         for name, pool in (args.get("pools") or {}).items()
     }
     production = bool(args.get("production", False))
@@ -171,7 +190,7 @@ def settings(args: VllmServiceArgs, waits: list[pulumi.Resource]) -> _Settings:
         model=model,
         pools=tiers,
         cloud=cloud,  # type: ignore[arg-type]
-        mig_strategy=args.get("mig_strategy", labels.mig_strategy(tiers)),  # type: ignore[arg-type]
+        mig_strategy=mig_strategy(component, args.get("mig_strategy"), tiers),
         keda_ready=args["keda_release"],
         hf_token_secret=args.get("hf_token_secret"),
         monitoring=bool(args.get("monitoring", False)),
@@ -207,7 +226,7 @@ class VllmService(pulumi.ComponentResource):
         self._build(name, resolved, opts)
 
     def _build(self, name: str, args: _Settings, opts: pulumi.ResourceOptions | None) -> None:
-        super().__init__(TOKEN, name, None, opts)
+        super().__init__(component_type(TOKEN, "VllmService"), name, None, opts)
         k8s_name = resource_name(args.model_name)
         model = args.model
         self._routes: list[pulumi.Resource] = []
