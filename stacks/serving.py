@@ -131,6 +131,8 @@ def _service_args(
         args["http_add_on_release"] = platform.keda.http_ready
     if weights is not None:
         args["weights"] = weights
+    if config.cloud.provider == "gcp" and len(model.tiers) > 1:
+        args["compute_class"] = compute_class.class_name(model.tiers)  # _compute_classes made it
     return args
 
 

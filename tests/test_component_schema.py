@@ -484,3 +484,22 @@ def test_model_service_args_are_checked_with_their_key_paths(args: dict, expecte
     with pytest.raises(ArgsError) as caught:
         settings(full, [])  # type: ignore[arg-type]
     assert any(expected in p for p in caught.value.problems), caught.value.problems
+
+
+def test_a_tiered_model_on_gke_names_the_compute_class_its_pods_select() -> None:
+    l4_od = {**L4_SPOT, "capacity": "on-demand"}
+    base = {
+        "model_name": "qwen",
+        "model": {**QWEN, "node_pool": None, "node_pools": ["l4", "l4-od"]},
+        "pools": {"l4": L4_SPOT, "l4-od": l4_od},
+        "cloud": "gcp",
+        "kubernetes_version": "1.36",
+        "keda_release": "keda",
+    }
+    with pytest.raises(ArgsError) as caught:
+        settings(base, [])  # type: ignore[arg-type]
+    (problem,) = caught.value.problems
+    assert problem.startswith("VllmServiceArgs.computeClass: a model on several GKE pools")
+    from gpu_platform.gcp.compute_class import class_name
+
+    settings({**base, "compute_class": class_name(["l4", "l4-od"])}, [])  # type: ignore[arg-type]

@@ -31,6 +31,7 @@ from gpu_platform.args import (
     supported_version,
 )
 from gpu_platform.catalog import Cloud
+from gpu_platform.gcp import compute_class
 from gpu_platform.labels import MigStrategy
 from gpu_platform.manifests import register_custom
 from gpu_platform.pool_args import GpuPoolArgs
@@ -109,6 +110,9 @@ class VllmServiceArgs(TypedDict):
     image: NotRequired[str]
     """Where the nodes pull the server's image (an image cache). Default: the model's image or
     the pinned vLLM image."""
+    compute_class: NotRequired[str]
+    """GKE, a model on several pools: the ComputeClass listing them in order, which its pods
+    select (gpu_platform.gcp.compute_class names and renders it); it must exist first."""
 
 
 @dataclass(frozen=True)
@@ -179,6 +183,19 @@ def settings(args: VllmServiceArgs, waits: list[pulumi.Resource]) -> _Settings:
             for p in model_problems(cloud, production, model, pools)  # type: ignore[arg-type]
         ],
     )
+    if cloud == "gcp" and len(model.tiers) > 1:
+        expected = compute_class.class_name(model.tiers)
+        if args.get("compute_class") != expected:
+            check(
+                component,
+                [
+                    (
+                        "computeClass",
+                        f"a model on several GKE pools selects ComputeClass {expected}: create "
+                        "it (gpu_platform.gcp.compute_class) and name it here",
+                    )
+                ],
+            )
     if model.scales_to_zero and args.get("http_add_on_release") is None:
         check(
             component, [("httpAddOnRelease", "the model scales to zero: give KEDA's HTTP add-on")]
