@@ -4,6 +4,7 @@ with one message per problem naming the key as every language spells it (camelCa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -17,7 +18,7 @@ from gpu_platform.catalog import Cloud
 from gpu_platform.errors import format_errors, format_path
 from gpu_platform.labels import MigStrategy
 from gpu_platform.pool_rules import cloud_problems
-from gpu_platform.pools import NodePoolSpec
+from gpu_platform.pools import POOL_NAME_PATTERN, NodePoolSpec
 
 S = TypeVar("S", bound=BaseModel)
 MIG_STRATEGIES = ("none", "single", "mixed")
@@ -116,6 +117,16 @@ def mig_strategy(component: str, given: Any, pools: Mapping[str, NodePoolSpec]) 
     if (needed == "mixed" and given != "mixed") or (needed == "single" and given == "none"):
         raise ArgsError(component, [("migStrategy", f"the pools need {needed}, not {given}")])
     return given
+
+
+_POOL_NAME = re.compile(POOL_NAME_PATTERN)
+
+
+def pool_name_problems(name: Any) -> list[tuple[str, str]]:
+    """The problem with a pool's name (its nodes' label, its cloud name's prefix), if any."""
+    if _POOL_NAME.fullmatch(str(name or "")):
+        return []
+    return [("poolName", "lowercase letters, digits and '-', at most 31 characters")]
 
 
 def supported_version(version: Any) -> list[tuple[str, str]]:

@@ -19,7 +19,6 @@ provider through `opts`, checked at construction by the stack config's own pool 
 `from __future__ import annotations`: Pulumi's component analyzer reads the annotations.
 """
 
-import re
 from dataclasses import dataclass
 from typing import Any, NotRequired, TypedDict
 
@@ -32,6 +31,7 @@ from gpu_platform.args import (
     component_type,
     depends_on,
     mig_strategy,
+    pool_name_problems,
     pool_spec,
     required,
     supported_version,
@@ -40,7 +40,6 @@ from gpu_platform.aws.launch_template import render_launch_template
 from gpu_platform.labels import MigStrategy
 from gpu_platform.pool_args import GpuPoolArgs
 from gpu_platform.pools import (
-    POOL_NAME_PATTERN,
     NodePoolSpec,
     ami_release,
     resolved_machine_types,
@@ -134,9 +133,6 @@ def render_autoscaler_tags(name: str, pool: NodePoolSpec, strategy: MigStrategy)
     return tags
 
 
-POOL_NAME = re.compile(POOL_NAME_PATTERN)
-
-
 class EksGpuNodePoolArgs(TypedDict):
     """One GPU node pool of an EKS cluster."""
 
@@ -173,8 +169,7 @@ REQUIRED = (
 
 def problems(args: EksGpuNodePoolArgs) -> list[tuple[str, str]]:
     found = supported_version(args.get("kubernetes_version"))
-    if not POOL_NAME.fullmatch(str(args.get("pool_name", ""))):
-        found.append(("poolName", "lowercase letters, digits and '-', at most 31 characters"))
+    found += pool_name_problems(args.get("pool_name"))
     return found
 
 

@@ -12,7 +12,6 @@ Google provider through `opts`, checked at construction by the stack config's ow
 """
 
 import math
-import re
 from typing import NotRequired, TypedDict
 
 import pulumi
@@ -23,6 +22,7 @@ from gpu_platform.args import (
     check,
     component_type,
     depends_on,
+    pool_name_problems,
     pool_spec,
     required,
     supported_version,
@@ -30,7 +30,7 @@ from gpu_platform.args import (
 from gpu_platform.gcp.cluster import render_node_basics, render_pool_name
 from gpu_platform.gcp.compute_class import CLASS_LABEL, class_taint
 from gpu_platform.pool_args import GpuPoolArgs
-from gpu_platform.pools import POOL_NAME_PATTERN, NodePoolSpec, resolved_machine_types
+from gpu_platform.pools import NodePoolSpec, resolved_machine_types
 
 TOKEN = "gpuplatform:compute:GkeGpuNodePool"
 RESERVATION_KEY = "compute.googleapis.com/reservation-name"
@@ -100,9 +100,6 @@ def render_labels(pool_name: str, pool: NodePoolSpec, compute_class: str | None)
     return node_labels
 
 
-POOL_NAME = re.compile(POOL_NAME_PATTERN)
-
-
 class GkeGpuNodePoolArgs(TypedDict):
     """One GPU node pool of a GKE cluster."""
 
@@ -143,8 +140,7 @@ REQUIRED = (
 
 def problems(args: GkeGpuNodePoolArgs) -> list[tuple[str, str]]:
     found = supported_version(args.get("kubernetes_version"))
-    if not POOL_NAME.fullmatch(str(args.get("pool_name", ""))):
-        found.append(("poolName", "lowercase letters, digits and '-', at most 31 characters"))
+    found += pool_name_problems(args.get("pool_name"))
     if not args.get("zones"):
         found.append(("zones", "list at least one zone of the cluster's region"))
     return found
