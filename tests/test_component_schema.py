@@ -287,6 +287,16 @@ QWEN = {
     "parameters_b": 7.6,
 }
 
+# Model service args of an L4 spot pool; `keda_release` only a ScaledObject would use.
+SERVICE_ARGS = {
+    "model_name": "qwen",
+    "model": QWEN,
+    "pools": {"l4": L4_SPOT},
+    "cloud": "aws",
+    "kubernetes_version": "1.36",
+    "keda_release": "keda",
+}
+
 
 def test_the_model_service_in_the_schema() -> None:
     service = _schema()["resources"]["gpu-platform:index:VllmService"]
@@ -348,15 +358,7 @@ def test_a_consumer_adds_one_model_to_an_existing_cluster() -> None:
     ],
 )
 def test_a_model_is_checked_by_the_stack_configs_own_rules(change: dict, expected: str) -> None:
-    args = {
-        "model_name": "qwen",
-        "model": QWEN,
-        "pools": {"l4": L4_SPOT},
-        "cloud": "aws",
-        "kubernetes_version": "1.36",
-        "keda_release": "keda",  # only a ScaledObject would use it
-        **change,
-    }
+    args = {**SERVICE_ARGS, **change}
     with pytest.raises(ArgsError) as caught:
         VllmService("m", VllmServiceArgs(**args))  # type: ignore[typeddict-item]
     assert any(p.startswith(expected) for p in caught.value.problems), caught.value.problems
@@ -469,15 +471,7 @@ SMALL = {**QWEN, "parameters_b": 0.5, "max_model_len": 2048}
     ],
 )
 def test_model_service_args_are_checked_with_their_key_paths(args: dict, expected: str) -> None:
-    full = {
-        "model_name": "qwen",
-        "model": QWEN,
-        "pools": {"l4": L4_SPOT},
-        "cloud": "aws",
-        "kubernetes_version": "1.36",
-        "keda_release": "keda",
-        **args,
-    }
+    full = {**SERVICE_ARGS, **args}
     if expected is None:
         settings(full, [])  # type: ignore[arg-type]
         return

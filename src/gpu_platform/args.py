@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.alias_generators import to_camel
 
 from gpu_platform import k8s_versions, labels
+from gpu_platform.addons.spec import CHART_VERSION, CHART_VERSION_RULE
 from gpu_platform.catalog import Cloud
 from gpu_platform.errors import format_errors, format_path
 from gpu_platform.labels import MigStrategy
@@ -127,6 +128,13 @@ def pool_name_problems(name: Any) -> list[tuple[str, str]]:
     if _POOL_NAME.fullmatch(str(name or "")):
         return []
     return [("poolName", "lowercase letters, digits and '-', at most 31 characters")]
+
+
+def chart_version_problems(version: Any) -> list[tuple[str, str]]:
+    """The problem with a `chart_version` override, by the stack config's own rule."""
+    if version is None or CHART_VERSION.fullmatch(str(version)):
+        return []
+    return [("chartVersion", f"{version!r} is {CHART_VERSION_RULE}")]
 
 
 def supported_version(version: Any) -> list[tuple[str, str]]:

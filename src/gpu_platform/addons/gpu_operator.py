@@ -26,6 +26,7 @@ from gpu_platform import labels, versions
 from gpu_platform.addons import helm
 from gpu_platform.addons.platform_base import render_namespace
 from gpu_platform.args import (
+    chart_version_problems,
     check,
     component_type,
     depends_on,
@@ -218,7 +219,7 @@ def _specs(args: GpuOperatorArgs) -> dict[str, NodePoolSpec]:
     """The pools' specs, each checked by the stack config's own rules."""
     required("GpuOperatorArgs", args, ("cloud", "kubernetes_version", "pools"))
     cloud, version = args.get("cloud"), args.get("kubernetes_version")
-    problems = supported_version(version)
+    problems = supported_version(version) + chart_version_problems(args.get("chart_version"))
     if cloud not in NAMESPACE:
         problems.append(("cloud", f"{cloud!r} is not aws or gcp"))
     check("GpuOperatorArgs", problems)

@@ -9,7 +9,6 @@ construction (gpu_platform.args). No `from __future__ import annotations` here: 
 component analyzer reads the args' and outputs' annotations as types, not strings.
 """
 
-import re
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
@@ -19,10 +18,15 @@ from gpu_platform import labels, versions
 from gpu_platform.addons import helm, keda_http
 from gpu_platform.addons.keda_http import NAMESPACE
 from gpu_platform.addons.platform_base import render_namespace
-from gpu_platform.args import check, component_type, depends_on, supported_version
+from gpu_platform.args import (
+    chart_version_problems,
+    check,
+    component_type,
+    depends_on,
+    supported_version,
+)
 
 TOKEN = "gpuplatform:addons:Keda"
-CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
 _SMALL = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}}
 
 
@@ -67,9 +71,7 @@ class KedaArgs(TypedDict):
 
 def problems(args: KedaArgs) -> list[tuple[str, str]]:
     found = supported_version(args.get("kubernetes_version"))
-    chart = args.get("chart_version")
-    if chart is not None and not CHART_VERSION.fullmatch(str(chart)):
-        found.append(("chartVersion", f"{chart!r} is not a chart version such as 2.20.2"))
+    found += chart_version_problems(args.get("chart_version"))
     add_on = args.get("http_add_on")
     if add_on is not None and not add_on.get("watch_namespace"):
         found.append(("httpAddOn.watchNamespace", "name the namespace of the models"))

@@ -10,7 +10,8 @@ from pydantic import Field, field_validator
 
 from gpu_platform.spec import Spec, check
 
-_CHART_VERSION = re.compile(r"^v?\d+\.\d+\.\d+$", re.ASCII)
+CHART_VERSION = re.compile(r"^v?\d+\.\d+\.\d+$", re.ASCII)
+CHART_VERSION_RULE = "not a chart version such as 2.20.2 or v26.7.0"
 _DURATION = re.compile(r"^(?=\d)(\d+h)?(\d+m)?(\d+s)?$", re.ASCII)
 
 GpuNamespace = Literal["inference", "batch"]
@@ -19,7 +20,7 @@ GpuNamespace = Literal["inference", "batch"]
 def _version(value: str | None) -> str | None:
     if value is None:
         return None
-    return check(_CHART_VERSION, value, "not a chart version such as 2.20.2 or v26.7.0")
+    return check(CHART_VERSION, value, CHART_VERSION_RULE)
 
 
 class ChartVersionsSpec(Spec):
