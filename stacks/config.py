@@ -9,7 +9,6 @@ key path, before any resource is registered.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 import pulumi
@@ -37,9 +36,6 @@ from stacks.keys import (
     PROJECT,
     WEAVIATE_API_KEY,
 )
-
-_ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{0,19}$", re.ASCII)
-
 
 MAX_PROBLEM = 400
 
@@ -134,12 +130,7 @@ class StackConfig(Spec):
     @field_validator("environment")
     @classmethod
     def _environment(cls, value: str) -> str:
-        return check(
-            _ENVIRONMENT,
-            value,
-            "must be lowercase letters, digits and '-', starting with a letter, at most 20 "
-            "characters",
-        )
+        return check(labels.ENVIRONMENT, value, f"must be {labels.ENVIRONMENT_RULE}")
 
     @model_validator(mode="after")
     def _cross_section_rules(self) -> StackConfig:

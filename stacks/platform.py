@@ -23,7 +23,9 @@ from gpu_platform.aws.node_pool import EksGpuNodePool, EksGpuNodePoolArgs
 from gpu_platform.data.cnpg import NAMESPACE as DATA_NAMESPACE
 from gpu_platform.data.managed_pgvector import ManagedPgVector, ManagedPgVectorArgs
 from gpu_platform.data.pgvector import PgVector, PgVectorArgs
-from gpu_platform.data.spec import vectorizer
+from gpu_platform.data.spec import VectorStoreSpec, vectorizer
+from gpu_platform.data.store import StoreClusterArgs
+from gpu_platform.data.store_args import VectorStoreArgs
 from gpu_platform.data.weaviate import Weaviate, WeaviateArgs
 from gpu_platform.gcp import compute_class
 from gpu_platform.gcp.cluster import GkeCluster, GkeClusterArgs
@@ -34,7 +36,7 @@ from gpu_platform.observability.prometheus import NAMESPACE as PROMETHEUS_NAMESP
 from gpu_platform.observability.prometheus import Prometheus, PrometheusArgs
 from gpu_platform.pools import NodePoolSpec
 from gpu_platform.serving.vllm_service import NAMESPACE as SERVING_NAMESPACE
-from gpu_platform.serving.vllm_service import VllmService, render_url
+from gpu_platform.serving.vllm_service import VllmService
 from stacks import config as stack_config
 from stacks import deployed, derived, serving
 from stacks.config import PROJECT, StackConfig
@@ -305,50 +307,64 @@ class Platform(pulumi.ComponentResource):
         if not store.enabled:
             return
         namespaces = self.base.namespaces
-        common = {
-            "store": store,
-            "production": config.production,
-            "cloud": cloud.provider,
-            "k8s_provider": self.cluster.k8s_provider,
-            "cloud_provider": self.cloud_provider,
-            "cluster_name": self.cluster.cluster_name,
-            "project": getattr(cloud, "project", None),
-            "region": cloud.region,
-            "partition": getattr(cloud, "partition", "aws"),
-            "monitoring_ready": [self.prometheus.ready],
-            "client_namespaces": {SERVING_NAMESPACE: namespaces[SERVING_NAMESPACE]},
-            "depends_on": [*self.cluster.system_ready, namespaces[DATA_NAMESPACE]],
-            "checked": self.store_checked,
-        }
+        cluster = StoreClusterArgs(
+            cloud=cloud.provider,
+            region=cloud.region,
+            cluster_name=self.cluster.cluster_name,
+            production=config.production,
+            prometheus_release=self.prometheus.ready,
+            namespaces=[namespaces[SERVING_NAMESPACE]],
+        )
+        if cloud.provider == "aws":
+            cluster["partition"] = cloud.partition
+        else:
+            cluster["project"] = cloud.project
+        if self.store_checked is not None:
+            cluster["checked"] = self.store_checked
+        opts = pulumi.ResourceOptions(
+            parent=self,
+            providers=[self.cluster.k8s_provider, self.cloud_provider],
+            depends_on=[*self.cluster.system_ready, namespaces[DATA_NAMESPACE]],
+        )
+        args = store_args(store)
         if store.engine == "pgvector" and store.mode == "managed":
-            cluster = self.cluster
             self.vector_store = ManagedPgVector(
                 f"{name}-vectors",
                 ManagedPgVectorArgs(
-                    environment=config.environment, **common, **derived.network(config, cluster)
+                    store=args,
+                    cluster=cluster,
+                    environment=config.environment,
+                    **derived.network(config, self.cluster),
                 ),
-                opts=self._child(),
+                opts=opts,
             )
-            return
-        if store.engine == "pgvector":
+        elif store.engine == "pgvector":
             self.vector_store = PgVector(
                 f"{name}-vectors",
-                PgVectorArgs(kubernetes_version=config.cluster.kubernetes_version, **common),
-                opts=self._child(),
+                PgVectorArgs(
+                    store=args,
+                    cluster=cluster,
+                    kubernetes_version=config.cluster.kubernetes_version,
+                ),
+                opts=opts,
             )
-            return
-        model = vectorizer(store, derived.embedding_models(config))
-        self.vector_store = Weaviate(
-            f"{name}-weaviate",
-            WeaviateArgs(
-                vectorizer=(model, render_url(model)) if model else None,
-                app_key=stack_config.weaviate_api_key(),
-                **common,
-            ),
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[self.models[model]] if model else None
-            ),
-        )
+        else:
+            model = vectorizer(store, derived.embedding_models(config))
+            if model is not None:
+                args["embedding_model"] = model
+            weaviate = WeaviateArgs(store=args, cluster=cluster)
+            key = stack_config.weaviate_api_key()
+            if key is not None:
+                weaviate["api_key"] = key
+            self.vector_store = Weaviate(f"{name}-weaviate", weaviate, opts=opts)
+
+
+def store_args(store: VectorStoreSpec) -> VectorStoreArgs:
+    """The stack's store as a store component's args (the component sets engine and mode; the
+    deployed-store check is the stack's)."""
+    return store.model_dump(  # type: ignore[return-value]
+        exclude={"engine", "mode", "accept_changes"}, exclude_unset=True
+    )
 
 
 def build(config: StackConfig) -> Platform:

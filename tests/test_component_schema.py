@@ -371,8 +371,11 @@ def test_the_typescript_example_uses_the_schemas_names() -> None:
     schema = _schema()
     types = schema["types"]
     created = re.findall(r'new gpuPlatform\.(\w+)\("[^"]+", \{(.*?)\n\}', source, re.S)
+    # An EKS cluster with one vector store: every other component is in it.
     assert {name for name, _ in created} == {c.__name__ for c in plugin.COMPONENTS} - {
-        "GkeGpuNodePool"
+        "GkeGpuNodePool",
+        "ManagedPgVector",
+        "Weaviate",
     }
     for name, body in created:
         inputs = schema["resources"][f"gpu-platform:index:{name}"]["inputProperties"]
@@ -390,6 +393,13 @@ def test_the_typescript_example_uses_the_schemas_names() -> None:
     model_keys = set(re.findall(r"^        (\w+):", model.group(1), re.M))
     assert model_keys <= set(types["gpu-platform:index:ModelArgs"]["properties"])
     assert set(types["gpu-platform:index:ModelArgs"]["required"]) <= model_keys
+    for key, type_name in (("store", "VectorStoreArgs"), ("cluster", "StoreClusterArgs")):
+        found = re.search(rf"^    {key}: \{{(.*?)\}},$", source, re.M)
+        assert found, key
+        properties = types[f"gpu-platform:index:{type_name}"]
+        keys = set(re.findall(r"(\w+): ", found.group(1)))
+        assert keys <= set(properties["properties"]) | {"enabled"}, keys - set(properties)
+        assert set(properties.get("required", [])) <= keys, type_name
 
 
 def test_hosted_components_register_the_schemas_types() -> None:

@@ -13,30 +13,57 @@ from __future__ import annotations
 import types
 import typing
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import typer
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from gpu_platform.data.spec import BackupsSpec, VectorStoreSpec
 from gpu_platform.pools import NodePoolSpec, SharingSpec
 from gpu_platform.serving.spec import KvShapeSpec, ModelSpec
 
 ROOT = Path(__file__).resolve().parent.parent
-# module path -> (its docstring, [(TypedDict name, spec)] in dependency order)
-MODULES: dict[str, tuple[str, list[tuple[str, type[BaseModel]]]]] = {
+
+
+class Args(NamedTuple):
+    """One generated TypedDict: its name, the spec it mirrors and the spec's fields it leaves
+    out (those the component sets itself)."""
+
+    name: str
+    spec: type[BaseModel]
+    exclude: frozenset[str] = frozenset()
+
+
+# module path -> (its docstring, its TypedDicts in dependency order)
+MODULES: dict[str, tuple[str, list[Args]]] = {
     "src/gpu_platform/pool_args.py": (
         "Typed args of a GPU node pool: what the public node pool components take, in every "
         "language. Generated from gpu_platform.pools.NodePoolSpec by `make docs` "
         "(tools/argsgen.py); change the spec, not this file.",
-        [("GpuSharingArgs", SharingSpec), ("GpuPoolArgs", NodePoolSpec)],
+        [Args("GpuSharingArgs", SharingSpec), Args("GpuPoolArgs", NodePoolSpec)],
     ),
     "src/gpu_platform/serving/model_args.py": (
         "Typed args of a served model: what the public model service takes, in every "
         "language. Generated from gpu_platform.serving.spec.ModelSpec by `make docs` "
         "(tools/argsgen.py); change the spec, not this file.",
-        [("KvShapeArgs", KvShapeSpec), ("ModelArgs", ModelSpec)],
+        [Args("KvShapeArgs", KvShapeSpec), Args("ModelArgs", ModelSpec)],
+    ),
+    "src/gpu_platform/data/store_args.py": (
+        "Typed args of a vector store: what the public store components (PgVector, "
+        "ManagedPgVector, Weaviate) take, in every language. Generated from "
+        "gpu_platform.data.spec.VectorStoreSpec by `make docs` (tools/argsgen.py); change the "
+        "spec, not this file. The engine and mode are the component's; acceptChanges belongs "
+        "to the stack config's check of a deployed store.",
+        [
+            Args("VectorStoreBackupsArgs", BackupsSpec),
+            Args(
+                "VectorStoreArgs",
+                VectorStoreSpec,
+                frozenset({"engine", "mode", "accept_changes"}),
+            ),
+        ],
     ),
 }
 
@@ -78,7 +105,7 @@ def _type(annotation: Any, names: dict[type, str]) -> tuple[str, str]:
 def _default(field: FieldInfo) -> str | None:
     if field.default_factory is not None:
         return None
-    if field.default is PydanticUndefined or field.default is None:
+    if field.default is PydanticUndefined or field.default in (None, ()):
         return None
     if isinstance(field.default, bool):
         return "true" if field.default else "false"  # as every language writes it
@@ -102,17 +129,19 @@ def _docstring(text: str, indent: str, wrap: bool = True) -> list[str]:
     return [f"{indent}{line}" for line in lines]
 
 
-def render_module(doc: str, classes: list[tuple[str, type[BaseModel]]]) -> str:
-    names = {spec: name for name, spec in classes}
+def render_module(doc: str, classes: list[Args]) -> str:
+    names = {spec: name for name, spec, _ in classes}
     out = [*_docstring(doc, ""), ""]
     out += [
         "# No `from __future__ import annotations`: Pulumi's component analyzer reads these",
         "# annotations as types.",
         "from typing import NotRequired, TypedDict",
     ]
-    for name, spec in classes:
+    for name, spec, exclude in classes:
         out += ["", "", f"class {name}(TypedDict):", *_docstring(spec.__doc__ or name, "    "), ""]
         for attribute, field in spec.model_fields.items():
+            if attribute in exclude:
+                continue
             python, allowed = _type(field.annotation, names)
             required = field.is_required()
             default = _default(field)

@@ -53,5 +53,18 @@ const qwen = new gpuPlatform.VllmService("qwen", {
     kedaRelease: keda.ready,
 }, { providers: [cluster], dependsOn: [namespace, gpus] });
 
+// Retrieval-augmented apps in `inference` find the store through the `vector-store` ConfigMap
+// and Secret it publishes there; backups go to a bucket in the account.
+const data = new k8s.core.v1.Namespace("data", {
+    metadata: { name: "data" },
+}, { provider: cluster });
+
+const vectors = new gpuPlatform.PgVector("vectors", {
+    store: { replicas: 2, storageGib: 50, dimensions: 1024, backups: { enabled: true } },
+    cluster: { cloud: "aws", region: config.require("region"), clusterName: clusterName },
+    kubernetesVersion: "1.36",
+}, { providers: [cluster, account], dependsOn: [data, namespace] });
+
 export const url = qwen.url;
+export const vectorStore = vectors.connection;
 export const nodeGroup = pool.nodeGroupName;

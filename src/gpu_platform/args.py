@@ -4,7 +4,9 @@ with one message per problem naming the key as every language spells it (camelCa
 
 from __future__ import annotations
 
+import functools
 import re
+import typing
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -55,13 +57,40 @@ def _camel(segment: str) -> str:
     return (to_camel(name) if "_" in name else name) + bracket + rest
 
 
-def _key(key: str, path: str) -> str:
-    return ".".join([key, *map(_camel, path.split("."))]) if path else key
+def _key(key: str, path: str, renamed: Mapping[str, str] | None = None) -> str:
+    segments = [_camel(segment) for segment in path.split(".")] if path else []
+    for index, segment in enumerate(segments):
+        name, bracket, rest = segment.partition("[")
+        segments[index] = (renamed or {}).get(name, name) + bracket + rest
+    return ".".join([key, *segments])
+
+
+@functools.cache
+def _renamed(spec: type[BaseModel]) -> dict[str, str]:
+    """The stack config's keys that the schema spells differently (`diskGiB` is `diskGib` in
+    every language's args: the analyzer camel-cases the field name `disk_gib`)."""
+    found: dict[str, str] = {}
+    pending, seen = [spec], set()
+    while pending:
+        model = pending.pop()
+        seen.add(model)
+        for name, field in model.model_fields.items():
+            if field.alias and field.alias != to_camel(name):
+                found[field.alias] = to_camel(name)
+            for inner in (field.annotation, *typing.get_args(field.annotation)):
+                if isinstance(inner, type) and issubclass(inner, BaseModel) and inner not in seen:
+                    pending.append(inner)
+    return found
 
 
 def required(component: str, args: Mapping[str, Any], keys: Iterable[str]) -> None:
     """Every required key is there (a TypedDict does not check at run time)."""
     check(component, [(_camel(k), "required") for k in keys if args.get(k) is None])
+
+
+def spec_key(key: str, path: tuple[str | int, ...], spec: type[BaseModel]) -> str:
+    """A problem's path in a spec, as the args of every language name it under `key`."""
+    return _key(key, format_path(path) if path else "", _renamed(spec))
 
 
 def from_args(component: str, key: str, spec: type[S], value: Any) -> S:
@@ -71,10 +100,10 @@ def from_args(component: str, key: str, spec: type[S], value: Any) -> S:
     try:
         return spec.model_validate(dict(value), by_name=True)
     except ValidationError as error:
-        found = []
+        found, renamed = [], _renamed(spec)
         for line in format_errors(error, spec):
             path, _, message = line.partition(": ")
-            found.append((_key(key, path), message))
+            found.append((_key(key, path, renamed), message))
         raise ArgsError(component, found) from None
 
 
@@ -98,7 +127,7 @@ def pool_spec(
         # rely on the cluster's one zone).
         if cluster_zones is not None or spec.zones or p.path[:1] != ("zones",)
     ]
-    check(component, [(_key(key, format_path(p.path)), p.message) for p in problems])
+    check(component, [(spec_key(key, p.path, NodePoolSpec), p.message) for p in problems])
     return spec
 
 

@@ -19,6 +19,11 @@ from gpu_platform.catalog import Cloud
 from gpu_platform.pools import NodePoolSpec
 
 DOMAIN = "gpuplatform.io"
+ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{0,19}$", re.ASCII)
+"""An environment's name, in resource names, labels and tags."""
+ENVIRONMENT_RULE = (
+    "lowercase letters, digits and '-', starting with a letter, at most 20 characters"
+)
 POOL_LABEL = f"{DOMAIN}/pool"
 GPU_LABEL = f"{DOMAIN}/gpu"
 CAPACITY_LABEL = f"{DOMAIN}/capacity"

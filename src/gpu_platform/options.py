@@ -9,11 +9,12 @@ import pulumi
 
 def child_of(
     parent: pulumi.Resource,
-    provider: pulumi.ProviderResource,
+    provider: pulumi.ProviderResource | None,
     depends_on: Sequence[pulumi.Resource] | None = None,
     **kwargs,
 ) -> pulumi.ResourceOptions:
-    """Fresh options for one child: parented, with its explicit provider. A new object per call,
+    """Fresh options for one child: parented, with its explicit provider (None: the one it
+    inherits from its parent, else the default). A new object per call,
     so no two resources ever share (and mutate) one options object."""
     return pulumi.ResourceOptions(
         parent=parent,

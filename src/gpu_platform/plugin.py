@@ -3,8 +3,8 @@ provider host: each takes typed args (a TypedDict the analyzer reads, documented
 and its providers through resource options.
 
 Converted so far: the GPU node pools of both clouds, the GPU Operator (or GKE's DCGM
-exporter), KEDA and the vLLM model service. The others still take the program's specs and move
-here one by one.
+exporter), KEDA, the vLLM model service and the vector stores. The others still take the
+program's specs and move here one by one.
 """
 
 from __future__ import annotations
@@ -14,6 +14,9 @@ import pulumi
 from gpu_platform.addons.gpu_operator import GpuOperator
 from gpu_platform.addons.keda import Keda
 from gpu_platform.aws.node_pool import EksGpuNodePool
+from gpu_platform.data.managed_pgvector import ManagedPgVector
+from gpu_platform.data.pgvector import PgVector
+from gpu_platform.data.weaviate import Weaviate
 from gpu_platform.gcp.node_pool import GkeGpuNodePool
 from gpu_platform.serving.vllm_service import VllmService
 
@@ -26,7 +29,10 @@ COMPONENTS: list[type[pulumi.ComponentResource]] = [
     GkeGpuNodePool,
     GpuOperator,
     Keda,
+    ManagedPgVector,
+    PgVector,
     VllmService,
+    Weaviate,
 ]
 
 

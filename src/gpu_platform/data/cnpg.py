@@ -40,8 +40,9 @@ def schema(store: VectorStoreSpec) -> VectorSchema:
     return VectorSchema(dimensions=store.dimensions, distance=store.distance)
 
 
-def render_operator_values() -> dict[str, Any]:
-    """The operator on the system nodes, its CRDs from the chart, its metrics scraped."""
+def render_operator_values(monitoring: bool = True) -> dict[str, Any]:
+    """The operator on the system nodes, its CRDs from the chart, its metrics scraped when the
+    cluster runs the Prometheus Operator."""
     system = labels.node_selector(labels.SYSTEM_POOL)
     return {
         "image": {"tag": versions.CLOUDNATIVE_PG_OPERATOR},
@@ -52,7 +53,7 @@ def render_operator_values() -> dict[str, Any]:
             "limits": {"memory": "512Mi"},
         },
         "monitoring": {
-            "podMonitorEnabled": True,
+            "podMonitorEnabled": monitoring,
             "podMonitorAdditionalLabels": dict(labels.PROMETHEUS_SELECTOR),
         },
     }

@@ -4,26 +4,33 @@ only from the cluster, prepared by the same bootstrap SQL and schema Job as the 
 The application role's password is generated (a secret in Pulumi's state, never in config or
 outputs) and set by the schema Job; clients read it from the `vector-store` Secret in their
 namespace, next to the ConfigMap with the database's private address.
+
+A public component: typed args (ManagedPgVectorArgs), its Kubernetes and cloud providers
+through `opts`, checked at construction by the stack config's own store rules. No `from
+__future__ import annotations`: Pulumi's component analyzer reads the annotations.
 """
 
-from __future__ import annotations
-
 import functools
-from dataclasses import dataclass
+from collections.abc import Mapping
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from gpu_platform import versions
+from gpu_platform import labels, versions
+from gpu_platform.args import check, component_type, depends_on
 from gpu_platform.data import cnpg, schema_job
 from gpu_platform.data.cloudsql import create_cloud_sql
 from gpu_platform.data.pgvector_schema import render_bootstrap_sql
 from gpu_platform.data.rds import create_rds
 from gpu_platform.data.store import (
-    StoreArgs,
+    StoreClusterArgs,
+    StoreSettings,
     create_schema_job,
     publish_contract,
+    store_settings,
 )
+from gpu_platform.data.store_args import VectorStoreArgs
 from gpu_platform.options import child_of
 from gpu_platform.passwords import password_generator
 
@@ -32,30 +39,95 @@ ADMIN_SECRET = "vector-store-admin"
 """Cloud SQL: the admin user's credentials, for the schema Job."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class ManagedPgVectorArgs(StoreArgs):
+class ManagedPgVectorArgs(TypedDict):
+    """pgvector on Amazon RDS (EKS) or Cloud SQL (GKE) in the cluster's network, prepared by a
+    schema Job in namespace `data` (which must exist)."""
+
+    store: VectorStoreArgs
+    """The store: its machine, size, vectors and backups."""
+    cluster: StoreClusterArgs
+    """The cluster whose pods use the database, and the cloud account it runs in."""
     environment: str
-    """Names the RDS instance (`<environment>-vectors`) and its final snapshot."""
-    vpc_id: pulumi.Input[str] | None = None
-    subnet_ids: pulumi.Input[list[str]] | None = None
-    """EKS: the cluster's private subnets."""
-    cluster_security_group_id: pulumi.Input[str] | None = None
-    network_id: pulumi.Input[str] | None = None
-    """GKE: the cluster's VPC network."""
-    create_peering: bool = True
-    """GKE: reserve a range and peer the network for private services access (only on a
-    network the stack creates)."""
+    """Names the database instance (`<environment>-vectors`) and its final snapshot:
+    lowercase letters, digits and '-', starting with a letter, at most 20 characters."""
+    vpc_id: NotRequired[pulumi.Input[str]]
+    """EKS: the cluster's VPC (required there)."""
+    subnet_ids: NotRequired[pulumi.Input[list[str]]]
+    """EKS: the cluster's private subnets, the database's subnet group (required there)."""
+    cluster_security_group_id: NotRequired[pulumi.Input[str]]
+    """EKS: the cluster's security group, the only one the database admits (required
+    there)."""
+    network_id: NotRequired[pulumi.Input[str]]
+    """GKE: the cluster's VPC network (required there)."""
+    create_peering: NotRequired[bool]
+    """GKE: reserve a range and peer the network for private services access; false on a
+    network that already has it. Default: true."""
+
+
+# What each cloud places the database with.
+_NETWORK = {
+    "aws": {
+        "vpc_id": "vpcId",
+        "subnet_ids": "subnetIds",
+        "cluster_security_group_id": "clusterSecurityGroupId",
+    },
+    "gcp": {"network_id": "networkId"},
+}
+
+
+def network_problems(cloud: str, args: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Each cloud's network args given, the other cloud's left out."""
+    problems = [
+        (key, f"required on {cloud}")
+        for name, key in _NETWORK.get(cloud, {}).items()
+        if args.get(name) is None
+    ]
+    for other, keys in _NETWORK.items():
+        if other != cloud:
+            problems += [
+                (key, f"{other} only; remove it") for name, key in keys.items() if name in args
+            ]
+    if cloud == "aws" and "create_peering" in args:
+        problems.append(("createPeering", "gcp only; remove it"))
+    return problems
+
+
+class _Network:
+    """Where the database goes, from ManagedPgVectorArgs."""
+
+    def __init__(self, args: Mapping[str, Any]):
+        self.vpc_id = args.get("vpc_id")
+        self.subnet_ids = args.get("subnet_ids")
+        self.cluster_security_group_id = args.get("cluster_security_group_id")
+        self.network_id = args.get("network_id")
+        self.create_peering = bool(args.get("create_peering", True))
 
 
 class ManagedPgVector(pulumi.ComponentResource):
-    """RDS or Cloud SQL with pgvector, its schema, and the connection contract."""
+    """RDS or Cloud SQL with pgvector, its schema, and the connection contract. Give it the
+    Kubernetes provider and the cloud's in `opts` (`providers=[...]`)."""
 
-    connection: dict[str, pulumi.Input[str | int]]
+    connection: pulumi.Output[dict[str, Any]]
+    """What a client needs (no password): engine, the database's private address, port,
+    database, table, dimensions, distance, and the ConfigMap and Secret in each client
+    namespace."""
 
     def __init__(
         self, name: str, args: ManagedPgVectorArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        super().__init__(TOKEN, name, None, opts)
+        component = "ManagedPgVectorArgs"
+        resolved = store_settings(
+            component, args, engine="pgvector", mode="managed", depends_on=depends_on(opts)
+        )
+        environment = args.get("environment")
+        problems = network_problems(resolved.cloud, args)
+        if not labels.ENVIRONMENT.fullmatch(str(environment or "")):
+            problems.append(("environment", labels.ENVIRONMENT_RULE))
+        check(component, problems)
+        super().__init__(component_type(TOKEN, "ManagedPgVector"), name, None, opts)
+        self._build(name, resolved.with_providers(self), str(environment), _Network(args))
+
+    def _build(self, name: str, args: StoreSettings, environment: str, network: _Network) -> None:
         store, production = args.store, args.production
         child = functools.partial(child_of, self, args.k8s_provider)
         generated = password_generator(name, self)
@@ -75,12 +147,12 @@ class ManagedPgVector(pulumi.ComponentResource):
                 self,
                 store=store,
                 production=production,
-                environment=args.environment,
+                environment=environment,
                 region=args.region or "",
                 provider=args.cloud_provider,
-                vpc_id=args.vpc_id,
-                subnet_ids=args.subnet_ids,
-                cluster_security_group_id=args.cluster_security_group_id,
+                vpc_id=network.vpc_id,
+                subnet_ids=network.subnet_ids,
+                cluster_security_group_id=network.cluster_security_group_id,
                 cluster_name=args.cluster_name,
                 after=args.checked,
             )
@@ -102,8 +174,8 @@ class ManagedPgVector(pulumi.ComponentResource):
                 project=args.project,
                 region=args.region or "",
                 provider=args.cloud_provider,
-                network=args.network_id,
-                create_peering=args.create_peering,
+                network=network.network_id,
+                create_peering=network.create_peering,
                 admin_password=admin_password,
                 after=args.checked,
             )
@@ -137,5 +209,5 @@ class ManagedPgVector(pulumi.ComponentResource):
             secret={"username": "rag_app", "password": app_password},
             after=[schema],
         )
-        self.connection = cnpg.render_output(store, address, address)
+        self.connection = pulumi.Output.from_input(cnpg.render_output(store, address, address))
         self.register_outputs({"connection": self.connection})

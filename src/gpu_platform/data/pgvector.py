@@ -10,12 +10,14 @@ the stack creates, written with the database pods' own cloud identity.
 In production the Cluster, its bucket and the Retain StorageClass under its volumes are
 protected: Pulumi refuses to delete or replace them, and the Cluster object is left in the
 cluster (with its data) if it is ever removed from the program.
+
+A public component: typed args (PgVectorArgs), its Kubernetes and cloud providers through
+`opts`, checked at construction by the stack config's own store rules. No `from __future__
+import annotations`: Pulumi's component analyzer reads the annotations.
 """
 
-from __future__ import annotations
-
 import functools
-from dataclasses import dataclass
+from typing import Any, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -23,15 +25,19 @@ import pulumi_kubernetes as k8s
 from gpu_platform import versions
 from gpu_platform.addons import helm
 from gpu_platform.addons.platform_base import render_namespace
+from gpu_platform.args import check, component_type, depends_on, supported_version
 from gpu_platform.data import cnpg, schema_job
 from gpu_platform.data.pgvector_schema import render_bootstrap_sql
 from gpu_platform.data.storage import create_storage_class
 from gpu_platform.data.store import (
-    StoreArgs,
+    StoreClusterArgs,
+    StoreSettings,
     create_backups,
     create_schema_job,
     publish_contract,
+    store_settings,
 )
+from gpu_platform.data.store_args import VectorStoreArgs
 from gpu_platform.manifests import register_custom
 from gpu_platform.options import child_of
 from gpu_platform.passwords import password_generator
@@ -41,26 +47,50 @@ TOKEN = "gpuplatform:data:PgVector"
 SUPERUSER = schema_job.SecretAdmin(f"{cnpg.CLUSTER}-superuser")
 
 
-@dataclass(frozen=True, kw_only=True)
-class PgVectorArgs(StoreArgs):
+class PgVectorArgs(TypedDict):
+    """PostgreSQL with pgvector in a cluster, run by CloudNativePG, in namespace `data` (which
+    must exist)."""
+
+    store: VectorStoreArgs
+    """The store: its size, replicas, vectors and backups."""
+    cluster: StoreClusterArgs
+    """The cluster it runs in and the cloud account its backups go to."""
     kubernetes_version: str
-    """Pins the operator namespace's Pod Security labels."""
+    """The cluster's Kubernetes minor version, e.g. "1.36" (the operator namespace's Pod
+    Security labels)."""
+
+
+def settings(args: PgVectorArgs, waits: list[pulumi.Resource]) -> tuple[StoreSettings, str]:
+    """The args checked by the stack config's own rules: the store, and the Kubernetes version."""
+    resolved = store_settings(
+        "PgVectorArgs", args, engine="pgvector", mode="in-cluster", depends_on=waits
+    )
+    version: Any = args.get("kubernetes_version")
+    check("PgVectorArgs", supported_version(version))
+    return resolved, version
 
 
 class PgVector(pulumi.ComponentResource):
-    """CloudNativePG and one pgvector Cluster."""
+    """CloudNativePG and one pgvector Cluster. Give it the Kubernetes provider and, with
+    backups, the cloud's in `opts` (`providers=[...]`)."""
 
-    connection: dict[str, pulumi.Input[str | int]]
-    """What a client needs (no password): host, port, database, table, secret name."""
+    connection: pulumi.Output[dict[str, Any]]
+    """What a client needs (no password): engine, host, port, database, table, dimensions,
+    distance, and the ConfigMap and Secret in each client namespace."""
     backup_url: pulumi.Output[str] | None
+    """Where backups go (`s3://bucket` or `gs://bucket`); none without backups."""
 
     def __init__(self, name: str, args: PgVectorArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__(TOKEN, name, None, opts)
+        resolved, version = settings(args, depends_on(opts))
+        super().__init__(component_type(TOKEN, "PgVector"), name, None, opts)
+        self._build(name, resolved.with_providers(self), version)
+
+    def _build(self, name: str, args: StoreSettings, kubernetes_version: str) -> None:
         store, production = args.store, args.production
         child = functools.partial(child_of, self, args.k8s_provider)
         keep = {"protect": production, "retain_on_delete": production}
 
-        manifest = render_namespace(cnpg.OPERATOR_NAMESPACE, "restricted", args.kubernetes_version)
+        manifest = render_namespace(cnpg.OPERATOR_NAMESPACE, "restricted", kubernetes_version)
         namespace = k8s.core.v1.Namespace(
             f"{name}-operator-ns", metadata=manifest["metadata"], opts=child(args.depends_on)
         )
@@ -68,7 +98,7 @@ class PgVector(pulumi.ComponentResource):
             f"{name}-operator",
             chart=versions.CLOUDNATIVE_PG_CHART,
             namespace=cnpg.OPERATOR_NAMESPACE,
-            values=cnpg.render_operator_values(),
+            values=cnpg.render_operator_values(monitoring=args.prometheus is not None),
             timeout=600,
             opts=child([namespace, *args.depends_on, *args.monitoring_ready]),
         )
@@ -124,11 +154,12 @@ class PgVector(pulumi.ComponentResource):
             spec=policy["spec"],
             opts=child(args.depends_on),
         )
-        register_custom(
-            f"{name}-monitor",
-            cnpg.render_pod_monitor(),
-            child([*args.depends_on, *args.monitoring_ready]),
-        )
+        if args.prometheus is not None:
+            register_custom(
+                f"{name}-monitor",
+                cnpg.render_pod_monitor(),
+                child([*args.depends_on, *args.monitoring_ready]),
+            )
 
         content = schema_job.files(
             render_bootstrap_sql(cnpg.schema(store)), rds_admin=False, app_password=False
@@ -150,5 +181,5 @@ class PgVector(pulumi.ComponentResource):
             secret={"username": "rag_app", "password": password},
             after=[schema],
         )
-        self.connection = cnpg.render_output(store)
+        self.connection = pulumi.Output.from_input(cnpg.render_output(store))
         self.register_outputs({"connection": self.connection})

@@ -214,8 +214,9 @@ class VectorStoreSpec(Spec):
         return problems
 
 
-def production_problems(store: VectorStoreSpec, system_max_nodes: int) -> list[Problem]:
-    """What a production store needs: standbys on separate nodes, and backups."""
+def production_problems(store: VectorStoreSpec, system_max_nodes: int | None) -> list[Problem]:
+    """What a production store needs: standbys on separate nodes (when the number of system
+    nodes is known), and backups."""
     if not store.enabled:
         return []
     problems = []
@@ -238,7 +239,7 @@ def production_problems(store: VectorStoreSpec, system_max_nodes: int) -> list[P
                 "when a node or zone fails)",
             )
         )
-    if store.replicas > system_max_nodes:
+    if system_max_nodes is not None and store.replicas > system_max_nodes:
         problems.append(
             Problem(
                 ("replicas",),

@@ -1,46 +1,142 @@
-"""What every vector store engine shares: its arguments, the backup bucket it writes to, and the
-connection contract (a `vector-store` ConfigMap and Secret) it publishes in client namespaces."""
+"""What every vector store engine shares: its public args, the backup bucket it writes to, and
+the connection contract (a `vector-store` ConfigMap and Secret) it publishes in client namespaces.
 
-from __future__ import annotations
+No `from __future__ import annotations`: Pulumi's component analyzer reads StoreClusterArgs'
+annotations.
+"""
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import replace as dataclass_replace
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from gpu_platform import labels
+from gpu_platform.args import ArgsError, check, from_args, required, spec_key
 from gpu_platform.catalog import Cloud
 from gpu_platform.data import schema_job
 from gpu_platform.data.backup_bucket import BackupBucket, BackupBucketArgs
-from gpu_platform.data.spec import VectorStoreSpec
+from gpu_platform.data.spec import VectorStoreSpec, production_problems
 from gpu_platform.options import child_of
 
 NAMESPACE = schema_job.NAMESPACE
 CONNECTION = "vector-store"
 """The ConfigMap and Secret every client namespace gets."""
+# Set by each component, not by its args.
+_COMPONENT_KEYS = {"engine": "engine", "mode": "mode", "accept_changes": "acceptChanges"}
+
+
+class StoreClusterArgs(TypedDict):
+    """The cluster a vector store serves, and the cloud account it keeps data in."""
+
+    cloud: str
+    """aws or gcp: where the cluster runs."""
+    region: str
+    """The cluster's region (the backup bucket's and managed database's)."""
+    cluster_name: NotRequired[pulumi.Input[str]]
+    """EKS: the cluster's name (the Pod Identity associations of the backup writer and schema
+    Job); required there with backups or a managed database."""
+    project: NotRequired[str]
+    """GKE: the Google Cloud project (required there)."""
+    partition: NotRequired[str]
+    """EKS: the AWS partition of IAM policy ARNs. Default: aws."""
+    production: NotRequired[bool]
+    """Production sizing; the store, its bucket and its storage class protected and retained."""
+    prometheus_release: NotRequired[k8s.helm.v3.Release]
+    """kube-prometheus-stack's release in the cluster: the store's PodMonitors wait for its
+    CRDs. Without it the store is not scraped."""
+    namespaces: NotRequired[list[k8s.core.v1.Namespace]]
+    """Client namespaces the same program creates: the connection objects wait for them."""
+    checked: NotRequired[pulumi.Input[bool]]
+    """Resolves once the store is known to keep what was deployed; the store waits for it (a
+    stack's check of its deployed store)."""
 
 
 @dataclass(frozen=True, kw_only=True)
-class StoreArgs:
+class StoreSettings:
+    """A store component's args, checked and resolved."""
+
     store: VectorStoreSpec
     production: bool
     cloud: Cloud
-    k8s_provider: k8s.Provider
-    cloud_provider: pulumi.ProviderResource
-    cluster_name: pulumi.Input[str]
-    """EKS: the cluster the backup identity's Pod Identity association belongs to."""
+    region: str
+    cluster_name: pulumi.Input[str] | None = None
     project: str | None = None
-    region: str | None = None
     partition: str = "aws"
-    monitoring_ready: list[pulumi.Resource] = field(default_factory=list)
-    """Prometheus' CRDs (the PodMonitors need them)."""
-    client_namespaces: dict[str, pulumi.Resource] = field(default_factory=dict)
-    """Namespaces the program creates, by name, so their contract waits for them."""
+    prometheus: pulumi.Resource | None = None
+    """Prometheus' release (the PodMonitors need its CRDs); None: no monitors."""
+    namespaces: list[pulumi.Resource] = field(default_factory=list)
+    """Client namespaces the program creates (their contract waits for them)."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
-    checked: pulumi.Output[bool] | None = None
+    checked: pulumi.Input[bool] | None = None
     """Resolves once the store is known to keep what was deployed (the store waits)."""
+    k8s_provider: pulumi.ProviderResource | None = None
+    cloud_provider: pulumi.ProviderResource | None = None
+
+    @property
+    def monitoring_ready(self) -> list[pulumi.Resource]:
+        return [self.prometheus] if self.prometheus is not None else []
+
+    def with_providers(self, component: pulumi.Resource) -> "StoreSettings":
+        """The Kubernetes and cloud providers the component was given (`providers=`)."""
+        return dataclass_replace(
+            self,
+            k8s_provider=component.get_provider("kubernetes::"),
+            cloud_provider=component.get_provider(f"{self.cloud}::"),
+        )
+
+
+def store_settings(
+    component: str,
+    args: Mapping[str, Any],
+    *,
+    engine: str,
+    mode: str,
+    depends_on: list[pulumi.Resource],
+) -> StoreSettings:
+    """The common args of a store component, checked by the stack config's own store rules
+    (production ones included) with `<component>.store.<key>` messages."""
+    required(component, args, ("store", "cluster"))
+    store, cluster = args["store"], args["cluster"]
+    if not isinstance(cluster, Mapping):
+        raise ArgsError(component, [("cluster", "expected a map of settings")])
+    required(f"{component}.cluster", cluster, ("cloud", "region"))
+    cloud = cluster["cloud"]
+    problems = [
+        (f"store.{key}", "the component sets it; remove it")
+        for name, key in _COMPONENT_KEYS.items()
+        if isinstance(store, Mapping) and name in store
+    ]
+    if cloud not in ("aws", "gcp"):
+        problems.append(("cluster.cloud", f"{cloud!r} is not aws or gcp"))
+    check(component, problems)
+    spec = from_args(component, "store", VectorStoreSpec, {**store, "engine": engine, "mode": mode})
+    production = bool(cluster.get("production", False))
+    problems = [
+        (spec_key("store", p.path, VectorStoreSpec), p.message)
+        for p in (production_problems(spec, None) if production else [])
+    ]
+    needs_cluster = spec.backups.enabled or mode == "managed"
+    if cloud == "aws" and needs_cluster and cluster.get("cluster_name") is None:
+        problems.append(("cluster.clusterName", "required on aws with backups or managed"))
+    if cloud == "gcp" and not cluster.get("project"):
+        problems.append(("cluster.project", "required on gcp"))
+    check(component, problems)
+    return StoreSettings(
+        store=spec,
+        production=production,
+        cloud=cloud,
+        region=cluster["region"],
+        cluster_name=cluster.get("cluster_name"),
+        project=cluster.get("project"),
+        partition=cluster.get("partition") or "aws",
+        prometheus=cluster.get("prometheus_release"),
+        namespaces=list(cluster.get("namespaces") or []),
+        depends_on=depends_on,
+        checked=cluster.get("checked"),
+    )
 
 
 @dataclass(frozen=True)
@@ -52,7 +148,7 @@ class Backups:
 
 
 def create_backups(
-    name: str, parent: pulumi.Resource, args: StoreArgs, service_account: str, *, expire: bool
+    name: str, parent: pulumi.Resource, args: StoreSettings, service_account: str, *, expire: bool
 ) -> Backups:
     """The store's backup bucket and its writer's identity, when backups are on."""
     store = args.store
@@ -100,7 +196,7 @@ def client_namespaces(store: VectorStoreSpec) -> tuple[str, ...]:
 def publish_contract(
     name: str,
     parent: pulumi.Resource,
-    args: StoreArgs,
+    args: StoreSettings,
     *,
     contract: Callable[[str], dict[str, Any]],
     secret_type: str,
@@ -109,9 +205,8 @@ def publish_contract(
 ) -> None:
     """The ConfigMap (`contract(namespace)`) and Secret in each client namespace, once `after`
     (the store's schema) is done."""
+    waits = [*after, *args.namespaces]
     for namespace in client_namespaces(args.store):
-        created = args.client_namespaces.get(namespace)
-        waits = [*after, *([created] if created is not None else [])]
         config_map = contract(namespace)
         k8s.core.v1.ConfigMap(
             f"{name}-{namespace}-connection",
@@ -131,7 +226,7 @@ def publish_contract(
 def create_schema_job(
     name: str,
     parent: pulumi.Resource,
-    args: StoreArgs,
+    args: StoreSettings,
     content: dict[str, str],
     job: pulumi.Input[dict[str, Any]],
     after: list[pulumi.Resource],

@@ -10,58 +10,83 @@ a bucket the stack creates, written with Weaviate's own cloud identity.
 
 In production the release, its bucket and the Retain StorageClass under its volumes are
 protected.
+
+A public component: typed args (WeaviateArgs), its Kubernetes and cloud providers through
+`opts`, checked at construction by the stack config's own store rules. No `from __future__
+import annotations`: Pulumi's component analyzer reads the annotations.
 """
 
-from __future__ import annotations
-
 import functools
-from dataclasses import dataclass
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from gpu_platform import versions
 from gpu_platform.addons import helm
+from gpu_platform.args import component_type, depends_on
 from gpu_platform.data import weaviate_jobs as jobs
 from gpu_platform.data import weaviate_values as wv
 from gpu_platform.data.storage import create_storage_class
 from gpu_platform.data.store import (
-    StoreArgs,
+    StoreClusterArgs,
+    StoreSettings,
     create_backups,
     publish_contract,
+    store_settings,
 )
+from gpu_platform.data.store_args import VectorStoreArgs
 from gpu_platform.manifests import register_custom
 from gpu_platform.options import child_of
 from gpu_platform.passwords import password_generator
+from gpu_platform.serving.vllm_service import render_url
 
 TOKEN = "gpuplatform:data:Weaviate"
 JOB_TIMEOUT = f"{jobs.WAIT_SECONDS // 60}m"
 
 
-@dataclass(frozen=True, kw_only=True)
-class WeaviateArgs(StoreArgs):
-    vectorizer: tuple[str, str] | None = None
-    """The served embedding model Weaviate vectorizes with: its name and `/v1` URL."""
-    app_key: pulumi.Output[str] | None = None
-    """The read-write API key from config; generated when None."""
+class WeaviateArgs(TypedDict):
+    """Weaviate in a cluster, from its pinned Helm chart, in namespace `data` (which must
+    exist)."""
+
+    store: VectorStoreArgs
+    """The store: its size, nodes, vectors and backups. `embeddingModel` names a model a
+    VllmService of this cluster serves (`vllm-<name>` in namespace inference), which
+    Weaviate vectorizes text with; without it, clients send vectors."""
+    cluster: StoreClusterArgs
+    """The cluster it runs in and the cloud account its backups go to."""
+    api_key: NotRequired[pulumi.Input[str]]
+    """The read-write API key (a secret). Default: a generated one."""
 
 
 class Weaviate(pulumi.ComponentResource):
-    """Weaviate, its API keys, default collection, backups and connection contract."""
+    """Weaviate, its API keys, default collection, backups and connection contract. Give it
+    the Kubernetes provider and, with backups, the cloud's in `opts` (`providers=[...]`)."""
 
-    connection: dict[str, pulumi.Input[str | int]]
+    connection: pulumi.Output[dict[str, Any]]
+    """What a client needs (no key): engine, host and ports, collection, dimensions, distance,
+    and the ConfigMap and Secret in each client namespace."""
     backup_url: pulumi.Output[str] | None
+    """Where backups go (`s3://bucket` or `gs://bucket`); none without backups."""
 
     def __init__(self, name: str, args: WeaviateArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__(TOKEN, name, None, opts)
+        resolved = store_settings(
+            "WeaviateArgs", args, engine="weaviate", mode="in-cluster", depends_on=depends_on(opts)
+        )
+        super().__init__(component_type(TOKEN, "Weaviate"), name, None, opts)
+        self._build(name, resolved.with_providers(self), args.get("api_key"))
+
+    def _build(self, name: str, args: StoreSettings, api_key: pulumi.Input[str] | None) -> None:
         store, production = args.store, args.production
+        model = store.embedding_model
+        vectorizer = (model, render_url(model)) if model else None
         child = functools.partial(child_of, self, args.k8s_provider)
         storage_class = create_storage_class(
             f"{name}-storage", self, args.k8s_provider, args.cloud, production, args.depends_on
         )
         generate = password_generator(name, self)
 
-        app_key = args.app_key if args.app_key is not None else generate("app-key", length=40)
+        app_key = api_key if api_key is not None else generate("app-key", length=40)
         reader_key = generate("reader-key", length=40)
         keys = k8s.core.v1.Secret(
             f"{name}-keys",
@@ -97,7 +122,7 @@ class Weaviate(pulumi.ComponentResource):
             lambda resolved: wv.render_values(
                 store,
                 production=production,
-                vectorizer_url=args.vectorizer[1] if args.vectorizer else None,
+                vectorizer_url=vectorizer[1] if vectorizer else None,
                 backup=((backend, resolved["url"].split("://", 1)[1]) if resolved["url"] else None),
                 backup_settings=backup_settings,
             )
@@ -122,13 +147,14 @@ class Weaviate(pulumi.ComponentResource):
             spec=policy["spec"],
             opts=child(args.depends_on),
         )
-        register_custom(
-            f"{name}-monitor",
-            wv.render_pod_monitor(),
-            child([*args.depends_on, *args.monitoring_ready]),
-        )
+        if args.prometheus is not None:
+            register_custom(
+                f"{name}-monitor",
+                wv.render_pod_monitor(),
+                child([*args.depends_on, *args.monitoring_ready]),
+            )
 
-        collection = wv.render_collection(store, args.vectorizer)
+        collection = wv.render_collection(store, vectorizer)
         files = jobs.render_config_map(collection)
         script = k8s.core.v1.ConfigMap(
             f"{name}-bootstrap",
@@ -155,7 +181,7 @@ class Weaviate(pulumi.ComponentResource):
                 opts=child([release, script]),
             )
 
-        vectorizer_name = args.vectorizer[0] if args.vectorizer else None
+        vectorizer_name = vectorizer[0] if vectorizer else None
         publish_contract(
             name,
             self,
@@ -165,17 +191,19 @@ class Weaviate(pulumi.ComponentResource):
             secret={"apiKey": app_key, "readOnlyApiKey": reader_key},
             after=[schema],
         )
-        self.connection = {
-            "engine": store.engine,
-            "mode": store.mode,
-            "host": wv.HOST,
-            "port": wv.HTTP_PORT,
-            "grpcHost": wv.GRPC_HOST,
-            "grpcPort": wv.GRPC_PORT,
-            "collection": wv.COLLECTION,
-            "dimensions": store.dimensions,
-            "distance": store.distance,
-            "configMap": wv.CONNECTION,
-            "secretName": wv.CONNECTION,
-        }
+        self.connection = pulumi.Output.from_input(
+            {
+                "engine": store.engine,
+                "mode": store.mode,
+                "host": wv.HOST,
+                "port": wv.HTTP_PORT,
+                "grpcHost": wv.GRPC_HOST,
+                "grpcPort": wv.GRPC_PORT,
+                "collection": wv.COLLECTION,
+                "dimensions": store.dimensions,
+                "distance": store.distance,
+                "configMap": wv.CONNECTION,
+                "secretName": wv.CONNECTION,
+            }
+        )
         self.register_outputs({"connection": self.connection})

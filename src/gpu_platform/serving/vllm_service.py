@@ -28,6 +28,7 @@ from gpu_platform.args import (
     mig_strategy,
     pool_spec,
     required,
+    spec_key,
     supported_version,
 )
 from gpu_platform.catalog import Cloud
@@ -179,7 +180,7 @@ def settings(args: VllmServiceArgs, waits: list[pulumi.Resource]) -> _Settings:
     check(
         component,
         [
-            (".".join(["model", *map(str, p.path)]), p.message)
+            (spec_key("model", p.path, ModelSpec), p.message)
             for p in model_problems(cloud, production, model, pools)  # type: ignore[arg-type]
         ],
     )
