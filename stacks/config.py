@@ -9,7 +9,7 @@ key path, before any resource is registered.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import pulumi
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -24,6 +24,7 @@ from gpu_platform.gcp import compute_class
 from gpu_platform.observability.spec import ObservabilitySpec
 from gpu_platform.pool_rules import cloud_problems
 from gpu_platform.pools import NodePoolSpec, PoolName
+from gpu_platform.pricing import PricingSpec
 from gpu_platform.serving.rules import model_problems, pool_capacity_problems
 from gpu_platform.serving.spec import ModelName, ModelSpec
 from gpu_platform.spec import Problem, Spec, check, raise_problems
@@ -53,33 +54,6 @@ class ConfigError(pulumi.RunError):
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
         listing = "\n".join(f"  - {_bounded(p)}" for p in problems)
         super().__init__(f"invalid stack config {PROJECT}:{CONFIG_KEY} ({count}):\n{listing}")
-
-
-# A finite price below any machine's (the largest GPU instances list at about 100 USD an hour),
-# so that the estimate stays a number.
-HourlyPrice = Annotated[float, Field(gt=0, le=10_000, allow_inf_nan=False)]
-
-
-class PricingSpec(Spec):
-    """Overrides for the catalog's list prices used by the cost estimate."""
-
-    spot_discount: float | None = Field(
-        None,
-        ge=0,
-        lt=1,
-        description=(
-            "Fraction below on-demand that spot nodes cost (0.6 = 60 % cheaper). Default: the "
-            "catalog's conservative estimate."
-        ),
-    )
-    hourly_usd: dict[str, HourlyPrice] = Field(
-        default_factory=dict,
-        description=(
-            "On-demand USD per hour by instance/machine type (or the managed vector store's "
-            "database class), for prices negotiated or newer than the catalog's, e.g. "
-            "{g6.xlarge: 0.75}."
-        ),
-    )
 
 
 class StackConfig(Spec):

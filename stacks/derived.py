@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pulumi
 
-from gpu_platform import catalog, labels
+from gpu_platform import labels
 from gpu_platform.aws.cluster import EksCluster
 from gpu_platform.data.cnpg import NAMESPACE as DATA_NAMESPACE
 from gpu_platform.data.spec import vectorizer
@@ -19,7 +19,6 @@ from gpu_platform.serving.spec import ModelSpec
 from gpu_platform.serving.workload import cache_mode
 from stacks import config as stack_config
 from stacks.config import StackConfig
-from stacks.estimate import estimate
 
 
 def network(config: StackConfig, cluster: EksCluster | GkeCluster) -> dict:
@@ -37,30 +36,18 @@ def network(config: StackConfig, cluster: EksCluster | GkeCluster) -> dict:
 
 def opencost_prices(config: StackConfig) -> dict:
     """OpenCost's price list from the system nodes' hourly price (override or catalog)."""
-    cloud = config.cloud.provider
-    machine = config.cluster.system_nodes.instance_type or catalog.SYSTEM_MACHINE_TYPE[cloud]
-    listed = catalog.cpu_machine_type(cloud, machine)
-    hourly = config.pricing.hourly_usd.get(
-        machine, listed.on_demand_usd_per_hour if listed else 0.0
-    )
-    discount = config.pricing.spot_discount
-    return opencost.price_list(
-        cloud, machine, hourly, catalog.PRICES.spot_discount if discount is None else discount
+    return opencost.system_price_list(
+        config.cloud.provider, config.cluster.system_nodes.instance_type, config.pricing
     )
 
 
 def gpu_unit_prices(config: StackConfig) -> dict[tuple[str, str], float]:
-    """Each pool's price per GPU unit, from the stack's own cost estimate."""
-    node_prices = {
-        item.name: item.usd_per_node_hour
-        for item in estimate(config).items
-        if item.kind == "node-pool"
-    }
-    return cost_rules.unit_prices(
+    """Each pool's price per GPU unit, at the stack's own cost estimate's node prices."""
+    return cost_rules.pool_unit_prices(
         config.cloud.provider,
         config.node_pools,
         labels.mig_strategy(config.node_pools),
-        node_prices,
+        config.pricing,
     )
 
 
@@ -118,15 +105,5 @@ def cold_starts(config: StackConfig) -> tuple[ModelStart, ...]:
 
 
 def startup_estimates(config: StackConfig) -> dict[str, int]:
-    """Each model's estimated time from its pod starting on a node to Ready (image, weights,
-    warm-up), as the dashboards compare with the measured start."""
-    return {
-        name: coldstart.cold_start(
-            model,
-            config.node_pools[model.tiers[0]],
-            config.cloud.provider,
-            node_running=True,
-            mirrored=model.mirrored(),
-        ).total_seconds
-        for name, model in config.models.items()
-    }
+    """Each model's estimated start on a node, as the dashboards compare with the measured."""
+    return coldstart.startup_estimates(config.cloud.provider, config.models, config.node_pools)

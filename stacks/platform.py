@@ -31,9 +31,8 @@ from gpu_platform.gcp import compute_class
 from gpu_platform.gcp.cluster import GkeCluster, GkeClusterArgs
 from gpu_platform.gcp.image_cache import GkeImageCache, GkeImageCacheArgs
 from gpu_platform.gcp.node_pool import GkeGpuNodePool, GkeGpuNodePoolArgs
-from gpu_platform.observability import alert_rules
 from gpu_platform.observability.prometheus import NAMESPACE as PROMETHEUS_NAMESPACE
-from gpu_platform.observability.prometheus import Prometheus, PrometheusArgs
+from gpu_platform.observability.prometheus import RECEIVER_ARGS, Prometheus, PrometheusArgs
 from gpu_platform.pools import NodePoolSpec
 from gpu_platform.serving.vllm_service import NAMESPACE as SERVING_NAMESPACE
 from gpu_platform.serving.vllm_service import VllmService
@@ -223,26 +222,12 @@ class Platform(pulumi.ComponentResource):
         )
         self.prometheus = Prometheus(
             f"{name}-prometheus",
-            PrometheusArgs(
-                cloud=cloud.provider,
-                spec=config.observability,
-                k8s_provider=provider,
-                chart_version=addons.chart_versions.kube_prometheus_stack,
-                production=config.production,
-                receiver_secrets=derived.receiver_credentials(config),
-                grafana_admin_password=stack_config.grafana_admin_password(),
-                cluster_name=cluster.cluster_name,
-                opencost_prices=derived.opencost_prices(config),
-                rule_groups=alert_rules.render_groups(
-                    config.observability,
-                    config.models,
-                    derived.gpu_unit_prices(config),
-                    config.node_pools,
-                    derived.startup_estimates(config),
-                ),
+            prometheus_args(config, cluster.cluster_name),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                providers=[provider],
                 depends_on=[*ready, self.base.namespaces[PROMETHEUS_NAMESPACE]],
             ),
-            opts=self._child(),
         )
         gpu_args = GpuOperatorArgs(
             cloud=cloud.provider,
@@ -357,6 +342,35 @@ class Platform(pulumi.ComponentResource):
             if key is not None:
                 weaviate["api_key"] = key
             self.vector_store = Weaviate(f"{name}-weaviate", weaviate, opts=opts)
+
+
+def prometheus_args(config: StackConfig, cluster_name: pulumi.Input[str]) -> PrometheusArgs:
+    """The stack's observability settings, pools, models, prices and secrets as Prometheus'
+    args (the component derives the platform's rules from them)."""
+    cloud = config.cloud.provider
+    args = PrometheusArgs(
+        cloud=cloud,
+        kubernetes_version=config.cluster.kubernetes_version,
+        observability=config.observability.model_dump(exclude_unset=True),  # type: ignore[typeddict-item]
+        pools={n: pool_args(p) for n, p in config.node_pools.items()},  # type: ignore[misc]
+        models={n: m.model_dump(exclude_none=True) for n, m in config.models.items()},  # type: ignore[misc]
+        mig_strategy=labels.mig_strategy(config.node_pools),
+        pricing=config.pricing.model_dump(exclude_unset=True),  # type: ignore[typeddict-item]
+        cluster_name=cluster_name,
+        production=config.production,
+    )
+    machine = config.cluster.system_nodes.instance_type
+    if machine is not None:
+        args["system_machine_type"] = machine
+    chart_version = config.addons.chart_versions.kube_prometheus_stack
+    if chart_version is not None:
+        args["chart_version"] = chart_version
+    for key, value in derived.receiver_credentials(config).items():
+        args[RECEIVER_ARGS[key]] = value  # type: ignore[literal-required]
+    password = stack_config.grafana_admin_password()
+    if password is not None:
+        args["grafana_admin_password"] = password
+    return args
 
 
 def store_args(store: VectorStoreSpec) -> VectorStoreArgs:

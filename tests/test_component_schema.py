@@ -388,9 +388,9 @@ def test_the_typescript_example_uses_the_schemas_names() -> None:
     assert pool
     pool_keys = set(re.findall(r"(\w+):", pool.group(1)))
     assert pool_keys <= set(types["gpu-platform:index:GpuPoolArgs"]["properties"])
-    model = re.search(r"    model: \{(.*?)\n    \},", source, re.S)
+    model = re.search(r"const qwen7b = \{(.*?)\n\};", source, re.S)
     assert model
-    model_keys = set(re.findall(r"^        (\w+):", model.group(1), re.M))
+    model_keys = set(re.findall(r"^    (\w+):", model.group(1), re.M))
     assert model_keys <= set(types["gpu-platform:index:ModelArgs"]["properties"])
     assert set(types["gpu-platform:index:ModelArgs"]["required"]) <= model_keys
     for key, type_name in (("store", "VectorStoreArgs"), ("cluster", "StoreClusterArgs")):

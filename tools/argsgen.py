@@ -21,7 +21,9 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from gpu_platform.data.spec import BackupsSpec, VectorStoreSpec
+from gpu_platform.observability.spec import AlertsSpec, ObservabilitySpec, SlackSpec
 from gpu_platform.pools import NodePoolSpec, SharingSpec
+from gpu_platform.pricing import PricingSpec
 from gpu_platform.serving.spec import KvShapeSpec, ModelSpec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +67,18 @@ MODULES: dict[str, tuple[str, list[Args]]] = {
             ),
         ],
     ),
+    "src/gpu_platform/observability/observability_args.py": (
+        "Typed args of the observability stack and of price overrides: what the public "
+        "Prometheus component takes, in every language. Generated from "
+        "gpu_platform.observability.spec.ObservabilitySpec and gpu_platform.pricing.PricingSpec "
+        "by `make docs` (tools/argsgen.py); change the specs, not this file.",
+        [
+            Args("SlackArgs", SlackSpec),
+            Args("AlertsArgs", AlertsSpec),
+            Args("ObservabilityArgs", ObservabilitySpec),
+            Args("PricingArgs", PricingSpec),
+        ],
+    ),
 }
 
 
@@ -95,6 +109,10 @@ def _type(annotation: Any, names: dict[type, str]) -> tuple[str, str]:
     if origin in (tuple, list):
         inner, note = _type(typing.get_args(annotation)[0], names)
         return f"list[{inner}]", note
+    if origin is dict:
+        key, value = typing.get_args(annotation)
+        inner, note = _type(value, names)
+        return f"dict[{_type(key, names)[0]}, {inner}]", note
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return names[annotation], ""
     if annotation in (str, int, bool, float):

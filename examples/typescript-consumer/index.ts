@@ -22,11 +22,38 @@ const pool = new gpuPlatform.EksGpuNodePool("l4", {
     subnetIds: config.requireObject<string[]>("privateSubnetIds"),
 }, { providers: [account] });
 
+const qwen7b = {
+    source: "Qwen/Qwen2.5-7B-Instruct",
+    revision: "a09a35458c702b33eeacc393d103063234e8bc28",
+    nodePool: "l4",
+    minReplicas: 1,
+    maxReplicas: 4,
+    maxModelLen: 8192,
+    parametersB: 7.6,
+};
+
+// Prometheus with the platform's alerts (to Slack), dashboards and GPU cost per pool,
+// namespace and model, derived from the pools and models it is given.
+const observability = new k8s.core.v1.Namespace("observability", {
+    metadata: { name: "observability" },
+}, { provider: cluster });
+
+const prometheus = new gpuPlatform.Prometheus("prometheus", {
+    cloud: "aws",
+    kubernetesVersion: "1.36",
+    observability: { retention: "15d", alerts: { slack: { channel: "#gpu-platform" } } },
+    pools: { l4: l4 },
+    models: { "qwen-7b": qwen7b },
+    clusterName: clusterName,
+    slackWebhookUrl: config.requireSecret("slackWebhookUrl"),
+}, { providers: [cluster], dependsOn: [observability] });
+
 const gpus = new gpuPlatform.GpuOperator("gpu", {
     cloud: "aws",
     kubernetesVersion: "1.36",
     pools: { l4: l4 },
-}, { providers: [cluster], dependsOn: [pool] });
+    serviceMonitor: true,
+}, { providers: [cluster], dependsOn: [pool, prometheus.ready] });
 
 const keda = new gpuPlatform.Keda("keda", {
     kubernetesVersion: "1.36",
@@ -38,20 +65,13 @@ const namespace = new k8s.core.v1.Namespace("inference", {
 
 const qwen = new gpuPlatform.VllmService("qwen", {
     modelName: "qwen-7b",
-    model: {
-        source: "Qwen/Qwen2.5-7B-Instruct",
-        revision: "a09a35458c702b33eeacc393d103063234e8bc28",
-        nodePool: "l4",
-        minReplicas: 1,
-        maxReplicas: 4,
-        maxModelLen: 8192,
-        parametersB: 7.6,
-    },
+    model: qwen7b,
     pools: { l4: l4 },
     cloud: "aws",
     kubernetesVersion: "1.36",
     kedaRelease: keda.ready,
-}, { providers: [cluster], dependsOn: [namespace, gpus] });
+    monitoring: true,
+}, { providers: [cluster], dependsOn: [namespace, gpus, prometheus.ready] });
 
 // Retrieval-augmented apps in `inference` find the store through the `vector-store` ConfigMap
 // and Secret it publishes there; backups go to a bucket in the account.

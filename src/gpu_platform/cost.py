@@ -127,6 +127,17 @@ def _price(
     return catalog.HourlyPrice(0.0, f"no list price for {name}: set pricing.hourlyUsd")
 
 
+def pool_price(
+    cloud: Cloud,
+    pool: NodePoolSpec,
+    spot_discount: float | None = None,
+    overrides: Mapping[str, float] | None = None,
+) -> catalog.HourlyPrice:
+    """What one node of a pool costs per hour: its first machine type at its capacity."""
+    primary = resolved_machine_types(cloud, pool)[0]
+    return _price(cloud, primary, pool.capacity, spot_discount, dict(overrides or {}))
+
+
 @dataclass(frozen=True)
 class DatabaseStorage:
     """The volumes (and backups) of a database the stack runs."""
@@ -286,13 +297,12 @@ def estimate(
                 )
             )
     for name, pool in pools.items():
-        primary = resolved_machine_types(cloud, pool)[0]
-        price = _price(cloud, primary, pool.capacity, spot_discount, prices)
+        price = pool_price(cloud, pool, spot_discount, prices)
         items.append(
             CostItem(
                 name,
                 "node-pool",
-                primary,
+                resolved_machine_types(cloud, pool)[0],
                 pool.capacity,
                 pool.min_nodes,
                 pool.max_nodes,

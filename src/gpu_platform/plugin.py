@@ -3,8 +3,8 @@ provider host: each takes typed args (a TypedDict the analyzer reads, documented
 and its providers through resource options.
 
 Converted so far: the GPU node pools of both clouds, the GPU Operator (or GKE's DCGM
-exporter), KEDA, the vLLM model service and the vector stores. The others still take the
-program's specs and move here one by one.
+exporter), KEDA, the vLLM model service, the vector stores and the observability stack
+(Prometheus). The whole Platform still takes the program's StackConfig.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from gpu_platform.data.managed_pgvector import ManagedPgVector
 from gpu_platform.data.pgvector import PgVector
 from gpu_platform.data.weaviate import Weaviate
 from gpu_platform.gcp.node_pool import GkeGpuNodePool
+from gpu_platform.observability.prometheus import Prometheus
 from gpu_platform.serving.vllm_service import VllmService
 
 NAME = "gpu-platform"
@@ -31,6 +32,7 @@ COMPONENTS: list[type[pulumi.ComponentResource]] = [
     Keda,
     ManagedPgVector,
     PgVector,
+    Prometheus,
     VllmService,
     Weaviate,
 ]

@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from gpu_platform import labels
+from gpu_platform import cost, labels
 from gpu_platform.catalog import Cloud
 from gpu_platform.labels import MigStrategy
 from gpu_platform.pools import NodePoolSpec
+from gpu_platform.pricing import PricingSpec
 
 GPU_RESOURCES = 'resource=~"nvidia_com_.*"'
 # Model servers' pods are vllm-<model>-<ordinal> in the inference namespace.
@@ -41,6 +42,17 @@ def unit_prices(
         for resource, units in labels.advertised_resources(cloud, pool, strategy).items():
             prices[(name, resource_label(resource))] = round(node_prices[name] / units, 6)
     return prices
+
+
+def pool_unit_prices(
+    cloud: Cloud, pools: Mapping[str, NodePoolSpec], strategy: MigStrategy, pricing: PricingSpec
+) -> dict[tuple[str, str], float]:
+    """unit_prices from each pool's node price (the catalog's, or the stack's overrides)."""
+    node_prices = {
+        name: cost.pool_price(cloud, pool, pricing.spot_discount, pricing.hourly_usd).usd
+        for name, pool in pools.items()
+    }
+    return unit_prices(cloud, pools, strategy, node_prices)
 
 
 def _priced(series: str, selector: str = GPU_RESOURCES) -> str:

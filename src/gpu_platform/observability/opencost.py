@@ -14,6 +14,7 @@ from typing import Any
 
 from gpu_platform import catalog, labels
 from gpu_platform.catalog import Cloud
+from gpu_platform.pricing import PricingSpec
 
 NAMESPACE = "observability"
 # How a CPU machine's hourly price splits between vCPUs and memory: the ratio of OpenCost's own
@@ -28,6 +29,18 @@ SPOT_LABELS: dict[Cloud, tuple[str, str]] = {
     "aws": ("eks.amazonaws.com/capacityType", "SPOT"),
     "gcp": ("cloud.google.com/gke-spot", "true"),
 }
+
+
+def system_price_list(cloud: Cloud, machine_type: str | None, pricing: PricingSpec) -> dict:
+    """price_list of the system nodes' machine (default the catalog's), at the stack's price
+    override or the catalog's list price, with its spot discount or the catalog's."""
+    machine = machine_type or catalog.SYSTEM_MACHINE_TYPE[cloud]
+    listed = catalog.cpu_machine_type(cloud, machine)
+    hourly = pricing.hourly_usd.get(machine, listed.on_demand_usd_per_hour if listed else 0.0)
+    discount = pricing.spot_discount
+    return price_list(
+        cloud, machine, hourly, catalog.PRICES.spot_discount if discount is None else discount
+    )
 
 
 def price_list(cloud: Cloud, machine_type: str, usd_per_hour: float, spot_discount: float) -> dict:

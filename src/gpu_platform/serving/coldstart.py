@@ -15,6 +15,7 @@ recording rule, on the serving dashboard beside this estimate) and adjust the as
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -196,3 +197,16 @@ def probe_seconds(model: ModelSpec, source: Source | None = None) -> int:
     covers the weights from their source and the warm-up, with the margin."""
     loading = weights_seconds(model, source or source_of(model)) + warmup_seconds(model)
     return max(MIN_PROBE_SECONDS, MARGIN * loading)
+
+
+def startup_estimates(
+    cloud: Cloud, models: Mapping[str, ModelSpec], pools: Mapping[str, NodePoolSpec]
+) -> dict[str, int]:
+    """Each model's estimated time from its pod starting on a node of its first pool to Ready
+    (image, weights, warm-up), as the dashboards compare with the measured start."""
+    return {
+        name: cold_start(
+            model, pools[model.tiers[0]], cloud, node_running=True, mirrored=model.mirrored()
+        ).total_seconds
+        for name, model in models.items()
+    }
