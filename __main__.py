@@ -1,7 +1,8 @@
 """gpu-platform: one Pulumi program, one stack per environment.
 
 Reads the validated stack config, builds the platform and exports a few facts about it. All
-resource logic lives in `stacks/` and the `gpu_platform` package (`src/gpu_platform/`).
+resource logic lives in the `gpu_platform` package (`src/gpu_platform/`); `stacks/` reads the
+config and its secrets.
 """
 
 import pulumi
@@ -30,8 +31,8 @@ else:
 # production it also carries the check against the last deployment's store, so a refused
 # change fails the program.
 store = platform.vector_store.connection if platform.vector_store else None
-if platform.store_checked is not None:
-    store = pulumi.Output.all(platform.store_checked, store).apply(lambda checked: checked[1])
+if platform.secrets.store_checked is not None:
+    store = pulumi.Output.all(platform.secrets.store_checked, store).apply(lambda found: found[1])
 pulumi.export(deployed.STORE_OUTPUT, store)
 pulumi.export("models", {name: service.url for name, service in platform.models.items()})
 pulumi.export(

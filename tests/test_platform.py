@@ -6,7 +6,7 @@ import json
 
 from harness import recorded, stack_file
 
-from stacks.platform import TOKEN
+from gpu_platform.platform.component import TOKEN
 from tools.findings import check
 
 

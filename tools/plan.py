@@ -40,8 +40,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # run as a script: the project's packages come from here
 
+from gpu_platform.platform import derived
 from gpu_platform.quotas import quota_needs
-from stacks import checks, derived
+from stacks import checks
 from stacks import config as stack_config
 from stacks import estimate as stack_estimate
 from tools import findings, report, stackfile

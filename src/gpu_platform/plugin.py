@@ -2,9 +2,9 @@
 provider host: each takes typed args (a TypedDict the analyzer reads, documented per field)
 and its providers through resource options.
 
-Converted so far: the GPU node pools of both clouds, the GPU Operator (or GKE's DCGM
-exporter), KEDA, the vLLM model service, the vector stores and the observability stack
-(Prometheus). The whole Platform still takes the program's StackConfig.
+Public: the GPU node pools of both clouds, the GPU Operator (or GKE's DCGM exporter), KEDA,
+the vLLM model service, the vector stores, the observability stack (Prometheus) and the whole
+Platform, whose args are a stack config's settings.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from gpu_platform.data.pgvector import PgVector
 from gpu_platform.data.weaviate import Weaviate
 from gpu_platform.gcp.node_pool import GkeGpuNodePool
 from gpu_platform.observability.prometheus import Prometheus
+from gpu_platform.platform.component import Platform
 from gpu_platform.serving.vllm_service import VllmService
 
 NAME = "gpu-platform"
@@ -32,6 +33,7 @@ COMPONENTS: list[type[pulumi.ComponentResource]] = [
     Keda,
     ManagedPgVector,
     PgVector,
+    Platform,
     Prometheus,
     VllmService,
     Weaviate,

@@ -46,7 +46,7 @@ from gpu_platform.observability import (
     opencost,
 )
 from gpu_platform.observability.observability_args import ObservabilityArgs, PricingArgs
-from gpu_platform.observability.spec import ObservabilitySpec, receiver_secrets
+from gpu_platform.observability.spec import AlertsSpec, ObservabilitySpec, receiver_secrets
 from gpu_platform.options import child_of
 from gpu_platform.passwords import password_generator
 from gpu_platform.pool_args import GpuPoolArgs
@@ -229,6 +229,24 @@ RECEIVER_ARGS = {
 }
 
 
+def receiver_args(
+    alerts: AlertsSpec, args: Mapping[str, Any]
+) -> tuple[dict[str, pulumi.Input[str]], list[tuple[str, str]]]:
+    """The receivers' credentials among `args` (by RECEIVER_ARGS' names), by config secret
+    key, and the problems: a receiver the alerts use without its secret, or a secret no alert
+    uses."""
+    secrets, problems = {}, []
+    for key, used in receiver_secrets(alerts).items():
+        value = args.get(RECEIVER_ARGS[key])
+        if used and value is None:
+            problems.append((key, "required: the alerts name this receiver"))
+        elif value is not None and not used:
+            problems.append((key, "no alert goes to this receiver; remove it"))
+        elif value is not None:
+            secrets[key] = value
+    return secrets, problems
+
+
 @dataclass(frozen=True)
 class _Settings:
     """PrometheusArgs, checked and resolved."""
@@ -275,15 +293,8 @@ def settings(args: PrometheusArgs, waits: list[pulumi.Resource]) -> _Settings:
         for name, model in models.items()
         for p in model_problems(cloud, production, model, pools)  # type: ignore[arg-type]
     ]
-    secrets = {}
-    for key, used in receiver_secrets(spec.alerts).items():
-        value = args.get(RECEIVER_ARGS[key])
-        if used and value is None:
-            problems.append((key, "required: the alerts name this receiver"))
-        elif value is not None and not used:
-            problems.append((key, "no alert goes to this receiver; remove it"))
-        elif value is not None:
-            secrets[key] = value
+    secrets, found = receiver_args(spec.alerts, args)
+    problems += found
     if spec.cost_report and args.get("cluster_name") is None:
         problems.append(("clusterName", "required with observability.costReport (OpenCost)"))
     check(component, problems)

@@ -13,6 +13,8 @@ from gpu_platform.args import pool_args
 from gpu_platform.data.backup_bucket import BackupBucket, BackupBucketArgs
 from gpu_platform.gcp import compute_class
 from gpu_platform.manifests import register_custom
+from gpu_platform.platform import derived
+from gpu_platform.platform.spec import PlatformSpec
 from gpu_platform.serving import mirror
 from gpu_platform.serving.model_mirror import ModelMirror, ModelMirrorArgs
 from gpu_platform.serving.spec import ModelSpec
@@ -20,12 +22,9 @@ from gpu_platform.serving.vllm_service import NAMESPACE as SERVING_NAMESPACE
 from gpu_platform.serving.vllm_service import VllmService, VllmServiceArgs
 from gpu_platform.serving.vllm_service import resource_name as vllm_resource_name
 from gpu_platform.serving.weights_access import ModelWeightsAccess, ModelWeightsAccessArgs
-from stacks import config as stack_config
-from stacks import derived
-from stacks.config import StackConfig
 
 if TYPE_CHECKING:
-    from stacks.platform import Platform
+    from gpu_platform.platform.component import Platform
 
 HF_TOKEN_SECRET = "hf-token"
 # A replaced or deleted object of the weights bucket stays recoverable this long (the bucket's
@@ -33,14 +32,15 @@ HF_TOKEN_SECRET = "hf-token"
 WEIGHTS_VERSIONS_DAYS = 30
 
 
-def models(platform: Platform, name: str, config: StackConfig) -> dict[str, VllmService]:
-    """One VllmService per model, and the Hugging Face token Secret they read."""
+def models(
+    platform: Platform, name: str, config: PlatformSpec, token: pulumi.Input[str] | None
+) -> dict[str, VllmService]:
+    """One VllmService per model, and the Hugging Face token Secret they read (with `token`)."""
     served: dict[str, VllmService] = {}
     if not config.models:
         return served
     provider = platform.cluster.k8s_provider
     namespace = platform.base.namespaces[SERVING_NAMESPACE]
-    token = stack_config.hf_token()
     secret_name = None
     if token is not None and any(m.from_hub for m in config.models.values()):
         secret = k8s.core.v1.Secret(
@@ -99,7 +99,7 @@ def models(platform: Platform, name: str, config: StackConfig) -> dict[str, Vllm
 
 def _service_args(
     platform: Platform,
-    config: StackConfig,
+    config: PlatformSpec,
     model_name: str,
     model: ModelSpec,
     token_secret: str | None,
@@ -139,7 +139,7 @@ def _service_args(
 def _mirror(
     platform: Platform,
     name: str,
-    config: StackConfig,
+    config: PlatformSpec,
     ready: list[pulumi.Resource],
     token_secret: str | None,
 ) -> ModelMirror | None:
@@ -191,7 +191,7 @@ def _mirror(
     )
 
 
-def _image(platform: Platform, config: StackConfig, image: str) -> str:
+def _image(platform: Platform, config: PlatformSpec, image: str) -> str:
     """Where the nodes pull `image`: on GKE a Docker Hub image comes through the stack's image
     cache (streamed), elsewhere as it is."""
     cache = platform.image_cache
@@ -205,7 +205,7 @@ def _image(platform: Platform, config: StackConfig, image: str) -> str:
     )
 
 
-def _compute_classes(platform: Platform, name: str, config: StackConfig) -> list[pulumi.Resource]:
+def _compute_classes(platform: Platform, name: str, config: PlatformSpec) -> list[pulumi.Resource]:
     """GKE: a ComputeClass per tier list, naming GKE's node pools in the models' order."""
     return [
         register_custom(

@@ -1,6 +1,6 @@
 """Rules that span sections of the stack config (zones and production, the cluster per cloud,
 the API endpoint, add-ons per cloud, the vector store with the models that fill it). Each
-returns problems with their key paths from the config's root; `StackConfig` raises them all
+returns problems with their key paths from the config's root; `PlatformSpec` raises them all
 together."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from gpu_platform.pool_rules import ami_release_problems
 from gpu_platform.spec import Problem
 
 if TYPE_CHECKING:
-    from stacks.config import StackConfig
+    from gpu_platform.platform.spec import PlatformSpec
 
 
 def zone_problems(
@@ -61,7 +61,7 @@ def zone_problems(
     return problems
 
 
-def vector_store_problems(config: StackConfig) -> list[Problem]:
+def vector_store_problems(config: PlatformSpec) -> list[Problem]:
     """Production needs of the store, and embedding models that fill it with vectors of its
     size."""
     store = config.vector_store
