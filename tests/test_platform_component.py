@@ -5,15 +5,14 @@ platform a stack builds."""
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import Any
 
 import pytest
 import yaml
 from harness import ROOT, run_mocked
+from pulumi.provider.experimental import host
 from pulumi.provider.experimental.component import ComponentProvider
-from pydantic.alias_generators import to_snake
 
 from gpu_platform import plugin
 from gpu_platform.args import ArgsError
@@ -24,51 +23,33 @@ from stacks.platform import config_args
 EXAMPLE = ROOT / "examples/yaml-platform/Pulumi.yaml"
 
 
-@functools.cache
-def _schema() -> dict[str, Any]:
-    provider = ComponentProvider(plugin.COMPONENTS, plugin.NAME, plugin.NAMESPACE, "0.1.0")
-    return json.loads(provider.schema)
-
-
-def _python_args(value: Any, spec: dict[str, Any]) -> Any:
-    """A value written with the schema's names (as Pulumi YAML, TypeScript, ... write it) as
-    the Python args the host hands the component: each object's keys by the schema's
-    properties, map keys (pool and model names) as they are. Fails on a key the schema lacks."""
-    types = _schema()["types"]
-    ref = spec.get("$ref", "")
-    if ref.startswith("#/types/"):
-        properties = types[ref.removeprefix("#/types/")]["properties"]
-        unknown = set(value) - set(properties)
-        assert not unknown, f"not in the schema: {unknown}"
-        return {to_snake(k): _python_args(v, properties[k]) for k, v in value.items()}
-    if spec.get("type") == "object" and "additionalProperties" in spec:
-        return {k: _python_args(v, spec["additionalProperties"]) for k, v in value.items()}
-    if spec.get("type") == "array":
-        return [_python_args(v, spec["items"]) for v in value]
-    return value
-
-
-def _example_args() -> PlatformArgs:
-    program = yaml.safe_load(EXAMPLE.read_text())
-    resource = program["resources"]["platform"]
-    token = resource["type"]
-    inputs = _schema()["resources"][token]["inputProperties"]
-    return {
-        to_snake(key): _python_args(value, inputs[key])  # type: ignore[misc]
-        for key, value in resource["properties"].items()
-    }
+def _provider() -> ComponentProvider:
+    return ComponentProvider(plugin.COMPONENTS, plugin.NAME, plugin.NAMESPACE, "0.1.0")
 
 
 def test_the_yaml_example_builds_the_platform_it_describes() -> None:
-    """examples/yaml-platform cannot run here (Pulumi YAML needs the CLI), but its properties,
-    translated by the schema, build a whole platform under the mock engine."""
+    """examples/yaml-platform cannot run here (Pulumi YAML needs the CLI), but Pulumi's own
+    component provider host constructs its Platform from its properties, as the engine would
+    hand them over, under the mock engine."""
     program = yaml.safe_load(EXAMPLE.read_text())
-    outputs = _schema()["resources"]["gpu-platform:index:Platform"]["properties"]
+    resource = program["resources"]["platform"]
+    provider = _provider()
+    outputs = json.loads(provider.schema)["resources"][resource["type"]]["properties"]
     for expression in program["outputs"].values():
         assert expression.removeprefix("${platform.").removesuffix("}") in outputs
-    args = _example_args()
-    recording = run_mocked(lambda: Platform("staging", args))
-    assert recording.one("gpuplatform:index:Platform").name == "staging"
+    state: dict[str, Any] = {}
+
+    def program_() -> None:
+        host.is_hosting = True
+        try:
+            result = provider.construct("staging", resource["type"], resource["properties"])
+        finally:
+            host.is_hosting = False
+        state.update(result.state)
+
+    recording = run_mocked(program_)
+    assert recording.one("gpu-platform:index:Platform").name == "staging"
+    assert set(state) == set(outputs)
     group = recording.one("aws:eks/nodeGroup:NodeGroup", "staging-l4-spot-ng")
     assert group.inputs["capacityType"] == "SPOT"
     server = recording.one("kubernetes:apps/v1:StatefulSet", "staging-qwen-7b-server")
