@@ -12,7 +12,7 @@ import datetime
 from typing import Any
 
 import pytest
-from harness import gcp_production, planned, recorded
+from harness import gcp_production, planned, platform_config, recorded, run_main
 from pulumi_policy import (
     PolicyCustomTimeouts,
     PolicyResource,
@@ -444,6 +444,35 @@ def test_a_value_known_only_at_deploy_is_left_alone_and_only_it() -> None:
 def test_the_shipped_stacks_violate_no_mandatory_rule(stack: str) -> None:
     errors = [f for f in planned(stack).findings if f.severity == "error"]
     assert errors == []
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"models": {}, "vectorStore": {"engine": "none"}},
+        {"vectorStore": {"engine": "pgvector", "mode": "managed", "dimensions": 384}},
+    ],
+    ids=["no-models-no-store", "managed-store"],
+)
+def test_namespaces_left_without_workloads_still_deny_ingress(change: dict[str, Any]) -> None:
+    """`inference` without models and `data` without an in-cluster store have no workload
+    policy of their own: the base's default deny keeps them closed (and the rule satisfied)."""
+    config = platform_config("dev")
+    config.update(change)
+    recording = run_main(config, stack="dev")
+    registrations = [r for r in recording.resources if r.custom]
+    context = findings.Context({f"{PROJECT}:{CONFIG_KEY}": config}, datetime.date(2026, 12, 1))
+    errors = [f for f in findings.policy_rules(registrations, context) if f.severity == "error"]
+    assert errors == []
+    denied = {
+        r.inputs["metadata"]["namespace"]: r.inputs["spec"]
+        for r in recording.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+        if r.inputs["metadata"]["name"] == "default-deny-ingress"
+    }
+    assert denied == {
+        namespace: {"podSelector": {}, "policyTypes": ["Ingress"]}
+        for namespace in ("inference", "data")
+    }
 
 
 @pytest.mark.parametrize("stack", ["prod", "gcp-production"])

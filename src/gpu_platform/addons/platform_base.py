@@ -16,9 +16,11 @@ enforced.
 
 `inference`, `batch` and `data` are application namespaces (labelled so: the policy pack wants a
 NetworkPolicy in each); `observability` and the add-ons' own namespaces are platform ones.
-Model servers and data stores bring their own policies; `batch` gets one that admits traffic
-from its own pods and from `observability` (metrics) only, and leaves egress open (jobs fetch
-their data).
+Model servers and data stores bring their own policies, which admit what each needs; under
+them `inference` and `data` deny every other ingress (so a pod no policy selects, or the
+namespace of a stack without models or with a managed store, is not open to the cluster).
+`batch` gets one that admits traffic from its own pods and from `observability` (metrics) only,
+and leaves egress open (jobs fetch their data).
 """
 
 from __future__ import annotations
@@ -76,6 +78,25 @@ def render_namespace(
                 labels.NAMESPACE_ROLE_LABEL: role,
             },
         },
+    }
+
+
+# Namespaces whose workloads bring their own allow policies; everything else is denied.
+DEFAULT_DENY_NAMESPACES = ("inference", "data")
+
+
+def render_default_deny(namespace: str) -> dict:
+    """Deny every ingress to the namespace's pods that no other policy admits (policies add
+    up: each allows, none removes)."""
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {
+            "name": "default-deny-ingress",
+            "namespace": namespace,
+            "labels": {labels.PART_OF_LABEL: "gpu-platform"},
+        },
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
     }
 
 
@@ -240,6 +261,14 @@ class PlatformBase(pulumi.ComponentResource):
                 metadata=limits["metadata"],
                 spec=limits["spec"],
                 opts=child([ns]),
+            )
+        for namespace in DEFAULT_DENY_NAMESPACES:
+            deny = render_default_deny(namespace)
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-{namespace}-default-deny",
+                metadata=deny["metadata"],
+                spec=deny["spec"],
+                opts=child([self.namespaces[namespace]]),
             )
         batch = render_batch_network_policy()
         k8s.networking.v1.NetworkPolicy(
