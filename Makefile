@@ -14,6 +14,8 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 SYNCED := $(VENV)/.synced
 RUN := $(VENV)/bin/python
+# The exact versions uv.lock resolves for the package alone (provider/constraints.txt).
+EXPORT := $(UV) export --frozen --no-dev --no-hashes --no-emit-project --no-annotate --no-header --format requirements-txt --quiet
 
 # The SDKs' bytecode cache roughly halves test time; some machines disable it globally.
 unexport PYTHONDONTWRITEBYTECODE
@@ -91,8 +93,9 @@ bench: $(SYNCED) ## Time the offline plan of each stack (prints numbers)
 upstream: $(SYNCED) ## Refresh tests/upstream from GitHub (network; SOURCE=name@tag, default all)
 	$(RUN) -m tools.upstream refresh $(foreach s,$(SOURCE),--source $(s))
 
-docs: $(SYNCED) ## Regenerate README.md's config reference and plan diff example, the components' generated args and the dashboards' JSON
+docs: $(SYNCED) ## Regenerate README.md's config reference and plan diff example, the components' generated args, the dashboards' JSON and the provider's constraints
 	$(RUN) -m tools.configdoc --write README.md
+	$(EXPORT) --output-file provider/constraints.txt
 	$(RUN) -m tools.argsgen --write
 	$(RUN) -m tools.diffexample --write README.md
 	$(RUN) -m tools.dashboards --write dashboards

@@ -233,7 +233,8 @@ def test_the_plugin_directory_serves_the_public_components() -> None:
         for line in (ROOT / "provider/requirements.txt").read_text().splitlines()
         if line and not line.startswith("#")
     ]
-    assert requirements == [".."]
+    # The package, at uv.lock's versions (tests/test_package.py checks those are current).
+    assert requirements == ["..", "-c constraints.txt"]
     assert (ROOT / "provider/../pyproject.toml").resolve() == ROOT / "pyproject.toml"
 
 

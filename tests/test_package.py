@@ -18,6 +18,7 @@ from harness import ROOT
 PACKAGE = ROOT / "src/gpu_platform"
 UV = ROOT / ".tools/bin/uv"
 EXAMPLE = ROOT / "examples/python-consumer"
+CONSTRAINTS = ROOT / "provider/constraints.txt"
 
 
 @pytest.fixture(scope="module")
@@ -55,9 +56,20 @@ def test_a_fresh_virtualenv_with_the_wheel_runs_the_consumer_example(
     env["UV_PYTHON_DOWNLOADS"] = "never"
     subprocess.run([UV, "venv", "--quiet", "--python", sys.executable, venv], env=env, check=True)
     python = venv / "bin/python"
+    # At the versions the tests run (the wheel's own ranges would take the newest).
     subprocess.run(
-        [UV, "pip", "install", "--quiet", "--python", python, wheel], env=env, check=True
+        [UV, "pip", "install", "--quiet", "--python", python, "--constraint", CONSTRAINTS, wheel],
+        env=env,
+        check=True,
     )
+    installed = subprocess.run(
+        [UV, "pip", "freeze", "--python", python],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert set(CONSTRAINTS.read_text().split()) <= set(installed.split())
     where = subprocess.run(
         [python, "-c", "import gpu_platform; print(gpu_platform.__file__)"],
         cwd=EXAMPLE,
@@ -83,3 +95,32 @@ def test_a_fresh_virtualenv_with_the_wheel_runs_the_consumer_example(
     assert len(by_type["kubernetes:keda.sh/v1alpha1:ScaledObject"]) == 1
     charts = {r["inputs"]["chart"] for r in by_type["kubernetes:helm.sh/v3:Release"]}
     assert charts == {"keda"}
+
+
+def test_the_provider_installs_the_locked_versions() -> None:
+    """provider/ (what `pulumi package add` installs) constrains the package's dependency
+    ranges to uv.lock's versions; `make docs` rewrites the constraints when the lock moves."""
+    exported = subprocess.run(
+        [
+            UV,
+            "export",
+            "--frozen",
+            "--no-dev",
+            "--no-hashes",
+            "--no-emit-project",
+            "--no-annotate",
+            "--no-header",
+            "--format",
+            "requirements-txt",
+            "--quiet",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert CONSTRAINTS.read_text() == exported
+    requirements = (ROOT / "provider/requirements.txt").read_text().split("\n")
+    assert {"..", "-c constraints.txt"} <= set(requirements)
+    pinned = dict(line.split("==") for line in exported.split())
+    assert pinned["pulumi"] == (ROOT / ".pulumi.version").read_text().strip()

@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -150,11 +151,18 @@ def test_prod_deploys_after_a_preview_behind_its_environment_with_the_policy_pac
         assert pulumi["with"]["command"] == ("preview" if job == "prod-preview" else "up")
 
 
+def _locked(name: str) -> str:
+    """The version uv.lock resolves a package to."""
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    (version,) = [p["version"] for p in lock["package"] if p["name"] == name]
+    return version
+
+
 def test_the_pulumi_cli_is_the_sdks_version() -> None:
-    pinned = re.search(r'"pulumi==([\d.]+)"', (ROOT / "pyproject.toml").read_text())
-    assert pinned and (ROOT / ".pulumi.version").read_text().strip() == pinned[1]
+    sdk = _locked("pulumi")
+    assert (ROOT / ".pulumi.version").read_text().strip() == sdk
     requirements = (ROOT / "policy/requirements.txt").read_text()
-    assert f"pulumi=={pinned[1]}" in requirements
+    assert f"pulumi=={sdk}" in requirements
     policy = re.search(r'"pulumi-policy==([\d.]+)"', (ROOT / "pyproject.toml").read_text())
     assert policy and f"pulumi-policy=={policy[1]}" in requirements
 
