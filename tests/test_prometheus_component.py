@@ -128,6 +128,10 @@ def test_receivers_get_their_secrets_and_alertmanager_runs() -> None:
         ),
         ({"pricing": {"spot_discount": 1.5}}, "PrometheusArgs.pricing.spotDiscount: "),
         ({"cloud": "azure"}, "PrometheusArgs.cloud: 'azure' is not aws or gcp"),
+        (
+            {"observability": {"grafana": False}, "grafana_admin_password": "pw"},
+            "PrometheusArgs.grafanaAdminPassword: observability.grafana is false",
+        ),
     ],
     ids=[
         "missing-receiver-secret",
@@ -139,6 +143,7 @@ def test_receivers_get_their_secrets_and_alertmanager_runs() -> None:
         "pool-rules",
         "pricing",
         "cloud",
+        "unused-grafana-password",
     ],
 )
 def test_bad_args_are_refused_before_anything_is_created(

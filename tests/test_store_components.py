@@ -270,6 +270,28 @@ def test_weaviate_vectorizes_with_the_named_served_model() -> None:
             ),
             "ManagedPgVectorArgs.environment: lowercase letters",
         ),
+        (
+            lambda: ManagedPgVector(
+                "m",
+                ManagedPgVectorArgs(
+                    store={"instance_class": "n2-standard-4", "backups": {"retention_days": 90}},
+                    cluster=AWS,  # type: ignore[typeddict-item]
+                    environment="team",
+                    vpc_id="vpc-1",
+                    subnet_ids=["subnet-1"],
+                    cluster_security_group_id="sg-1",
+                ),
+            ),
+            # The managed database's own limits, as the stack config checks them.
+            "ManagedPgVectorArgs.store.instanceClass: not a RDS instance class",
+        ),
+        (
+            lambda: Weaviate(
+                "w",
+                WeaviateArgs(store={"embedding_model": "BGE Small/v1"}, cluster=AWS),  # type: ignore[typeddict-item]
+            ),
+            "WeaviateArgs.store.embeddingModel: 'BGE Small/v1' is not a served model's name",
+        ),
     ],
     ids=[
         "engine-is-the-components",
@@ -282,6 +304,8 @@ def test_weaviate_vectorizes_with_the_named_served_model() -> None:
         "aws-network",
         "other-clouds-network",
         "environment",
+        "managed-limits",
+        "vectorizer-name",
     ],
 )
 def test_bad_store_args_are_refused_before_anything_is_created(make: Any, expected: str) -> None:

@@ -18,11 +18,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from gpu_platform import labels, versions
-from gpu_platform.args import check, component_type, depends_on
-from gpu_platform.data import cnpg, schema_job
+from gpu_platform.args import check, component_type, depends_on, spec_key
+from gpu_platform.data import cnpg, managed, schema_job
 from gpu_platform.data.cloudsql import create_cloud_sql
 from gpu_platform.data.pgvector_schema import render_bootstrap_sql
 from gpu_platform.data.rds import create_rds
+from gpu_platform.data.spec import VectorStoreSpec
 from gpu_platform.data.store import (
     StoreClusterArgs,
     StoreSettings,
@@ -121,6 +122,10 @@ class ManagedPgVector(pulumi.ComponentResource):
         )
         environment = args.get("environment")
         problems = network_problems(resolved.cloud, args)
+        problems += [
+            (spec_key("store", p.path, VectorStoreSpec), p.message)
+            for p in managed.problems(resolved.store, resolved.cloud)
+        ]
         if not labels.ENVIRONMENT.fullmatch(str(environment or "")):
             problems.append(("environment", labels.ENVIRONMENT_RULE))
         check(component, problems)

@@ -24,7 +24,7 @@ import pulumi_kubernetes as k8s
 
 from gpu_platform import versions
 from gpu_platform.addons import helm
-from gpu_platform.args import component_type, depends_on
+from gpu_platform.args import ArgsError, component_type, depends_on
 from gpu_platform.data import weaviate_jobs as jobs
 from gpu_platform.data import weaviate_values as wv
 from gpu_platform.data.storage import create_storage_class
@@ -39,7 +39,7 @@ from gpu_platform.data.store_args import VectorStoreArgs
 from gpu_platform.manifests import register_custom
 from gpu_platform.options import child_of
 from gpu_platform.passwords import password_generator
-from gpu_platform.serving.vllm_service import render_url
+from gpu_platform.serving.vllm_service import MODEL_NAME, MODEL_RULE, render_url
 
 TOKEN = "gpuplatform:data:Weaviate"
 JOB_TIMEOUT = f"{jobs.WAIT_SECONDS // 60}m"
@@ -73,6 +73,17 @@ class Weaviate(pulumi.ComponentResource):
         resolved = store_settings(
             "WeaviateArgs", args, engine="weaviate", mode="in-cluster", depends_on=depends_on(opts)
         )
+        model = resolved.store.embedding_model
+        if model is not None and not MODEL_NAME.fullmatch(model):
+            raise ArgsError(
+                "WeaviateArgs",
+                [
+                    (
+                        "store.embeddingModel",
+                        f"{model!r} is not a served model's name ({MODEL_RULE})",
+                    )
+                ],
+            )
         super().__init__(component_type(TOKEN, "Weaviate"), name, None, opts)
         self._build(name, resolved.with_providers(self), args.get("api_key"))
 

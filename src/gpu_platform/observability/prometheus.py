@@ -206,7 +206,9 @@ class PrometheusArgs(TypedDict):
     otherwise."""
     system_machine_type: NotRequired[str]
     """The machine type of the cluster's system nodes, which OpenCost's CPU and memory prices
-    derive from. Default: the platform's (m7i.xlarge on aws, n2-standard-4 on gcp)."""
+    derive from; a type the catalog lacks needs its price in pricing.hourlyUsd (else OpenCost
+    prices CPU and memory at zero). Default: the platform's (m6i.xlarge on aws, e2-standard-4
+    on gcp)."""
     cluster_name: NotRequired[pulumi.Input[str]]
     """The cluster's name, OpenCost's cluster id (required with observability.costReport)."""
     production: NotRequired[bool]
@@ -295,6 +297,8 @@ def settings(args: PrometheusArgs, waits: list[pulumi.Resource]) -> _Settings:
     ]
     secrets, found = receiver_args(spec.alerts, args)
     problems += found
+    if args.get("grafana_admin_password") is not None and not spec.grafana:
+        problems.append(("grafanaAdminPassword", "observability.grafana is false; remove it"))
     if spec.cost_report and args.get("cluster_name") is None:
         problems.append(("clusterName", "required with observability.costReport (OpenCost)"))
     check(component, problems)

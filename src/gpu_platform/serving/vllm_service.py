@@ -46,6 +46,7 @@ from gpu_platform.serving.spec import MODEL_NAME_PATTERN, ModelSpec
 
 TOKEN = "gpuplatform:serving:VllmService"
 MODEL_NAME = re.compile(MODEL_NAME_PATTERN)
+MODEL_RULE = "lowercase letters, digits and '-', at most 41 characters"
 REQUIRED = ("model_name", "model", "pools", "cloud", "kubernetes_version", "keda_release")
 # Loading weights outlasts Pulumi's default awaits (10 minutes): 45 minutes, or the model's
 # cold start with its margin when that is longer.
@@ -161,7 +162,7 @@ def settings(args: VllmServiceArgs, waits: list[pulumi.Resource]) -> _Settings:
     if cloud not in ("aws", "gcp"):
         problems.append(("cloud", f"{cloud!r} is not aws or gcp"))
     if not MODEL_NAME.fullmatch(str(args.get("model_name"))):
-        problems.append(("modelName", "lowercase letters, digits and '-', at most 41 characters"))
+        problems.append(("modelName", MODEL_RULE))
     check(component, problems)
     model = from_args(component, "model", ModelSpec, args["model"])
     zones = args.get("zones")
