@@ -18,7 +18,7 @@ from upstream_checks import UPSTREAM, load, promql_series, vllm_series
 
 from gpu_platform import versions
 from gpu_platform.observability import alert_rules, dashboards, dcgm_counters
-from gpu_platform.observability.prometheus import render_grafana_values
+from gpu_platform.observability.prometheus_values import render_grafana_values
 from gpu_platform.observability.spec import ObservabilitySpec
 from stacks.config import ConfigError
 from tools.mockengine import SECRET

@@ -20,6 +20,7 @@ from tools.mockengine import Recording
 
 AWS = {"cloud": "aws", "region": "us-east-1", "cluster_name": "team-gpu"}
 GCP = {"cloud": "gcp", "region": "us-central1", "project": "team-ml"}
+AWS_NETWORK = {"vpc_id": "vpc-1", "subnet_ids": ["subnet-1"], "cluster_security_group_id": "sg-1"}
 
 
 def _providers(cloud: str) -> list[pulumi.ProviderResource]:
@@ -226,9 +227,7 @@ def test_weaviate_vectorizes_with_the_named_served_model() -> None:
                     store={"storage_gib": 10},
                     cluster=AWS,  # type: ignore[typeddict-item]
                     environment="team",
-                    vpc_id="vpc-1",
-                    subnet_ids=["subnet-1"],
-                    cluster_security_group_id="sg-1",
+                    **AWS_NETWORK,  # type: ignore[typeddict-item]
                 ),
             ),
             # The schema's name (`storageGib`), not the stack config's (`storageGiB`).
@@ -277,9 +276,7 @@ def test_weaviate_vectorizes_with_the_named_served_model() -> None:
                     store={"instance_class": "n2-standard-4", "backups": {"retention_days": 90}},
                     cluster=AWS,  # type: ignore[typeddict-item]
                     environment="team",
-                    vpc_id="vpc-1",
-                    subnet_ids=["subnet-1"],
-                    cluster_security_group_id="sg-1",
+                    **AWS_NETWORK,  # type: ignore[typeddict-item]
                 ),
             ),
             # The managed database's own limits, as the stack config checks them.
