@@ -1,5 +1,5 @@
 """Cloud and cluster specs: where a stack deploys (`cloud`) and the Kubernetes cluster it runs on
-(`cluster`). Rules that need both sections live in `stacks/config.py`."""
+(`cluster`). Rules that need both sections live in `gpu_platform/platform/rules.py`."""
 
 from __future__ import annotations
 
@@ -364,7 +364,7 @@ class ClusterSpec(Spec):
 
     def endpoint(self, production: bool) -> Endpoint:
         """Whether the API is public, and to whom, with the environment's defaults applied.
-        (stacks/config.py rejects the combinations this does not cover.)"""
+        (gpu_platform/platform/rules.py rejects the combinations this does not cover.)"""
         access = self.endpoint_access or ("private" if production else "public")
         if access == "private":
             return Endpoint(public=False, cidrs=())

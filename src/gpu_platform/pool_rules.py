@@ -1,8 +1,8 @@
 """Rules a GPU node pool must follow on a given cloud, zones and Kubernetes version.
 
 The pool spec (`gpu_platform.pools.NodePoolSpec`) checks what it can on its own; these rules need
-the rest of the stack config and are applied by `stacks.config.StackConfig`. Paths in the
-problems are relative to the pool.
+the rest of the stack config and are applied by `gpu_platform.platform.spec.PlatformSpec`
+(the stack config) and the public components. Paths in the problems are relative to the pool.
 """
 
 from __future__ import annotations

@@ -56,8 +56,8 @@ class Problems(ValueError):
     """Raised by cross-field validators to report several problems, each at its own key path.
 
     Pydantic wraps a ValueError raised in a validator as one `value_error` at the validator's
-    location; `stacks.config.format_errors` unpacks this exception so each problem is reported at
-    `<validator location>.<problem path>`.
+    location; `gpu_platform.errors.format_errors` unpacks this exception so each problem is
+    reported at `<validator location>.<problem path>`.
     """
 
     def __init__(self, problems: Iterable[Problem]):

@@ -1,6 +1,7 @@
 """BackupBucket: a private, encrypted, versioned bucket writable by exactly one Kubernetes
 service account: a vector store's backups, or the mirror of the models' weights
-(stacks/serving.py), which its `model-mirror` Jobs write and model servers read by prefix.
+(gpu_platform/platform/serving.py), which its `model-mirror` Jobs write and model servers read
+by prefix.
 
 - EKS: an S3 bucket (public access blocked, TLS only, SSE, versioned so an overwritten or
   deleted backup stays recoverable for the retention window) and an IAM role that EKS Pod

@@ -1,6 +1,5 @@
 """What the Platform derives from its spec for its components (pure): where a managed database
-goes, the prices the cost rules and OpenCost use, which namespaces call model servers, and
-each model's zones and cold start."""
+goes, which namespaces call model servers, and each model's zones and cold start."""
 
 from __future__ import annotations
 
