@@ -24,6 +24,7 @@ from pydantic_core import PydanticUndefined
 from gpu_platform.addons.spec import AddonsSpec, ChartVersionsSpec, ClusterAutoscalerSpec
 from gpu_platform.cloud import AwsCloudSpec, ClusterSpec, GcpCloudSpec, SystemNodesSpec
 from gpu_platform.data.spec import BackupsSpec, VectorStoreSpec
+from gpu_platform.data.store import COMPONENT_KEYS
 from gpu_platform.observability.spec import AlertsSpec, ObservabilitySpec, SlackSpec
 from gpu_platform.platform.spec import PlatformSpec
 from gpu_platform.pools import NodePoolSpec, SharingSpec
@@ -68,7 +69,7 @@ MODULES: dict[str, tuple[str, list[Args]]] = {
             Args(
                 "VectorStoreArgs",
                 VectorStoreSpec,
-                frozenset({"engine", "mode", "accept_changes"}),
+                frozenset(COMPONENT_KEYS),
             ),
         ],
     ),

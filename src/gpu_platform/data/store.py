@@ -24,8 +24,9 @@ from gpu_platform.options import child_of
 NAMESPACE = schema_job.NAMESPACE
 CONNECTION = "vector-store"
 """The ConfigMap and Secret every client namespace gets."""
-# Set by each component, not by its args.
-_COMPONENT_KEYS = {"engine": "engine", "mode": "mode", "accept_changes": "acceptChanges"}
+COMPONENT_KEYS = {"engine": "engine", "mode": "mode", "accept_changes": "acceptChanges"}
+"""VectorStoreSpec's fields a store component's args leave out (field name: schema key): the
+component sets the engine and mode, and the check of a deployed store is a stack's."""
 
 
 class StoreClusterArgs(TypedDict):
@@ -106,7 +107,7 @@ def store_settings(
     cloud = cluster["cloud"]
     problems = [
         (f"store.{key}", "the component sets it; remove it")
-        for name, key in _COMPONENT_KEYS.items()
+        for name, key in COMPONENT_KEYS.items()
         if isinstance(store, Mapping) and name in store
     ]
     if cloud not in ("aws", "gcp"):

@@ -11,7 +11,7 @@ from gpu_platform.data.cnpg import NAMESPACE as DATA_NAMESPACE
 from gpu_platform.data.managed_pgvector import ManagedPgVector, ManagedPgVectorArgs
 from gpu_platform.data.pgvector import PgVector, PgVectorArgs
 from gpu_platform.data.spec import VectorStoreSpec, vectorizer
-from gpu_platform.data.store import StoreClusterArgs
+from gpu_platform.data.store import COMPONENT_KEYS, StoreClusterArgs
 from gpu_platform.data.store_args import VectorStoreArgs
 from gpu_platform.data.weaviate import Weaviate, WeaviateArgs
 from gpu_platform.platform import derived
@@ -85,5 +85,5 @@ def store_args(store: VectorStoreSpec) -> VectorStoreArgs:
     """The stack's store as a store component's args (the component sets engine and mode; the
     deployed-store check is the stack's)."""
     return store.model_dump(  # type: ignore[return-value]
-        exclude={"engine", "mode", "accept_changes"}, exclude_unset=True
+        exclude=set(COMPONENT_KEYS), exclude_unset=True
     )
